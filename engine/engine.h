@@ -1,0 +1,151 @@
+// Engine: the runtime facade the server calls. It owns the store (source of
+// truth), the in-memory post columns, the ANN index and the ranker.
+//
+// Every method is thread-safe. Errors use the api.md codes (see Status).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "embeddings/status.h"
+#include "embeddings/vector.h"
+#include "engine/store.h"
+#include "index/ann_index.h"
+
+namespace bf {
+
+struct RankingOptions {
+  double w_rel = 1.0;        // weight of cosine(user, post)
+  double w_bridge = 0.5;     // weight of the bridging score
+  double w_fresh = 0.2;      // weight of exp(-age / fresh_tau)
+  double fresh_tau_s = 3 * 86400.0;
+  double bridge_a = 1.0;     // smoothing: (pos + a) / (imp + a + b)
+  double bridge_b = 4.0;
+  int64_t bridge_min_impressions = 5;  // a culture counts once it has this many
+  double mmr_lambda = 0.8;   // lambda * score - (1 - lambda) * max sim to picked
+  int max_per_author = 2;
+  double default_openness = 0.3;
+  int64_t seen_window_s = 7 * 86400;
+  int candidates_per_slot = 10;  // ANN K = this * page size (at least 100)
+  FeedbackRates feedback;
+};
+
+struct EngineOptions {
+  std::string data_dir = "./data";
+  int dim = 64;
+  FsyncPolicy fsync = FsyncPolicy::kEverysec;
+  IndexOptions index;              // index.dim is set from dim
+  RankingOptions ranking;
+  int64_t snapshot_interval_s = 300;  // periodic index snapshot; 0 = never
+};
+
+struct UserUpdate {
+  std::string id;
+  std::optional<std::string> culture;
+  std::optional<std::vector<std::string>> langs;
+  std::optional<float> openness;
+  std::optional<Vector> vector;  // not yet normalised
+};
+
+struct PostInput {
+  std::string id;
+  std::string author;
+  std::string culture;
+  Vector vector;  // not yet normalised
+  std::string lang;
+  std::optional<int64_t> ts;  // default now
+  std::vector<std::string> tags;
+  std::string title;
+};
+
+struct PostInfo {
+  PostRecord record;
+  std::vector<CultureCounts> by_culture;
+  int64_t impressions = 0, positives = 0, negatives = 0;
+  double bridging = 0;
+};
+
+struct FeedRequest {
+  std::string user;
+  int count = 20;                 // 1..500
+  std::optional<double> openness; // request override
+  bool peek = false;              // rank without recording
+  bool explain = false;
+};
+
+struct FeedItem {
+  std::string post;
+  double score = 0;
+  std::string culture;
+  std::string author;
+  std::string source;  // interest | cross | fresh | bridging
+  double relevance = 0;
+  double bridging = 0;
+  double freshness = 0;
+  std::string title;
+};
+
+struct IndexInfo {
+  IndexStats stats;
+  uint64_t snapshot_seq = 0;
+  bool rebuilding = false;
+  int64_t last_rebuild = 0;  // unix time, 0 = never
+};
+
+struct EngineCounters {
+  uint64_t users = 0;
+  uint64_t posts = 0;
+  uint64_t disk_bytes = 0;
+  uint64_t feed_requests = 0;
+  uint64_t events = 0;
+};
+
+class Engine {
+ public:
+  // Opens the store, loads the latest index snapshot and catches up, or
+  // rebuilds the index from the store. Errors as Store::Open, plus IOError
+  // for an unreadable data dir.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  virtual int dim() const = 0;
+
+  virtual Status SetUser(const UserUpdate& update) = 0;
+  virtual Result<std::optional<UserRecord>> GetUser(std::string_view id) const = 0;
+  virtual Result<bool> DeleteUser(std::string_view id) = 0;
+
+  // OK means durable and visible to Feed and Similar.
+  virtual Status AddPost(PostInput post) = 0;
+  virtual Result<std::optional<PostInfo>> GetPost(std::string_view id) const = 0;
+  virtual Result<bool> DeletePost(std::string_view id) = 0;
+
+  // NotFound("post") for an unknown post.
+  virtual Status RecordEvent(std::string_view user, std::string_view post, EventType type,
+                             std::optional<int64_t> ts) = 0;
+
+  virtual Result<std::vector<FeedItem>> Feed(const FeedRequest& request) = 0;
+  virtual Result<std::vector<std::string>> Similar(std::string_view post, int count,
+                                                   bool cross) = 0;
+
+  virtual IndexInfo GetIndexInfo() const = 0;
+  // Busy when a rebuild is already running.
+  virtual Status StartRebuild() = 0;
+  virtual Status LoadIndex(const std::string& path) = 0;
+  // Writes the index snapshot now.
+  virtual Status Save() = 0;
+  // Store checkpoint plus index snapshot into dir (new or empty).
+  virtual Status Backup(const std::string& dir) = 0;
+  virtual EngineCounters Counters() const = 0;
+  // Writes the final snapshot and closes the store; later calls fail.
+  virtual Status Close() = 0;
+};
+
+// Parses an event type word (case-insensitive): VIEW LIKE SAVE SHARE
+// COMMENT HIDE REPORT.
+std::optional<EventType> ParseEventType(std::string_view word);
+
+}  // namespace bf

@@ -1,0 +1,134 @@
+// AnnIndex: approximate nearest-neighbour search over post vectors, behind
+// our own interface. Faiss headers stay inside index/.
+//
+// Ids are the store's internal 64-bit post ids. Each vector carries a
+// culture code so a search can be restricted to some cultures (the "cross"
+// candidate source). Vectors are unit length; the score is the inner
+// product, i.e. cosine similarity.
+//
+// Internally every add takes a new Faiss slot; replacing or removing an id
+// tombstones its old slot, and searches skip tombstones. Past a tombstone
+// ratio the owner should rebuild (NeedsRebuild()).
+//
+// Thread-safety: every method may be called from any thread. Searches run
+// concurrently with each other; adds and removes are exclusive, and a search
+// never sees a half-done add.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "embeddings/status.h"
+
+namespace bf {
+
+struct Hit {
+  uint64_t id = 0;
+  float score = 0;  // inner product with the query
+};
+
+struct SearchFilter {
+  // Culture codes a result may have: cultures[c] != 0 keeps code c. Empty
+  // keeps every culture. Codes past the end are dropped.
+  std::vector<uint8_t> cultures;
+  // Ids never to return (e.g. posts the user has seen). May be null.
+  const std::unordered_set<uint64_t>* exclude = nullptr;
+};
+
+struct IndexOptions {
+  int dim = 64;
+  // A Faiss factory string ("Flat", "HNSW32", "IVF1024,Flat", ...) or
+  // "auto": Flat while small, HNSW32 once the corpus passes
+  // auto_hnsw_threshold (see docs/index.md for the measurements).
+  std::string spec = "auto";
+  int64_t auto_hnsw_threshold = 20000;
+  int hnsw_ef_search = 128;
+  int hnsw_ef_construction = 40;
+  int ivf_nprobe = 32;
+  // NeedsRebuild() turns true once tombstones exceed this share of slots.
+  double rebuild_tombstone_ratio = 0.25;
+  // Threads Faiss may use inside one call (0: leave OpenMP's default).
+  int omp_threads = 1;
+};
+
+// What a snapshot file covers.
+struct SnapshotStamp {
+  std::string db_id;  // the store's database id
+  uint64_t seq = 0;   // every post write with seq <= this is in the file
+};
+
+struct IndexStats {
+  std::string type;   // the Faiss factory string in use
+  int dim = 0;
+  int64_t ntotal = 0;      // Faiss slots, tombstones included
+  int64_t live = 0;        // ids searchable
+  int64_t tombstones = 0;
+  bool trained = true;
+};
+
+// Progress callback for long builds: (done, total).
+using Progress = std::function<void(int64_t, int64_t)>;
+
+class AnnIndex {
+ public:
+  virtual ~AnnIndex() = default;
+
+  // An empty index. The spec "auto" resolves by expected_size. Errors:
+  // Invalid for a spec Faiss cannot build or a non-positive dim. Specs
+  // that need training (IVF, PQ) train on the first AddBatch.
+  static Result<std::unique_ptr<AnnIndex>> Create(const IndexOptions& options,
+                                                  int64_t expected_size = 0);
+
+  // Builds a complete index (training first when the spec needs it).
+  // ids, cultures: n each; vectors: n * dim, row-major.
+  static Result<std::unique_ptr<AnnIndex>> Build(const IndexOptions& options, int64_t n,
+                                                 const uint64_t* ids, const uint16_t* cultures,
+                                                 const float* vectors,
+                                                 const Progress& progress = nullptr);
+
+  // Reads a file written by Save. Errors: IOError when unreadable; Corruption
+  // when truncated or damaged; Invalid when it was made for another database
+  // (expected_db_id) or dimension. On error nothing is returned.
+  static Result<std::unique_ptr<AnnIndex>> Load(const std::string& path,
+                                                const std::string& expected_db_id,
+                                                const IndexOptions& options,
+                                                SnapshotStamp* stamp);
+
+  // Adds or replaces id. Searchable when this returns.
+  // REQUIRES: v.size() == dim, unit length.
+  virtual Status Add(uint64_t id, uint16_t culture, std::span<const float> v) = 0;
+  // n ids; vectors n * dim.
+  virtual Status AddBatch(int64_t n, const uint64_t* ids, const uint16_t* cultures,
+                          const float* vectors) = 0;
+  // Never returned by a search once this returns. false when id is absent.
+  virtual bool Remove(uint64_t id) = 0;
+  virtual bool Contains(uint64_t id) const = 0;
+
+  // Top k live ids by score, best first, honouring the filter.
+  virtual Result<std::vector<Hit>> Search(std::span<const float> query, int k,
+                                          const SearchFilter& filter = {}) const = 0;
+  // Exact top k (brute force over the live vectors), for recall checks.
+  virtual Result<std::vector<Hit>> SearchExact(std::span<const float> query, int k,
+                                               const SearchFilter& filter = {}) const = 0;
+
+  // Writes the index to path atomically (temporary file, fsync, rename).
+  virtual Status Save(const std::string& path, const SnapshotStamp& stamp) const = 0;
+
+  virtual IndexStats Stats() const = 0;
+  virtual bool NeedsRebuild() const = 0;
+  // Live (id, culture) pairs and vectors, e.g. to rebuild.
+  virtual void ForEachLive(
+      const std::function<void(uint64_t, uint16_t, std::span<const float>)>& fn) const = 0;
+};
+
+// Share of exact top-k ids that the approximate results found, averaged
+// over queries. approx and exact: one result list per query.
+double RecallAtK(const std::vector<std::vector<Hit>>& approx,
+                 const std::vector<std::vector<Hit>>& exact, int k);
+
+}  // namespace bf
