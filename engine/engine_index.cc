@@ -1,0 +1,257 @@
+// The index lifecycle of the engine: open (snapshot + catch-up, or build),
+// background rebuild with an atomic swap, external index files, snapshots
+// and backups.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/internal/engine_impl.h"
+
+namespace bf {
+
+namespace fs = std::filesystem;
+
+std::string EngineImpl::SnapshotPath() const { return options_.data_dir + "/index.snap"; }
+
+std::shared_ptr<AnnIndex> EngineImpl::index() const {
+  std::lock_guard lock(index_ptr_mu_);
+  return index_;
+}
+
+void EngineImpl::SwapIndex(std::shared_ptr<AnnIndex> next) {
+  std::lock_guard lock(index_ptr_mu_);
+  index_ = std::move(next);
+}
+
+Result<std::unique_ptr<AnnIndex>> EngineImpl::BuildFromTable(const std::string& why) {
+  std::vector<uint64_t> ids;
+  std::vector<uint16_t> cultures;
+  std::vector<float> vectors;
+  {
+    std::shared_lock lock(table_mu_);
+    ids.reserve(table_.live());
+    cultures.reserve(table_.live());
+    vectors.reserve(table_.live() * options_.dim);
+    table_.ForEachLive([&](uint64_t iid, const PostEntry& e, std::span<const float> v) {
+      ids.push_back(iid);
+      cultures.push_back(e.culture);
+      vectors.insert(vectors.end(), v.begin(), v.end());
+    });
+  }
+  spdlog::info("index: building from {} stored posts ({})", ids.size(), why);
+  const auto start = std::chrono::steady_clock::now();
+  int64_t last_pct = -1;
+  auto progress = [&](int64_t done, int64_t total) {
+    const int64_t pct = total > 0 ? done * 100 / total : 100;
+    if (pct / 10 != last_pct / 10) {
+      spdlog::info("index: build {}% ({}/{})", pct, done, total);
+      last_pct = pct;
+    }
+  };
+  IndexOptions io = options_.index;
+  io.dim = options_.dim;
+  auto built = AnnIndex::Build(io, static_cast<int64_t>(ids.size()), ids.data(), cultures.data(),
+                               vectors.data(), progress);
+  if (built.ok()) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("index: built {} in {:.1f} s", (*built)->Stats().type, secs);
+  }
+  return built;
+}
+
+Status EngineImpl::CatchUp(AnnIndex& index, uint64_t seq) {
+  std::vector<uint64_t> stale;
+  index.ForEachLive([&](uint64_t id, uint16_t, std::span<const float>) {
+    if (!table_.IsLive(id)) stale.push_back(id);
+  });
+  for (uint64_t id : stale) index.Remove(id);
+  int64_t added = 0;
+  Status st;
+  table_.ForEachLive([&](uint64_t iid, const PostEntry& e, std::span<const float> v) {
+    if (!st.ok() || (e.seq <= seq && index.Contains(iid))) return;
+    st = index.Add(iid, e.culture, v);
+    ++added;
+  });
+  BF_RETURN_IF_ERROR(st);
+  spdlog::info("index: caught up past seq {}: {} added or replaced, {} removed", seq, added,
+               stale.size());
+  return Status::OK();
+}
+
+Status EngineImpl::OpenIndex() {
+  IndexOptions io = options_.index;
+  io.dim = options_.dim;
+  const std::string path = SnapshotPath();
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    SnapshotStamp stamp;
+    auto loaded = AnnIndex::Load(path, store_->db_id(), io, &stamp);
+    if (loaded.ok()) {
+      std::unique_ptr<AnnIndex> idx = std::move(loaded).value();
+      std::lock_guard write(write_mu_);
+      std::shared_lock lock(table_mu_);
+      BF_RETURN_IF_ERROR(CatchUp(*idx, stamp.seq));
+      snapshot_seq_ = stamp.seq;
+      spdlog::info("index: loaded snapshot {} (seq {})", path, stamp.seq);
+      SwapIndex(std::move(idx));
+      return Status::OK();
+    }
+    spdlog::warn("index: snapshot {} unusable ({}); rebuilding from the store", path,
+                 loaded.status().ToString());
+  }
+  auto built = BuildFromTable(fs::exists(path, ec) ? "snapshot unusable" : "no snapshot");
+  if (!built.ok()) return built.status();
+  std::shared_ptr<AnnIndex> idx = std::move(built).value();
+  SwapIndex(idx);
+  return Status::OK();
+}
+
+Status EngineImpl::SaveLocked(const std::string& path, uint64_t* seq) {
+  *seq = store_->LastSequence();
+  return index()->Save(path, SnapshotStamp{store_->db_id(), *seq});
+}
+
+Status EngineImpl::Save() {
+  std::lock_guard write(write_mu_);
+  uint64_t seq = 0;
+  BF_RETURN_IF_ERROR(SaveLocked(SnapshotPath(), &seq));
+  snapshot_seq_ = seq;
+  spdlog::info("index: snapshot written (seq {})", seq);
+  return Status::OK();
+}
+
+Status EngineImpl::Backup(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) return Status::Invalid("backup target is not a directory");
+    if (!fs::is_empty(dir, ec)) return Status::Invalid("backup directory must be new or empty");
+  } else {
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError("cannot create " + dir + ": " + ec.message());
+  }
+  ::chmod(dir.c_str(), 0700);
+  std::lock_guard write(write_mu_);
+  BF_RETURN_IF_ERROR(store_->Checkpoint(dir + "/db"));
+  uint64_t seq = 0;
+  BF_RETURN_IF_ERROR(SaveLocked(dir + "/index.snap", &seq));
+  spdlog::info("backup: {} written (seq {})", dir, seq);
+  return Status::OK();
+}
+
+Status EngineImpl::LoadIndex(const std::string& path) {
+  IndexOptions io = options_.index;
+  io.dim = options_.dim;
+  SnapshotStamp stamp;
+  auto loaded = AnnIndex::Load(path, store_->db_id(), io, &stamp);
+  if (!loaded.ok()) return loaded.status();
+  std::shared_ptr<AnnIndex> idx = std::move(loaded).value();
+  std::lock_guard write(write_mu_);
+  {
+    std::shared_lock lock(table_mu_);
+    BF_RETURN_IF_ERROR(CatchUp(*idx, stamp.seq));
+  }
+  SwapIndex(std::move(idx));
+  last_rebuild_ = NowSeconds();
+  spdlog::info("index: loaded {} (seq {})", path, stamp.seq);
+  return Status::OK();
+}
+
+Status EngineImpl::StartRebuild() {
+  bool expected = false;
+  if (!rebuilding_.compare_exchange_strong(expected, true)) {
+    return Status::Busy("an index rebuild is already running");
+  }
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();
+  {
+    std::lock_guard write(write_mu_);
+    deleted_during_rebuild_.clear();
+  }
+  rebuild_thread_ = std::thread([this] { RebuildMain(); });
+  return Status::OK();
+}
+
+void EngineImpl::RebuildMain() {
+  const uint64_t seq = store_->LastSequence();
+  auto built = BuildFromTable("INDEX.REBUILD");
+  if (!built.ok()) {
+    spdlog::error("index: rebuild failed: {}", built.status().ToString());
+    rebuilding_ = false;
+    return;
+  }
+  std::shared_ptr<AnnIndex> idx = std::move(built).value();
+  {
+    std::lock_guard write(write_mu_);
+    for (uint64_t iid : deleted_during_rebuild_) idx->Remove(iid);
+    deleted_during_rebuild_.clear();
+    std::shared_lock lock(table_mu_);
+    Status st = CatchUp(*idx, seq);
+    if (!st.ok()) {
+      spdlog::error("index: rebuild catch-up failed: {}", st.ToString());
+      rebuilding_ = false;
+      return;
+    }
+    SwapIndex(idx);
+    rebuilding_ = false;
+  }
+  last_rebuild_ = NowSeconds();
+  spdlog::info("index: rebuilt and swapped in ({})", idx->Stats().type);
+}
+
+void EngineImpl::MaybeRebuild() {
+  if (rebuilding_) return;
+  std::shared_ptr<AnnIndex> idx = index();
+  const IndexStats s = idx->Stats();
+  const bool outgrown = options_.index.spec == "auto" && s.type == "Flat" &&
+                        s.live > options_.index.auto_hnsw_threshold;
+  if (outgrown || idx->NeedsRebuild()) {
+    spdlog::info("index: starting a rebuild ({})", outgrown ? "corpus outgrew Flat" : "tombstones");
+    (void)StartRebuild();
+  }
+}
+
+void EngineImpl::SnapshotLoop() {
+  std::unique_lock lock(stop_mu_);
+  const auto interval = std::chrono::seconds(options_.snapshot_interval_s);
+  while (!stop_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+    if (store_->LastSequence() == snapshot_seq_ || rebuilding_) continue;
+    lock.unlock();
+    Status st = Save();
+    if (!st.ok()) spdlog::error("index: periodic snapshot failed: {}", st.ToString());
+    lock.lock();
+  }
+}
+
+IndexInfo EngineImpl::GetIndexInfo() const {
+  IndexInfo info;
+  info.stats = index()->Stats();
+  info.snapshot_seq = snapshot_seq_;
+  info.rebuilding = rebuilding_;
+  info.last_rebuild = last_rebuild_;
+  return info;
+}
+
+Status EngineImpl::Close() {
+  if (closed_.exchange(true)) return Status::OK();
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();
+  Status st;
+  if (store_ && index()) {
+    st = Save();
+    if (!st.ok()) spdlog::error("index: final snapshot failed: {}", st.ToString());
+    Status sync = store_->Sync();
+    if (st.ok()) st = sync;
+  }
+  store_.reset();
+  return st;
+}
+
+}  // namespace bf

@@ -1,0 +1,99 @@
+// The Engine implementation, split across engine.cc (users, posts, events,
+// feeds) and engine_index.cc (the index lifecycle: load, build, catch-up,
+// rebuild, snapshots, backups).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/post_table.h"
+
+namespace bf {
+
+class EngineImpl final : public Engine {
+ public:
+  explicit EngineImpl(const EngineOptions& options);
+  ~EngineImpl() override;
+
+  Status Init();
+
+  int dim() const override { return options_.dim; }
+  Status SetUser(const UserUpdate& update) override;
+  Result<std::optional<UserRecord>> GetUser(std::string_view id) const override;
+  Result<bool> DeleteUser(std::string_view id) override;
+  Status AddPost(PostInput post) override;
+  Result<std::optional<PostInfo>> GetPost(std::string_view id) const override;
+  Result<bool> DeletePost(std::string_view id) override;
+  Status RecordEvent(std::string_view user, std::string_view post, EventType type,
+                     std::optional<int64_t> ts) override;
+  Result<std::vector<FeedItem>> Feed(const FeedRequest& request) override;
+  Result<std::vector<std::string>> Similar(std::string_view post, int count, bool cross) override;
+  IndexInfo GetIndexInfo() const override;
+  Status StartRebuild() override;
+  Status LoadIndex(const std::string& path) override;
+  Status Save() override;
+  Status Backup(const std::string& dir) override;
+  EngineCounters Counters() const override;
+  Status Close() override;
+
+ private:
+  // engine_index.cc
+  Status OpenIndex();
+  Result<std::unique_ptr<AnnIndex>> BuildFromTable(const std::string& why);
+  // Brings `index` up to date with the table: adds posts written after
+  // `seq`, removes ids that are no longer live. REQUIRES: write_mu_ held.
+  Status CatchUp(AnnIndex& index, uint64_t seq);
+  Status SaveLocked(const std::string& path, uint64_t* seq);
+  void RebuildMain();
+  void SnapshotLoop();
+  void MaybeRebuild();
+  std::shared_ptr<AnnIndex> index() const;
+  void SwapIndex(std::shared_ptr<AnnIndex> next);
+  std::string SnapshotPath() const;
+
+  std::mutex& UserLock(std::string_view user);
+  std::vector<uint8_t> CulturesExcept(uint16_t code) const;
+  std::string CultureName(uint16_t code) const;
+
+  const EngineOptions options_;
+  std::unique_ptr<Store> store_;
+
+  // Guards the table: Feed and Similar read, post writes and events write.
+  mutable std::shared_mutex table_mu_;
+  PostTable table_;
+
+  // Serialises post writes (store, table, index in that order) with index
+  // swaps and snapshots, so a snapshot's sequence covers exactly its posts.
+  std::mutex write_mu_;
+  std::vector<uint64_t> deleted_during_rebuild_;  // guarded by write_mu_
+
+  mutable std::mutex index_ptr_mu_;
+  std::shared_ptr<AnnIndex> index_;  // guarded by index_ptr_mu_
+
+  std::array<std::mutex, 64> user_mu_;
+
+  std::atomic<uint64_t> snapshot_seq_{0};
+  std::atomic<bool> rebuilding_{false};
+  std::atomic<int64_t> last_rebuild_{0};
+  std::thread rebuild_thread_;
+  std::atomic<uint64_t> feed_requests_{0};
+  std::atomic<uint64_t> events_{0};
+  std::atomic<uint64_t> adds_since_check_{0};
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by stop_mu_
+  std::thread snapshot_thread_;
+  std::atomic<bool> closed_{false};
+};
+
+int64_t NowSeconds();
+
+}  // namespace bf

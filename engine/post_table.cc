@@ -1,0 +1,148 @@
+#include "engine/post_table.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace bf {
+
+double BridgingScore(std::span<const CultureStat> stats, const BridgingParams& params) {
+  int groups = 0;
+  double lowest = std::numeric_limits<double>::infinity();
+  for (const CultureStat& s : stats) {
+    if (s.culture == kNoCulture || s.impressions < params.min_impressions) continue;
+    // A like without a recorded view still counts as seen.
+    const double seen = static_cast<double>(std::max(s.impressions, s.positives + s.negatives));
+    const double rate = (static_cast<double>(s.positives) + params.a) / (seen + params.a + params.b);
+    lowest = std::min(lowest, rate);
+    ++groups;
+  }
+  return groups >= 2 ? lowest : 0.0;
+}
+
+PostTable::PostTable(int dim, BridgingParams params) : dim_(dim), params_(params) {}
+
+void PostTable::Upsert(const PostRecord& record) {
+  BF_CHECK(record.vector.size() == static_cast<size_t>(dim_));
+  const uint64_t iid = record.iid;
+  if (iid >= posts_.size()) {
+    // Grow geometrically so a bulk load does not reallocate per post.
+    size_t n = std::max<size_t>(iid + 1, posts_.size() + posts_.size() / 2);
+    posts_.resize(n);
+    vectors_.resize(n * static_cast<size_t>(dim_));
+  }
+  PostEntry& e = posts_[iid];
+  if (e.live) {
+    fresh_.erase({e.ts, iid});
+    fresh_by_culture_[e.culture].erase({e.ts, iid});
+    if (e.id != record.id) by_id_.erase(e.id);
+  } else {
+    ++live_;
+  }
+  e.id = record.id;
+  auto [it, inserted] = author_codes_.try_emplace(record.author, authors_.size());
+  if (inserted) authors_.push_back(record.author);
+  e.author = it->second;
+  e.culture = record.culture_code;
+  e.ts = record.ts;
+  e.seq = record.seq;
+  e.live = true;
+  std::copy(record.vector.begin(), record.vector.end(),
+            vectors_.begin() + static_cast<std::ptrdiff_t>(iid * dim_));
+  by_id_[record.id] = iid;
+  fresh_.insert({e.ts, iid});
+  fresh_by_culture_[e.culture].insert({e.ts, iid});
+}
+
+bool PostTable::Remove(uint64_t iid) {
+  if (!IsLive(iid)) return false;
+  PostEntry& e = posts_[iid];
+  fresh_.erase({e.ts, iid});
+  fresh_by_culture_[e.culture].erase({e.ts, iid});
+  if (e.bridging > 0) bridging_.erase({e.bridging, iid});
+  by_id_.erase(e.id);
+  e.live = false;
+  e.bridging = 0;
+  e.stats.clear();
+  --live_;
+  return true;
+}
+
+void PostTable::AddStats(uint64_t iid, uint16_t viewer_culture, int64_t impressions,
+                         int64_t positives, int64_t negatives) {
+  if (!IsLive(iid)) return;
+  PostEntry& e = posts_[iid];
+  auto it = std::find_if(e.stats.begin(), e.stats.end(),
+                         [&](const CultureStat& s) { return s.culture == viewer_culture; });
+  if (it == e.stats.end()) {
+    e.stats.push_back({viewer_culture, 0, 0, 0});
+    it = e.stats.end() - 1;
+  }
+  it->impressions += impressions;
+  it->positives += positives;
+  it->negatives += negatives;
+  SetBridging(iid, static_cast<float>(BridgingScore(e.stats, params_)));
+}
+
+void PostTable::SetStats(uint64_t iid, uint16_t viewer_culture, const CultureCounts& counts) {
+  if (!IsLive(iid)) return;
+  PostEntry& e = posts_[iid];
+  auto it = std::find_if(e.stats.begin(), e.stats.end(),
+                         [&](const CultureStat& s) { return s.culture == viewer_culture; });
+  if (it == e.stats.end()) {
+    e.stats.push_back({viewer_culture, 0, 0, 0});
+    it = e.stats.end() - 1;
+  }
+  it->impressions = counts.impressions;
+  it->positives = counts.positives;
+  it->negatives = counts.negatives;
+  SetBridging(iid, static_cast<float>(BridgingScore(e.stats, params_)));
+}
+
+void PostTable::SetBridging(uint64_t iid, float score) {
+  PostEntry& e = posts_[iid];
+  if (e.bridging == score) return;
+  if (e.bridging > 0) bridging_.erase({e.bridging, iid});
+  e.bridging = score;
+  if (score > 0) bridging_.insert({score, iid});
+}
+
+std::optional<uint64_t> PostTable::Find(std::string_view id) const {
+  auto it = by_id_.find(std::string(id));
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+const PostTable::FreshSet& PostTable::fresh_of(uint16_t culture) const {
+  static const FreshSet kEmpty;
+  auto it = fresh_by_culture_.find(culture);
+  return it == fresh_by_culture_.end() ? kEmpty : it->second;
+}
+
+int64_t PostTable::live_of(uint16_t culture) const {
+  return static_cast<int64_t>(fresh_of(culture).size());
+}
+
+uint32_t PostTable::FindAuthor(std::string_view author) const {
+  auto it = author_codes_.find(std::string(author));
+  return it == author_codes_.end() ? std::numeric_limits<uint32_t>::max() : it->second;
+}
+
+void PostTable::ForEachLive(
+    const std::function<void(uint64_t, const PostEntry&, std::span<const float>)>& fn) const {
+  for (uint64_t iid = 0; iid < posts_.size(); ++iid) {
+    if (posts_[iid].live) fn(iid, posts_[iid], VectorOf(iid));
+  }
+}
+
+uint64_t PostTable::MemoryBytes() const {
+  uint64_t bytes = vectors_.capacity() * sizeof(float) + posts_.capacity() * sizeof(PostEntry);
+  for (const PostEntry& e : posts_) {
+    if (e.id.capacity() > 15) bytes += e.id.capacity();
+    bytes += e.stats.capacity() * sizeof(CultureStat);
+  }
+  // Hash and tree nodes: roughly key + pointers each.
+  bytes += by_id_.size() * 64 + fresh_.size() * 96 + bridging_.size() * 48;
+  return bytes;
+}
+
+}  // namespace bf
