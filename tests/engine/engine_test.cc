@@ -107,8 +107,9 @@ class EngineTest : public ::testing::Test {
     for (int t = 0; t < kTopics; ++t) {
       for (int i = 0; i < per_topic; ++i, ++n) {
         const bool us = n % 10 == 0;
-        Post("t" + std::to_string(t) + "-" + std::to_string(i),
-             (us ? "us" : "cn") + std::to_string(n % 40), us ? "US" : "CN", Topic(t),
+        const std::string author =
+            us ? "us" + std::to_string(n / 10 % 20) : "cn" + std::to_string(n % 60);
+        Post("t" + std::to_string(t) + "-" + std::to_string(i), author, us ? "US" : "CN", Topic(t),
              1'700'000'000 + n);
       }
     }
