@@ -211,7 +211,7 @@ TEST_F(StoreTest, DeletePostRemovesPostMappingAndCounters) {
 TEST_F(StoreTest, ReopenReadsEverythingBack) {
   std::vector<PostRecord> posts;
   for (int i = 0; i < 20; ++i) {
-    std::string id = "p" + std::to_string(i);
+    std::string id = test::Name("p", i);
     if (i % 3 == 0) id += std::string("\0\xff", 2);
     posts.push_back(Put(id, i, i % 2 ? "us" : "cn"));
   }
@@ -489,7 +489,7 @@ TEST_F(StoreTest, CultureCodesAreStableAndNeverReused) {
 
 TEST_F(StoreTest, BulkPutPostsAndForEachPost) {
   std::vector<PostRecord> posts;
-  for (int i = 0; i < 2500; ++i) posts.push_back(test::TestPost("p" + std::to_string(i), kDim, i));
+  for (int i = 0; i < 2500; ++i) posts.push_back(test::TestPost(test::Name("p", i), kDim, i));
   posts.push_back(test::TestPost("p7", kDim, 9999));  // same id twice in one call
   ASSERT_OK(s().PutPosts(posts));
   EXPECT_EQ(*s().CountPosts(), 2500u);
@@ -562,7 +562,7 @@ TEST_F(StoreTest, CheckpointIsAConsistentCopy) {
 TEST_F(StoreTest, DiskBytesAndSync) {
   const uint64_t before = s().DiskBytes();
   EXPECT_GT(before, 0u);
-  for (int i = 0; i < 50; ++i) Put("p" + std::to_string(i), i);
+  for (int i = 0; i < 50; ++i) Put(test::Name("p", i), i);
   ASSERT_OK(s().Sync());
   EXPECT_GT(s().DiskBytes(), before);
 }
@@ -571,7 +571,7 @@ TEST_F(StoreTest, EveryFsyncPolicyWorksAcrossReopen) {
   for (FsyncPolicy f : {FsyncPolicy::kAlways, FsyncPolicy::kEverysec, FsyncPolicy::kNo}) {
     opts_.fsync = f;
     Reopen();
-    Put("p" + std::to_string(static_cast<int>(f)), 1);
+    Put(test::Name("p", static_cast<int>(f)), 1);
   }
   Reopen();
   EXPECT_EQ(*s().CountPosts(), 3u);
@@ -584,8 +584,8 @@ TEST_F(StoreTest, ConcurrentWritersGetDistinctSequences) {
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPer; ++i) {
-        auto r = s().PutPost(test::TestPost("t" + std::to_string(t) + "-" + std::to_string(i),
-                                            kDim, i, t % 2 ? "us" : "x" + std::to_string(i % 5)));
+        auto r = s().PutPost(test::TestPost(test::Name("t", t * 1000 + i),
+                                            kDim, i, t % 2 ? "us" : test::Name("x", i % 5)));
         if (r.ok()) out[t].push_back(*r);
       }
     });

@@ -13,6 +13,14 @@
 
 namespace bf::test {
 
+// prefix + decimal i. (Appending sidesteps GCC 12's false -Wrestrict
+// warning on `"literal" + std::to_string(i)`.)
+inline std::string Name(const char* prefix, int64_t i) {
+  std::string s(prefix);
+  s += std::to_string(i);
+  return s;
+}
+
 // A new empty folder under the system temp folder; the caller removes it.
 inline std::string MakeTempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "bf-store-test-XXXXXX").string();
@@ -47,18 +55,22 @@ inline bool SameBits(const Vector& a, const Vector& b) {
 inline PostRecord TestPost(std::string id, int dim, uint64_t seed, std::string culture = "us") {
   PostRecord p;
   p.id = std::move(id);
-  p.author = "author-" + std::to_string(seed % 7);
+  p.author = Name("author-", static_cast<int64_t>(seed % 7));
   p.culture = std::move(culture);
   p.lang = "en";
   p.ts = 1700000000 + static_cast<int64_t>(seed);
   p.tags = {"cats", std::string("b\0rds", 5)};
-  p.title = "post " + std::to_string(seed);
+  p.title = Name("post ", static_cast<int64_t>(seed));
   p.vector = TestVector(dim, seed);
   return p;
 }
 
 // Ids the crash child writes: binary, with a NUL byte.
-inline std::string CrashPostId(int i) { return std::string("crash\0", 6) + std::to_string(i); }
+inline std::string CrashPostId(int i) {
+  std::string id("crash\0", 6);
+  id += std::to_string(i);
+  return id;
+}
 inline constexpr int kCrashDim = 16;
 
 }  // namespace bf::test
