@@ -12,6 +12,10 @@
 //
 // Thread-safety: all methods may be called concurrently; writes that must be
 // ordered (sequence numbers, id allocation) are serialised inside.
+// A read_only store answers every write with Invalid("store is read-only").
+// Bulk calls (PutPosts, PutUsers, RecordEvents) validate all their input
+// first (bad input writes nothing), then write batches of 1000 records; an
+// I/O error part-way leaves the earlier batches written.
 // RocksDB types never appear in this header.
 #pragma once
 
@@ -106,7 +110,9 @@ class Store {
   // Opens or creates the database at options.path. Errors: Invalid when the
   // stored dimension differs from options.dim (message names both; nothing
   // is changed), IOError when the folder is locked by another process or
-  // unreadable, Corruption when meta is damaged.
+  // unreadable, Corruption when meta is damaged, NotFound when there is no
+  // database and create_if_missing is false or read_only is set; Invalid when
+  // a new database would be created with dim 0.
   static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
   virtual ~Store() = default;
 
@@ -139,9 +145,11 @@ class Store {
       const std::function<bool(uint64_t, const CultureCounts&)>& fn) const = 0;
 
   // Cultures: stable small codes, assigned on first use and never reused.
+  // Code 0 is the empty culture ("no culture"); real cultures start at 1.
+  // Names are canonicalised first ("us" and "US" share a code).
   virtual std::optional<uint16_t> CultureCode(std::string_view culture) const = 0;
   virtual Result<uint16_t> GetOrCreateCultureCode(std::string_view culture) = 0;
-  // Code -> name for every assigned code.
+  // Code -> name for every assigned code; [0] is "".
   virtual std::vector<std::string> CultureNames() const = 0;
 
   // Users ------------------------------------------------------------------
@@ -155,7 +163,10 @@ class Store {
   // Feedback ---------------------------------------------------------------
   // One batch: user record, counter merge (VIEW: impression; LIKE, SAVE,
   // SHARE, COMMENT: positive; HIDE, REPORT: negative), seen mark (VIEW:
-  // viewed; HIDE, REPORT: hidden) and the event log entry.
+  // viewed; HIDE, REPORT: hidden) and the event log entry. NotFound("post")
+  // when post_iid is not a live post (checked under the write lock, so a
+  // concurrently deleted post gets no counters back). PutUser also assigns a
+  // code to the user's culture.
   virtual Status RecordEvent(const EventWrite& event) = 0;
   virtual Status RecordEvents(const std::vector<EventWrite>& events) = 0;  // bulk
   // Marks posts as served to a user (FEED without PEEK).
@@ -168,6 +179,8 @@ class Store {
 
   // Maintenance ------------------------------------------------------------
   // Free-form meta values (e.g. index settings); keys starting "bf." are ours.
+  // Keys starting "bf.store." belong to the store itself: PutMeta refuses
+  // them with Invalid (GetMeta may read them).
   virtual Status PutMeta(std::string_view key, std::string_view value) = 0;
   virtual Result<std::optional<std::string>> GetMeta(std::string_view key) const = 0;
   // Syncs the WAL to disk now.
