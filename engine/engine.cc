@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/internal/engine_impl.h"
+#include "engine/layout.h"
 #include "engine/ranker.h"
 
 namespace bf {
@@ -96,7 +97,7 @@ Status EngineImpl::Init() {
   ::chmod(options_.data_dir.c_str(), 0700);
 
   StoreOptions so;
-  so.path = options_.data_dir + "/db";
+  so.path = DbPath(options_.data_dir);
   so.dim = options_.dim;
   so.fsync = options_.fsync;
   auto store = Store::Open(so);

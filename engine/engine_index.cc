@@ -9,12 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/internal/engine_impl.h"
+#include "engine/layout.h"
 
 namespace bf {
 
 namespace fs = std::filesystem;
 
-std::string EngineImpl::SnapshotPath() const { return options_.data_dir + "/index.snap"; }
+std::string EngineImpl::SnapshotPath() const { return bf::SnapshotPath(options_.data_dir); }
 
 std::shared_ptr<AnnIndex> EngineImpl::index() const {
   std::lock_guard lock(index_ptr_mu_);
@@ -135,9 +136,9 @@ Status EngineImpl::Backup(const std::string& dir) {
   }
   ::chmod(dir.c_str(), 0700);
   std::lock_guard write(write_mu_);
-  BF_RETURN_IF_ERROR(store_->Checkpoint(dir + "/db"));
+  BF_RETURN_IF_ERROR(store_->Checkpoint(DbPath(dir)));
   uint64_t seq = 0;
-  BF_RETURN_IF_ERROR(SaveLocked(dir + "/index.snap", &seq));
+  BF_RETURN_IF_ERROR(SaveLocked(bf::SnapshotPath(dir), &seq));
   spdlog::info("backup: {} written (seq {})", dir, seq);
   return Status::OK();
 }

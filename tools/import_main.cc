@@ -17,6 +17,7 @@
 // the user's vector moves toward liked posts and away from hidden ones at the
 // server's default rates (--keep-user-vectors leaves imported vectors alone).
 // Files load in the order posts, users, events.
+#include <sys/stat.h>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -30,6 +31,7 @@
 
 #include "embeddings/vector.h"
 #include "engine/import_parse.h"
+#include "engine/layout.h"
 #include "engine/store.h"
 
 namespace bf {
@@ -340,9 +342,9 @@ int Importer::Run() {
   const auto start = std::chrono::steady_clock::now();
   const Kind kinds[] = {Kind::kPosts, Kind::kUsers, Kind::kEvents};
   std::error_code ec;
-  const bool existing = std::filesystem::exists(std::filesystem::path(opt_.data_dir) / "CURRENT", ec);
+  const bool existing = std::filesystem::exists(std::filesystem::path(DbPath(opt_.data_dir)) / "CURRENT", ec);
   StoreOptions so;
-  so.path = opt_.data_dir;
+  so.path = DbPath(opt_.data_dir);
   so.fsync = FsyncPolicy::kNo;  // one Sync at the end: bulk speed, same durability
   // An existing database is opened (and locked) first: it fixes the dimension
   // and refuses a database the server has open before any work is done.
@@ -376,6 +378,9 @@ int Importer::Run() {
   }
   if (!store_) {
     so.dim = dim;
+    // A new data dir holds users' data: private to its owner, as the server makes it.
+    std::filesystem::create_directories(opt_.data_dir, ec);
+    ::chmod(opt_.data_dir.c_str(), 0700);
     auto store = Store::Open(so);
     if (!store.ok()) {
       std::fprintf(stderr, "bridgefeed-import: %s\n", store.status().message().c_str());

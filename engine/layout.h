@@ -1,0 +1,13 @@
+// The layout of a data dir (--data-dir), shared by the server and the tools:
+//   <data dir>/db/          the RocksDB database (the source of truth)
+//   <data dir>/index.snap   the latest index snapshot (rebuilt when missing)
+#pragma once
+
+#include <string>
+
+namespace bf {
+
+inline std::string DbPath(const std::string& data_dir) { return data_dir + "/db"; }
+inline std::string SnapshotPath(const std::string& data_dir) { return data_dir + "/index.snap"; }
+
+}  // namespace bf
