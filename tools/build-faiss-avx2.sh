@@ -37,7 +37,8 @@ source_version() {
   printf '%s\n' "$v"
 }
 
-cache_root="${BRIDGEFEED_FAISS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bridgefeed}"
+home="${HOME:-$(cd ~ && pwd)}"  # CI may run without HOME
+cache_root="${BRIDGEFEED_FAISS_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/bridgefeed}"
 version="$(source_version)" || { say "libfaiss-dev is not known to apt; cannot pick a Faiss version"; exit 1; }
 prefix="$cache_root/faiss-${version//:/_}-avx2"
 if [ "$print_only" -eq 1 ]; then
