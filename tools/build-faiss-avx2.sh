@@ -70,7 +70,11 @@ if [ -f "$failed" ] && [ "$force" -eq 0 ]; then exit 3; fi
 rm -f "$failed"
 
 fail() {
-  say "building Faiss with AVX2 failed (see $log); using Debian's generic libfaiss"
+  if [ "${BRIDGEFEED_FAISS:-auto}" = avx2 ]; then  # asked for explicitly: no fallback
+    say "building Faiss with AVX2 failed (see $log)"
+  else
+    say "building Faiss with AVX2 failed (see $log); using Debian's generic libfaiss"
+  fi
   cp -f "$log" "$failed" 2>/dev/null || touch "$failed"
   exit 1
 }
