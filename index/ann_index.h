@@ -50,6 +50,10 @@ struct IndexOptions {
   int hnsw_ef_search = 128;
   int hnsw_ef_construction = 40;
   int ivf_nprobe = 32;
+  // A search restricted by culture scans the allowed vectors exactly when
+  // there are at most this many: HNSW and IVF lose most of their recall when
+  // the filter rejects the query's whole neighbourhood (docs/index.md).
+  int64_t filtered_exact_max = 200000;
   // NeedsRebuild() turns true once tombstones exceed this share of slots.
   double rebuild_tombstone_ratio = 0.25;
   // Threads Faiss may use inside one call (0: leave OpenMP's default).

@@ -5,6 +5,7 @@
 // tombstone the old slot (HNSW cannot remove at all), and an IDSelector
 // hides tombstoned, filtered and excluded slots inside Faiss's search.
 #include <omp.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstring>
@@ -34,12 +35,13 @@ namespace {
 
 using faiss_idx_t = faiss::Index::idx_t;
 
-// Filtered search policy (measurements in docs/index.md). When the filter
-// keeps less than kExactShare of the live vectors, a brute-force scan of the
-// allowed slots is both exact and cheaper than a graph walk that mostly
-// visits rejected nodes. Above it, HNSW's efSearch (and IVF's nprobe) grow
-// by 1/share, capped, so a selective filter still finds k good results.
-constexpr double kExactShare = 0.05;
+// Filtered search policy (measurements in docs/index.md). Faiss's HNSW
+// walk and IVF's probes both stay near the query; when a culture filter
+// rejects that whole neighbourhood (a home-culture user asking for other
+// cultures) they find few of the true best. So a culture-restricted search
+// scans the allowed slots exactly while there are at most
+// options.filtered_exact_max of them; above that, efSearch (or nprobe) grows
+// by 1/share, capped.
 constexpr int kMaxFilteredEf = 1024;
 // Build adds in batches of this many vectors, reporting progress after each.
 constexpr int64_t kBuildBatch = 32768;
@@ -61,6 +63,31 @@ class OmpThreads {
  private:
   int old_;
   bool set_;
+};
+
+// A reader-writer lock that lets a waiting writer in before new readers.
+// std::shared_mutex on glibc prefers readers, so a steady stream of searches
+// starved adds forever (seen in the concurrency test). Not recursive: a
+// thread holding it shared must not take it again.
+class WriterFirstMutex {
+ public:
+  WriterFirstMutex() {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    BF_CHECK(pthread_rwlock_init(&lock_, &attr) == 0);
+    pthread_rwlockattr_destroy(&attr);
+  }
+  ~WriterFirstMutex() { pthread_rwlock_destroy(&lock_); }
+  WriterFirstMutex(const WriterFirstMutex&) = delete;
+  WriterFirstMutex& operator=(const WriterFirstMutex&) = delete;
+  void lock() { BF_CHECK(pthread_rwlock_wrlock(&lock_) == 0); }
+  void unlock() { pthread_rwlock_unlock(&lock_); }
+  void lock_shared() { BF_CHECK(pthread_rwlock_rdlock(&lock_) == 0); }
+  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
+
+ private:
+  pthread_rwlock_t lock_;
 };
 
 std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
@@ -230,7 +257,7 @@ class FaissIndex final : public AnnIndex {
   const std::string spec_;  // resolved factory string
   const bool auto_spec_;    // spec_ was chosen by "auto"
 
-  mutable std::shared_mutex mu_;  // searches shared; adds and removes exclusive
+  mutable WriterFirstMutex mu_;  // searches shared; adds and removes exclusive
   // All below GUARDED_BY(mu_); the typed pointers alias index_.
   std::unique_ptr<faiss::Index> index_;
   Kind kind_ = Kind::kFlat;
@@ -413,7 +440,10 @@ Result<std::vector<Hit>> FaissIndex::Search(std::span<const float> query, int k,
   const int64_t allowed = AllowedLive(filter);
   if (allowed == 0) return std::vector<Hit>{};
   const double share = static_cast<double>(allowed) / static_cast<double>(live);
-  if (kind_ != Kind::kFlat && share < kExactShare) return ExactLocked(query.data(), k, filter);
+  const bool culture_filter = !filter.cultures.empty() && allowed < live;
+  if (kind_ != Kind::kFlat && culture_filter && allowed <= options_.filtered_exact_max) {
+    return ExactLocked(query.data(), k, filter);
+  }
 
   const SlotFilter sf(slots_, filter);
   SlotSelector selector(sf);
