@@ -387,7 +387,9 @@ TEST_F(EngineTest, RebuildSwapsWhileServingAndRejectsSecond) {
   ASSERT_OK(engine_->StartRebuild());
   Status second = engine_->StartRebuild();
   // The first may already be done on a fast machine; then a new one starts.
-  if (!second.ok()) EXPECT_EQ(second.code(), Code::kBusy);
+  if (!second.ok()) {
+    EXPECT_EQ(second.code(), Code::kBusy);
+  }
   for (int i = 0; i < 200 && engine_->GetIndexInfo().rebuilding; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
