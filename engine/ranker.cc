@@ -12,7 +12,8 @@ namespace {
 struct Cand {
   Ranked r;
   uint32_t author = 0;
-  float max_sim = 0;  // to the posts picked so far (MMR)
+  float max_sim = 0;    // to the posts picked so far (MMR); never below 0
+  uint32_t sims_done = 0;  // how many picked posts max_sim covers
   bool taken = false;
 };
 
@@ -127,11 +128,20 @@ class FeedBuilder {
     for (Cand& c : cands_) {
       c.taken = false;
       c.max_sim = 0;
+      c.sims_done = 0;
     }
+    picked_.clear();
     std::vector<size_t> pool_cross, pool_home;
     for (size_t i = 0; i < cands_.size(); ++i) {
       (cands_[i].r.cross ? pool_cross : pool_home).push_back(i);
     }
+    // Best score first, so Best() can stop once no later candidate can win.
+    auto by_score = [this](size_t a, size_t b) {
+      if (cands_[a].r.score != cands_[b].r.score) return cands_[a].r.score > cands_[b].r.score;
+      return cands_[a].r.iid < cands_[b].r.iid;
+    };
+    std::sort(pool_cross.begin(), pool_cross.end(), by_score);
+    std::sort(pool_home.begin(), pool_home.end(), by_score);
     std::unordered_map<uint32_t, int> per_author;
     std::vector<Ranked> page;
     int picked_cross = 0;
@@ -157,7 +167,7 @@ class FeedBuilder {
       per_author[c.author]++;
       if (c.r.cross) ++picked_cross;
       page.push_back(c.r);
-      UpdateSims(c.r.iid);
+      picked_.push_back(c.r.iid);
     }
     // Nothing is missing when the page is full and the share is right.
     if (static_cast<int>(page.size()) == in_.count && (!split || picked_cross == target_cross)) {
@@ -166,31 +176,32 @@ class FeedBuilder {
     return page;
   }
 
+  // The MMR pick of a pool sorted by score. max_sim is never below 0, so a
+  // candidate's value is at most lambda * score: the scan stops once that
+  // cannot beat the best so far, and similarities are computed lazily for
+  // the few candidates actually considered.
   std::optional<size_t> Best(const std::vector<size_t>& pool,
                              const std::unordered_map<uint32_t, int>& per_author,
-                             double lambda) const {
+                             double lambda) {
     std::optional<size_t> best;
     double best_value = 0;
     for (size_t i : pool) {
-      const Cand& c = cands_[i];
+      Cand& c = cands_[i];
       if (c.taken) continue;
+      if (best && lambda * c.r.score <= best_value) break;
       auto a = per_author.find(c.author);
       if (a != per_author.end() && a->second >= opt_.max_per_author) continue;
+      const auto v = table_.VectorOf(c.r.iid);
+      for (; c.sims_done < picked_.size(); ++c.sims_done) {
+        c.max_sim = std::max(c.max_sim, Dot(v, table_.VectorOf(picked_[c.sims_done])));
+      }
       const double value = lambda * c.r.score - (1.0 - lambda) * c.max_sim;
-      if (!best || value > best_value || (value == best_value && c.r.iid < cands_[*best].r.iid)) {
+      if (!best || value > best_value) {
         best = i;
         best_value = value;
       }
     }
     return best;
-  }
-
-  void UpdateSims(uint64_t picked) {
-    const auto v = table_.VectorOf(picked);
-    for (Cand& c : cands_) {
-      if (c.taken) continue;
-      c.max_sim = std::max(c.max_sim, Dot(v, table_.VectorOf(c.r.iid)));
-    }
   }
 
   const PostTable& table_;
@@ -199,6 +210,7 @@ class FeedBuilder {
   PostTable::FreshSet::const_iterator fresh_it_;
   std::optional<PostTable::FreshSet::const_iterator> home_it_;
   std::vector<Cand> cands_;
+  std::vector<uint64_t> picked_;  // this page so far, in order
   std::unordered_map<uint64_t, size_t> index_;
   bool cross_dry_ = false, home_dry_ = false;
 };
