@@ -361,7 +361,15 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
       auto interest = idx->Search(u->vector, k, all);
       if (!interest.ok()) return interest.status();
       in.interest = std::move(interest).value();
+      // The interest results usually hold cross-cultural posts enough for the
+      // page; search the other cultures only when they do not (a user whose
+      // neighbourhood is all home posts), which saves a second ANN search.
+      const int target_cross = static_cast<int>(std::lround(in.openness * req.count));
+      int cross_found = 0;
       if (in.user_culture) {
+        for (const Hit& h : in.interest) cross_found += table_.Get(h.id).culture != *in.user_culture;
+      }
+      if (in.user_culture && target_cross > 0 && cross_found < 3 * target_cross) {
         SearchFilter other;
         other.exclude = &exclude;
         other.cultures = CulturesExcept(*in.user_culture);
