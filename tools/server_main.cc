@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   });
   server.Run();
   // Run returns after a stop; a stop that did not come from a signal leaves
-  // the wait pending, which no longer matters once the io threads are done.
+  // the signal wait pending (and Run would not return): only signals stop it.
 
   if (bf::Status s = engine->Close(); !s.ok()) {
     spdlog::error("closing the engine: {}", s.ToString());
