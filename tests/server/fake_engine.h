@@ -1,0 +1,91 @@
+// FakeEngine: records calls and returns canned results, so the command layer
+// and the server are tested without a store or an index.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace bf::testing {
+
+class FakeEngine : public Engine {
+ public:
+  int dim() const override { return dim_; }
+
+  Status SetUser(const UserUpdate& u) override {
+    std::lock_guard l(mu_);
+    last_user = u;
+    calls.push_back("SetUser " + u.id);
+    return next_status;
+  }
+  Result<std::optional<UserRecord>> GetUser(std::string_view id) const override {
+    std::lock_guard l(mu_);
+    if (id == "alice") return std::optional<UserRecord>(user);
+    return std::optional<UserRecord>();
+  }
+  Result<bool> DeleteUser(std::string_view id) override { return id == "alice"; }
+  Status AddPost(PostInput p) override {
+    std::lock_guard l(mu_);
+    last_post = std::move(p);
+    calls.push_back("AddPost " + last_post.id);
+    return next_status;
+  }
+  Result<std::optional<PostInfo>> GetPost(std::string_view id) const override {
+    if (id == "p1") return std::optional<PostInfo>(post);
+    return std::optional<PostInfo>();
+  }
+  Result<bool> DeletePost(std::string_view id) override { return id == "p1"; }
+  Status RecordEvent(std::string_view user, std::string_view p, EventType type,
+                     std::optional<int64_t> ts) override {
+    std::lock_guard l(mu_);
+    if (p != "p1") return Status::NotFound("post");
+    calls.push_back("RecordEvent " + std::string(user) + " " + std::string(p) + " " +
+                    std::to_string(static_cast<int>(type)) + " " +
+                    (ts ? std::to_string(*ts) : std::string("-")));
+    return Status::OK();
+  }
+  Result<std::vector<FeedItem>> Feed(const FeedRequest& r) override {
+    std::lock_guard l(mu_);
+    last_feed = r;
+    return feed;
+  }
+  Result<std::vector<std::string>> Similar(std::string_view p, int count, bool cross) override {
+    if (p != "p1") return Status::NotFound("post");
+    std::lock_guard l(mu_);
+    calls.push_back("Similar " + std::to_string(count) + (cross ? " cross" : ""));
+    return std::vector<std::string>{"p2", "p3"};
+  }
+  IndexInfo GetIndexInfo() const override { return index; }
+  Status StartRebuild() override { return Status::Busy("a rebuild is already running"); }
+  Status LoadIndex(const std::string& path) override {
+    std::lock_guard l(mu_);
+    calls.push_back("LoadIndex " + path);
+    return Status::OK();
+  }
+  Status Save() override { return Status::OK(); }
+  Status Backup(const std::string& dir) override {
+    std::lock_guard l(mu_);
+    calls.push_back("Backup " + dir);
+    return Status::IOError("disk full");
+  }
+  EngineCounters Counters() const override { return counters; }
+  Status Close() override { return Status::OK(); }
+
+  int dim_ = 3;
+  Status next_status;
+  UserRecord user;
+  PostInfo post;
+  std::vector<FeedItem> feed;
+  IndexInfo index;
+  EngineCounters counters;
+
+  mutable std::mutex mu_;
+  std::vector<std::string> calls;
+  UserUpdate last_user;
+  PostInput last_post;
+  FeedRequest last_feed;
+};
+
+}  // namespace bf::testing
