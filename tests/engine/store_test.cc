@@ -100,7 +100,7 @@ TEST_F(StoreTest, NewDatabaseHasDimSchemaAndRandomId) {
   EXPECT_EQ(*s().CountPosts(), 0u);
   auto schema = s().GetMeta("bf.store.schema");
   ASSERT_RESULT_OK(schema);
-  EXPECT_EQ(**schema, std::string("\x01\0\0\0", 4));
+  EXPECT_EQ(**schema, std::string("\x02\0\0\0", 4));
   const std::string id = s().db_id();
   Reopen();
   EXPECT_EQ(s().db_id(), id);
