@@ -16,7 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint32_t kSchemaVersion = 1;
+// 2: seen marks are written as merge operands (NewSeenMarkOperator), which a
+// build without that operator cannot read.
+constexpr uint32_t kSchemaVersion = 2;
 
 std::string U32Bytes(uint32_t v) {
   std::string s;
@@ -83,7 +85,9 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
   store->path_ = path;
   store->read_only_ = options.read_only;
   store->fsync_ = options.fsync;
-  store->write_options_.sync = options.fsync == FsyncPolicy::kAlways;
+  store->bulk_load_ = options.bulk_load && !options.read_only;
+  store->write_options_.sync = options.fsync == FsyncPolicy::kAlways && !store->bulk_load_;
+  store->write_options_.disableWAL = store->bulk_load_;
 
   rocksdb::DBOptions dbo = MakeDbOptions();
   dbo.create_if_missing = options.create_if_missing;
@@ -110,7 +114,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
 
   BF_RETURN_IF_ERROR(store->InitOrCheckMeta(options));
   BF_RETURN_IF_ERROR(store->LoadState());
-  if (!options.read_only && options.fsync == FsyncPolicy::kEverysec)
+  if (!options.read_only && !store->bulk_load_ && options.fsync == FsyncPolicy::kEverysec)
     store->sync_thread_ = std::thread([p = store.get()] { p->SyncLoop(); });
   Log()->debug("opened {} (dim {}, db_id {}, {} posts{})", path, store->dim_, store->db_id_,
                store->n_posts_.load(), options.read_only ? ", read-only" : "");
@@ -128,7 +132,8 @@ StoreImpl::~StoreImpl() {
   }
   if (db_ != nullptr) {
     // A clean close keeps the promise of kEverysec without waiting a second.
-    if (!read_only_ && fsync_ == FsyncPolicy::kEverysec) (void)db_->SyncWAL();
+    if (!read_only_ && fsync_ == FsyncPolicy::kEverysec && !bulk_load_) (void)db_->SyncWAL();
+    if (bulk_load_) (void)Sync();  // nothing in the WAL: the memtables must reach disk
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->Close();
     delete db_;
@@ -265,6 +270,11 @@ Result<std::optional<std::string>> StoreImpl::GetMeta(std::string_view key) cons
 
 Status StoreImpl::Sync() {
   if (read_only_) return Status::OK();
+  if (bulk_load_) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    return FromRocks(db_->Flush(fo, handles_), "flush");
+  }
   return FromRocks(db_->SyncWAL(), "sync WAL");
 }
 

@@ -15,7 +15,8 @@
 // A read_only store answers every write with Invalid("store is read-only").
 // Bulk calls (PutPosts, PutUsers, RecordEvents) validate all their input
 // first (bad input writes nothing), then write batches of 1000 records; an
-// I/O error part-way leaves the earlier batches written.
+// I/O error part-way leaves the earlier batches written. ImportEvents is the
+// offline importer's faster path for feedback.
 // RocksDB types never appear in this header.
 #pragma once
 
@@ -53,6 +54,11 @@ struct StoreOptions {
   // Folder for the secondary instance's own files (read_only only); empty
   // picks a temporary folder.
   std::string secondary_path;
+  // Offline bulk loading (bridgefeed-import): writes skip the WAL and Sync()
+  // flushes the memtables to table files instead of syncing the WAL, so a
+  // reopen has no log to replay. A crash loses every write since the last
+  // Sync() (closing the store flushes too). fsync is ignored.
+  bool bulk_load = false;
 };
 
 struct PostRecord {
@@ -98,6 +104,17 @@ struct SeenMark {
 // One feedback event and everything it changes, written atomically.
 struct EventWrite {
   UserRecord user;          // the user's record after the event (counters, vector)
+  uint64_t post_iid = 0;
+  std::string post_id;
+  std::string viewer_culture;  // the culture whose counters move; empty: "" bucket
+  EventType type = EventType::kView;
+  int64_t ts = 0;
+};
+
+// One feedback event for the offline bulk path (Store::ImportEvents): an
+// EventWrite without the user record, which the importer writes once.
+struct ImportedEvent {
+  std::string user;
   uint64_t post_iid = 0;
   std::string post_id;
   std::string viewer_culture;  // the culture whose counters move; empty: "" bucket
@@ -169,6 +186,16 @@ class Store {
   // code to the user's culture.
   virtual Status RecordEvent(const EventWrite& event) = 0;
   virtual Status RecordEvents(const std::vector<EventWrite>& events) = 0;  // bulk
+  // Offline bulk path: the counters, seen marks and event log entries that
+  // RecordEvents would write for `events` in order, aggregated into one
+  // WriteBatch: one counter merge per (post, culture), one seen mark per
+  // (user, post) (hidden wins, also over a stored mark), one log entry per
+  // event. User records are NOT written: the caller applies the events to
+  // them (counters, vectors) and writes each once with PutUsers, so until
+  // then a user may have events but no record. Validation first: Invalid for
+  // a bad user id, type or culture; NotFound("post") when a post_iid is not a
+  // live post; either way nothing is written.
+  virtual Status ImportEvents(std::span<const ImportedEvent> events) = 0;
   // Marks posts as served to a user (FEED without PEEK).
   virtual Status MarkServed(std::string_view user, std::span<const uint64_t> iids,
                             int64_t ts) = 0;
@@ -183,7 +210,7 @@ class Store {
   // them with Invalid (GetMeta may read them).
   virtual Status PutMeta(std::string_view key, std::string_view value) = 0;
   virtual Result<std::optional<std::string>> GetMeta(std::string_view key) const = 0;
-  // Syncs the WAL to disk now.
+  // Syncs the WAL to disk now; a bulk_load store flushes its memtables.
   virtual Status Sync() = 0;
   // A consistent copy of the database in `dir` (RocksDB checkpoint).
   virtual Status Checkpoint(const std::string& dir) = 0;

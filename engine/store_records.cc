@@ -1,5 +1,6 @@
 // Store on RocksDB: posts, counters, users, seen marks and events.
 #include <algorithm>
+#include <map>
 
 #include "engine/internal/store_impl.h"
 
@@ -17,6 +18,13 @@ void CountDelta(EventType t, int64_t* imp, int64_t* pos, int64_t* neg) {
     case EventType::kHide:
     case EventType::kReport: *neg = 1; break;
   }
+}
+
+// The seen mark an event leaves, if any.
+std::optional<SeenKind> SeenKindOf(EventType t) {
+  if (t == EventType::kView) return SeenKind::kViewed;
+  if (t == EventType::kHide || t == EventType::kReport) return SeenKind::kHidden;
+  return std::nullopt;
 }
 
 Status CheckVectorDim(const Vector& v, int dim) {
@@ -305,21 +313,10 @@ Result<bool> StoreImpl::DeleteUser(std::string_view id) {
 
 // Feedback ------------------------------------------------------------------
 
-Status StoreImpl::ApplySeen(Txn& t, std::string_view user, uint64_t iid, SeenKind kind,
-                            int64_t ts) {
-  const std::string key = SeenKey(user, iid);
-  if (kind != SeenKind::kHidden) {
-    auto old = t.Get(kSeen, key);
-    if (!old.ok()) return old.status();
-    if (old->has_value()) {
-      SeenKind prev;
-      int64_t prev_ts;
-      BF_RETURN_IF_ERROR(DecodeSeen(**old, &prev, &prev_ts));
-      if (prev == SeenKind::kHidden) return Status::OK();  // hidden stays hidden
-    }
-  }
-  t.Put(kSeen, key, EncodeSeen(kind, ts));
-  return Status::OK();
+void StoreImpl::ApplySeen(Txn& t, std::string_view user, uint64_t iid, SeenKind kind,
+                          int64_t ts) {
+  // A merge, not a read-modify-write: the seen operator keeps hidden marks.
+  t.batch.Merge(cf(kSeen), SeenKey(user, iid), EncodeSeen(kind, ts));
 }
 
 Status StoreImpl::ApplyEvent(Txn& t, const EventWrite& e) {
@@ -334,11 +331,7 @@ Status StoreImpl::ApplyEvent(Txn& t, const EventWrite& e) {
   t.batch.Merge(cf(kStats), StatsKey(e.post_iid, e.viewer_culture),
                 EncodeCounts(imp, pos, neg));
 
-  if (e.type == EventType::kView) {
-    BF_RETURN_IF_ERROR(ApplySeen(t, e.user.id, e.post_iid, SeenKind::kViewed, e.ts));
-  } else if (e.type == EventType::kHide || e.type == EventType::kReport) {
-    BF_RETURN_IF_ERROR(ApplySeen(t, e.user.id, e.post_iid, SeenKind::kHidden, e.ts));
-  }
+  if (auto kind = SeenKindOf(e.type)) ApplySeen(t, e.user.id, e.post_iid, *kind, e.ts);
 
   EventEntry entry{e.post_id, e.post_iid, e.type, e.ts, e.viewer_culture};
   t.batch.Put(cf(kEvents), EventKey(e.user.id, t.counters.next_event++), EncodeEvent(entry));
@@ -371,12 +364,88 @@ Status StoreImpl::RecordEvents(const std::vector<EventWrite>& events) {
   return Status::OK();
 }
 
+Status StoreImpl::CheckLivePosts(const std::vector<uint64_t>& iids) const {
+  constexpr size_t kChunk = 1024;
+  std::vector<std::string> keys;
+  for (size_t begin = 0; begin < iids.size(); begin += kChunk) {
+    const size_t end = std::min(iids.size(), begin + kChunk);
+    keys.clear();
+    for (size_t i = begin; i < end; ++i) keys.push_back(BigEndian64(iids[i]));
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(slices.size());
+    std::vector<rocksdb::Status> statuses(slices.size());
+    // Sorted keys: the batched MultiGet reads each block once.
+    db_->MultiGet(rocksdb::ReadOptions(), cf(kPostIds), slices.size(), slices.data(),
+                  values.data(), statuses.data(), /*sorted_input=*/true);
+    for (const auto& st : statuses) {
+      if (st.IsNotFound()) return Status::NotFound("post");
+      BF_RETURN_IF_ERROR(FromRocks(st, "read post ids"));
+    }
+  }
+  return Status::OK();
+}
+
+Status StoreImpl::ImportEvents(std::span<const ImportedEvent> events) {
+  if (read_only_) return ReadOnly();
+  std::vector<std::string> cultures(events.size());
+  std::vector<uint64_t> iids;
+  iids.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    const ImportedEvent& e = events[i];
+    BF_RETURN_IF_ERROR(CheckId(e.user, "user"));
+    if (static_cast<uint8_t>(e.type) > static_cast<uint8_t>(EventType::kReport))
+      return Status::Invalid("unknown event type");
+    if (!e.viewer_culture.empty()) {
+      auto c = CanonicalCulture(e.viewer_culture);
+      if (!c.ok()) return c.status();
+      cultures[i] = std::move(*c);
+    }
+    iids.push_back(e.post_iid);
+  }
+  std::sort(iids.begin(), iids.end());
+  iids.erase(std::unique(iids.begin(), iids.end()), iids.end());
+
+  // Aggregate in memory: one stats merge per (post, culture), one seen mark
+  // per (user, post). Sorted maps, because memtable inserts in key order
+  // are several times cheaper than random ones.
+  std::map<std::string, CultureCounts> stats;
+  std::map<std::string, std::pair<SeenKind, int64_t>> seen;
+  std::vector<std::pair<std::string, std::string>> log;  // event key, entry
+  log.reserve(events.size());
+  std::lock_guard lock(write_mu_);
+  BF_RETURN_IF_ERROR(CheckLivePosts(iids));  // under the lock, as RecordEvents
+  Txn t(this);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const ImportedEvent& e = events[i];
+    int64_t imp, pos, neg;
+    CountDelta(e.type, &imp, &pos, &neg);
+    CultureCounts& c = stats[StatsKey(e.post_iid, cultures[i])];
+    c.impressions += imp;
+    c.positives += pos;
+    c.negatives += neg;
+    if (auto kind = SeenKindOf(e.type)) {
+      auto [it, added] = seen.try_emplace(SeenKey(e.user, e.post_iid), *kind, e.ts);
+      if (!added && !SeenKeepsOld(it->second.first, *kind)) it->second = {*kind, e.ts};
+    }
+    EventEntry entry{e.post_id, e.post_iid, e.type, e.ts, cultures[i]};
+    log.emplace_back(EventKey(e.user, t.counters.next_event++), EncodeEvent(entry));
+  }
+  t.counters.events += events.size();
+  std::sort(log.begin(), log.end());
+  for (const auto& [key, value] : log) t.batch.Put(cf(kEvents), key, value);
+  for (const auto& [key, c] : stats)
+    t.batch.Merge(cf(kStats), key, EncodeCounts(c.impressions, c.positives, c.negatives));
+  for (const auto& [key, mark] : seen)
+    t.batch.Merge(cf(kSeen), key, EncodeSeen(mark.first, mark.second));
+  return t.Commit();
+}
+
 Status StoreImpl::MarkServed(std::string_view user, std::span<const uint64_t> iids, int64_t ts) {
   if (read_only_) return ReadOnly();
   BF_RETURN_IF_ERROR(CheckId(user, "user"));
   std::lock_guard lock(write_mu_);
   Txn t(this);
-  for (uint64_t iid : iids) BF_RETURN_IF_ERROR(ApplySeen(t, user, iid, SeenKind::kServed, ts));
+  for (uint64_t iid : iids) ApplySeen(t, user, iid, SeenKind::kServed, ts);
   return t.Commit();
 }
 

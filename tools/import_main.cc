@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -38,6 +39,9 @@ namespace bf {
 namespace {
 
 constexpr size_t kBatch = 10000;       // records per Store bulk call
+// Events per Store::ImportEvents call: larger batches fold more counter and
+// seen writes together.
+constexpr size_t kEventBatch = 50000;
 constexpr int kMaxReportedErrors = 20;  // with --skip-invalid
 
 struct ImportOptions {
@@ -145,14 +149,33 @@ class Importer {
   int DecideDim();
   Status Check(Kind kind, bool* stop);
   Status Load(Kind kind, bool* stop);
-  Status LoadEvent(const ImportEvent& e, std::vector<EventWrite>* batch, Status* invalid);
+  // After the events file: writes the users that events touched.
+  Status WriteEventUsers();
+  Status LoadEvent(const ImportEvent& e, std::vector<ImportedEvent>* batch, Status* invalid);
   Result<bool> PostExists(std::string_view id);
+  // Whether an event of this type moves the user's vector.
+  bool MovesUser(EventType t) const { return !opt_.keep_user_vectors && t != EventType::kView; }
+  // The post an event names (nullptr when there is none), with its vector
+  // when `need_vector`.
+  struct PostRef {
+    uint64_t iid = 0;
+    Vector vector;  // empty until an event needs it
+  };
+  Result<const PostRef*> EventPost(const std::string& id, bool need_vector);
 
   const ImportOptions& opt_;
   std::unique_ptr<ImportParser> parser_;
   std::unique_ptr<Store> store_;
   std::unordered_set<std::string> file_posts_;  // check pass: post ids in the posts file
-  std::unordered_map<std::string, UserRecord> users_;  // users touched by events
+  // Check pass: posts whose vectors events need; the load pass keeps them
+  // from the posts file instead of reading them back.
+  std::unordered_set<std::string> vector_posts_;
+  // Load pass, when there are events: posts by id with iid (from the posts
+  // file or the store) and vector (fetched once, for likes and hides only),
+  // so most events need no read.
+  std::unordered_map<std::string, PostRef> event_posts_;
+  // Users touched by events, written once at the end of the events file.
+  std::unordered_map<std::string, UserRecord> users_;
   FeedbackRates rates_;
   int64_t rejected_ = 0;
   int64_t loaded_[3] = {0, 0, 0};
@@ -212,6 +235,7 @@ Status Importer::Check(Kind kind, bool* stop) {
         auto exists = PostExists(e->post);
         if (!exists.ok()) return exists.status();
         if (!*exists) s = UnknownPost(e->post);
+        if (MovesUser(e->type)) vector_posts_.insert(std::move(e->post));
       }
     }
     if (!s.ok() && Reject(path, r.number(), s)) {
@@ -224,15 +248,30 @@ Status Importer::Check(Kind kind, bool* stop) {
   return Status::OK();
 }
 
-Status Importer::LoadEvent(const ImportEvent& e, std::vector<EventWrite>* batch,
-                           Status* invalid) {
-  auto post = store_->GetPost(e.post);
+Result<const Importer::PostRef*> Importer::EventPost(const std::string& id, bool need_vector) {
+  auto it = event_posts_.find(id);
+  if (it != event_posts_.end() && (!need_vector || !it->second.vector.empty()))
+    return &it->second;
+  auto post = store_->GetPost(id);
   if (!post.ok()) return post.status();
-  if (!post->has_value()) {
+  if (!post->has_value()) return nullptr;
+  PostRecord& p = **post;
+  PostRef ref;
+  ref.iid = p.iid;
+  if (need_vector) ref.vector = std::move(p.vector);
+  auto [slot, added] = event_posts_.insert_or_assign(id, std::move(ref));
+  return &slot->second;
+}
+
+Status Importer::LoadEvent(const ImportEvent& e, std::vector<ImportedEvent>* batch,
+                           Status* invalid) {
+  auto post = EventPost(e.post, MovesUser(e.type));
+  if (!post.ok()) return post.status();
+  if (*post == nullptr) {
     *invalid = UnknownPost(e.post);
     return Status::OK();
   }
-  const PostRecord& p = **post;
+  const PostRef& p = **post;
   auto it = users_.find(e.user);
   if (it == users_.end()) {
     auto stored = store_->GetUser(e.user);
@@ -260,7 +299,7 @@ Status Importer::LoadEvent(const ImportEvent& e, std::vector<EventWrite>* batch,
       if (!opt_.keep_user_vectors && !u.vector.empty()) MoveAway(u.vector, p.vector, rates_.away);
       break;
   }
-  batch->push_back(EventWrite{u, p.iid, p.id, u.culture, e.type, e.ts});
+  batch->push_back(ImportedEvent{e.user, p.iid, e.post, u.culture, e.type, e.ts});
   return Status::OK();
 }
 
@@ -270,21 +309,50 @@ Status Importer::Load(Kind kind, bool* stop) {
   LineReader r;
   BF_RETURN_IF_ERROR(r.Open(path));
   ProgressBar bar(std::string("load ") + KindName(kind), opt_.quiet);
-  std::vector<PostRecord> posts;
+  std::vector<PostRecord> posts, writing_posts;
   std::vector<UserRecord> users;
   std::unordered_map<std::string, size_t> pending_users;  // id -> index in users
-  std::vector<EventWrite> events;
+  std::vector<ImportedEvent> events, writing_events;
+  // Posts and events are written on a second thread while the next batch is
+  // parsed. Declared after the buffers it uses, so it is joined first.
+  std::future<Status> writing;
   int64_t& loaded = loaded_[static_cast<int>(kind)];
+  auto wait = [&]() -> Status {
+    if (!writing.valid()) return Status::OK();
+    BF_RETURN_IF_ERROR(writing.get());
+    // Events will name these posts: remember their internal ids.
+    if (!opt_.events.empty()) {
+      for (auto& p : writing_posts) {
+        Vector v;
+        if (vector_posts_.count(p.id) > 0) v = std::move(p.vector);
+        event_posts_.insert_or_assign(std::move(p.id), PostRef{p.iid, std::move(v)});
+      }
+    }
+    writing_posts.clear();
+    writing_events.clear();
+    return Status::OK();
+  };
   auto flush = [&]() -> Status {
+    BF_RETURN_IF_ERROR(wait());
     loaded += static_cast<int64_t>(posts.size() + users.size() + events.size());
-    if (!posts.empty()) BF_RETURN_IF_ERROR(store_->PutPosts(posts));
+    // Users stay synchronous: the next user line reads the stored record.
     if (!users.empty()) BF_RETURN_IF_ERROR(store_->PutUsers(users));
-    if (!events.empty()) BF_RETURN_IF_ERROR(store_->RecordEvents(events));
-    posts.clear();
     users.clear();
     pending_users.clear();
-    events.clear();
+    if (posts.empty() && events.empty()) return Status::OK();
+    posts.swap(writing_posts);
+    events.swap(writing_events);
+    writing = std::async(std::launch::async, [&]() -> Status {
+      if (!writing_posts.empty()) BF_RETURN_IF_ERROR(store_->PutPosts(writing_posts));
+      if (!writing_events.empty()) return store_->ImportEvents(writing_events);
+      return Status::OK();
+    });
     return Status::OK();
+  };
+  auto finish = [&]() -> Status {
+    BF_RETURN_IF_ERROR(flush());
+    BF_RETURN_IF_ERROR(wait());
+    return WriteEventUsers();
   };
   std::string_view line;
   while (r.Next(&line)) {
@@ -328,14 +396,25 @@ Status Importer::Load(Kind kind, bool* stop) {
     }
     if (!invalid.ok() && Reject(path, r.number(), invalid)) {
       *stop = true;
-      return flush();
+      return finish();
     }
-    if (posts.size() + users.size() + events.size() >= kBatch) BF_RETURN_IF_ERROR(flush());
+    if (posts.size() + users.size() >= kBatch || events.size() >= kEventBatch)
+      BF_RETURN_IF_ERROR(flush());
   }
   if (r.failed()) return Status::IOError("cannot read " + path);
-  BF_RETURN_IF_ERROR(flush());
+  BF_RETURN_IF_ERROR(finish());
   bar.Done(r);
   return Status::OK();
+}
+
+Status Importer::WriteEventUsers() {
+  if (users_.empty()) return Status::OK();
+  // The users that events touched, each written once.
+  std::vector<UserRecord> users;
+  users.reserve(users_.size());
+  for (auto& [id, u] : users_) users.push_back(std::move(u));
+  users_.clear();
+  return store_->PutUsers(users);
 }
 
 int Importer::Run() {
@@ -345,7 +424,7 @@ int Importer::Run() {
   const bool existing = std::filesystem::exists(std::filesystem::path(DbPath(opt_.data_dir)) / "CURRENT", ec);
   StoreOptions so;
   so.path = DbPath(opt_.data_dir);
-  so.fsync = FsyncPolicy::kNo;  // one Sync at the end: bulk speed, same durability
+  so.bulk_load = true;  // no WAL; each file ends with a flush (Sync)
   // An existing database is opened (and locked) first: it fixes the dimension
   // and refuses a database the server has open before any work is done.
   if (existing) {

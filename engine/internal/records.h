@@ -44,6 +44,12 @@ Status DecodeCounts(std::string_view bytes, CultureCounts* c);
 
 std::string EncodeSeen(SeenKind kind, int64_t ts);
 Status DecodeSeen(std::string_view bytes, SeenKind* kind, int64_t* ts);
+// Whether a mark `next` written over `prev` leaves `prev` in place: a hidden
+// mark is never replaced by a served or viewed one. The seen merge operator
+// and ImportEvents both apply it, so seen writes need no read.
+inline bool SeenKeepsOld(SeenKind prev, SeenKind next) {
+  return prev == SeenKind::kHidden && next != SeenKind::kHidden;
+}
 
 struct EventEntry {
   std::string post_id;

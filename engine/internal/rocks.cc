@@ -49,10 +49,39 @@ class CountersAdd : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "bf.CountersAdd"; }
 };
 
+// Associative: "last hidden mark, else last mark" gives the same answer
+// however the operands are grouped.
+class SeenMark : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    SeenKind next, prev;
+    int64_t ts = 0;
+    if (!DecodeSeen(std::string_view(value.data(), value.size()), &next, &ts).ok())
+      return false;
+    if (existing != nullptr) {
+      const std::string_view old(existing->data(), existing->size());
+      if (!DecodeSeen(old, &prev, &ts).ok()) return false;
+      if (SeenKeepsOld(prev, next)) {
+        new_value->assign(old);
+        return true;
+      }
+    }
+    new_value->assign(value.data(), value.size());
+    return true;
+  }
+  const char* Name() const override { return "bf.SeenMark"; }
+};
+
 }  // namespace
 
 std::shared_ptr<rocksdb::MergeOperator> NewCountersAddOperator() {
   return std::make_shared<CountersAdd>();
+}
+
+std::shared_ptr<rocksdb::MergeOperator> NewSeenMarkOperator() {
+  return std::make_shared<SeenMark>();
 }
 
 rocksdb::DBOptions MakeDbOptions() {
@@ -99,6 +128,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> MakeColumnFamilies() {
     const bool point = i != kStats && i != kEvents;
     o.table_factory.reset(table(point));
     if (i == kStats) o.merge_operator = NewCountersAddOperator();
+    if (i == kSeen) o.merge_operator = NewSeenMarkOperator();
     // Rarely written families need no large memtable.
     if (i == kDefault || i == kMeta) o.write_buffer_size = 4 << 20;
     cfs.emplace_back(CfNames()[i], o);

@@ -27,6 +27,9 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what);
 
 // Adds 24-byte values of three little-endian int64 counters.
 std::shared_ptr<rocksdb::MergeOperator> NewCountersAddOperator();
+// Seen marks: the later mark wins unless it would replace a hidden one
+// (SeenKeepsOld), so the result is the last hidden mark, else the last mark.
+std::shared_ptr<rocksdb::MergeOperator> NewSeenMarkOperator();
 
 // Options for a serving workload; see rocks.cc for the reasons.
 rocksdb::DBOptions MakeDbOptions();

@@ -76,6 +76,7 @@ class StoreImpl final : public Store {
 
   Status RecordEvent(const EventWrite& event) override;
   Status RecordEvents(const std::vector<EventWrite>& events) override;
+  Status ImportEvents(std::span<const ImportedEvent> events) override;
   Status MarkServed(std::string_view user, std::span<const uint64_t> iids,
                     int64_t ts) override;
   Result<std::vector<SeenMark>> GetSeen(std::string_view user) const override;
@@ -104,7 +105,9 @@ class StoreImpl final : public Store {
   Status ApplyPost(Txn& t, PostRecord* post);
   Status ApplyUser(Txn& t, const UserRecord& user);
   Status ApplyEvent(Txn& t, const EventWrite& e);
-  Status ApplySeen(Txn& t, std::string_view user, uint64_t iid, SeenKind kind, int64_t ts);
+  void ApplySeen(Txn& t, std::string_view user, uint64_t iid, SeenKind kind, int64_t ts);
+  // NotFound("post") unless every iid in `iids` (sorted, unique) is a live post.
+  Status CheckLivePosts(const std::vector<uint64_t>& iids) const;
   void SyncLoop();
 
   // Fixed after Open.
@@ -112,6 +115,7 @@ class StoreImpl final : public Store {
   int dim_ = 0;
   std::string db_id_;
   bool read_only_ = false;
+  bool bulk_load_ = false;
   FsyncPolicy fsync_ = FsyncPolicy::kEverysec;
   std::string temp_secondary_;  // removed on close when we created it
   rocksdb::WriteOptions write_options_;

@@ -100,7 +100,7 @@ TEST_F(StoreTest, NewDatabaseHasDimSchemaAndRandomId) {
   EXPECT_EQ(*s().CountPosts(), 0u);
   auto schema = s().GetMeta("bf.store.schema");
   ASSERT_RESULT_OK(schema);
-  EXPECT_EQ(**schema, std::string("\x01\0\0\0", 4));
+  EXPECT_EQ(**schema, std::string("\x02\0\0\0", 4));
   const std::string id = s().db_id();
   Reopen();
   EXPECT_EQ(s().db_id(), id);
@@ -626,6 +626,111 @@ TEST_F(StoreTest, DamagedRecordsAreCorruption) {
   EXPECT_EQ(s().GetUser("baduser").status().code(), Code::kCorruption);
   EXPECT_EQ(s().PutPost(test::TestPost("bad", kDim, 1)).status().code(), Code::kCorruption);
   EXPECT_TRUE(s().GetPost("good")->has_value());
+}
+
+
+ImportedEvent Imported(const EventWrite& e) {
+  return {e.user.id, e.post_iid, e.post_id, e.viewer_culture, e.type, e.ts};
+}
+
+// ImportEvents writes what RecordEvents writes, apart from user records.
+TEST_F(StoreTest, ImportEventsMatchesRecordEvents) {
+  const PostRecord a = Put("a", 1), b = Put("b", 2);
+  const std::vector<EventWrite> events = {
+      Event("u", a, EventType::kView, "us", 1),   Event("u", a, EventType::kLike, "us", 2),
+      Event("u", b, EventType::kHide, "us", 3),   Event("u", b, EventType::kView, "us", 4),
+      Event("w", a, EventType::kView, "jp", 5),   Event("w", a, EventType::kReport, "jp", 6),
+      Event("w", b, EventType::kView, "", 7),     Event("w", b, EventType::kView, "", 8)};
+  // A hidden mark stored before the import survives a later imported view.
+  ASSERT_OK(s().RecordEvent(Event("x", a, EventType::kHide, "us", 0)));
+  std::vector<ImportedEvent> imported;
+  for (const auto& e : events) imported.push_back(Imported(e));
+  imported.push_back(Imported(Event("x", a, EventType::kView, "us", 9)));
+  ASSERT_OK(s().ImportEvents(imported));
+  EXPECT_EQ(*s().CountEvents(), 10u);
+  EXPECT_EQ(*s().CountUsers(), 1u);  // only x's, from RecordEvent
+  auto sa = s().GetStats(a.iid);
+  ASSERT_RESULT_OK(sa);
+  auto sb = s().GetStats(b.iid);
+  ASSERT_RESULT_OK(sb);
+  auto seen_u = s().GetSeen("u");
+  auto seen_w = s().GetSeen("w");
+  auto seen_x = s().GetSeen("x");
+
+  // The same through RecordEvents in a fresh database.
+  Destroy();
+  Reopen();
+  const PostRecord a2 = Put("a", 1), b2 = Put("b", 2);
+  ASSERT_EQ(a2.iid, a.iid);
+  ASSERT_EQ(b2.iid, b.iid);
+  ASSERT_OK(s().RecordEvent(Event("x", a, EventType::kHide, "us", 0)));
+  ASSERT_OK(s().RecordEvents(events));
+  ASSERT_OK(s().RecordEvent(Event("x", a, EventType::kView, "us", 9)));
+  auto same_stats = [](const std::vector<CultureCounts>& x, const std::vector<CultureCounts>& y) {
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].culture, y[i].culture);
+      EXPECT_EQ(x[i].impressions, y[i].impressions);
+      EXPECT_EQ(x[i].positives, y[i].positives);
+      EXPECT_EQ(x[i].negatives, y[i].negatives);
+    }
+  };
+  same_stats(*sa, *s().GetStats(a.iid));
+  same_stats(*sb, *s().GetStats(b.iid));
+  auto same_seen = [](const std::vector<SeenMark>& x, const std::vector<SeenMark>& y) {
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].iid, y[i].iid);
+      EXPECT_EQ(x[i].kind, y[i].kind);
+      EXPECT_EQ(x[i].ts, y[i].ts);
+    }
+  };
+  same_seen(*seen_u, *s().GetSeen("u"));
+  same_seen(*seen_w, *s().GetSeen("w"));
+  same_seen(*seen_x, *s().GetSeen("x"));
+  EXPECT_EQ((*seen_x)[0].kind, SeenKind::kHidden);
+  EXPECT_EQ((*seen_u)[1].kind, SeenKind::kHidden);
+  EXPECT_EQ((*seen_u)[1].ts, 3);
+}
+
+TEST_F(StoreTest, ImportEventsValidatesBeforeWriting) {
+  const PostRecord a = Put("a", 1);
+  const PostRecord gone = Put("gone", 2);
+  ASSERT_RESULT_OK(s().DeletePost("gone"));
+  ImportedEvent ok = Imported(Event("u", a, EventType::kView, "us"));
+  ImportedEvent bad = ok;
+  bad.post_iid = gone.iid;
+  const std::vector<ImportedEvent> dead = {ok, bad};
+  Status st = s().ImportEvents(dead);
+  EXPECT_EQ(st.code(), Code::kNotFound);
+  EXPECT_EQ(st.message(), "post");
+  bad = ok;
+  bad.viewer_culture = "u s";
+  const std::vector<ImportedEvent> culture = {ok, bad};
+  st = s().ImportEvents(culture);
+  EXPECT_EQ(st.code(), Code::kInvalid);
+  EXPECT_EQ(st.message(), "culture must be 1 to 16 bytes of [A-Za-z0-9_-]");
+  bad = ok;
+  bad.user = "";
+  const std::vector<ImportedEvent> user = {ok, bad};
+  st = s().ImportEvents(user);
+  EXPECT_EQ(st.code(), Code::kInvalid);
+  EXPECT_EQ(st.message(), "user id must be 1 to 128 bytes, got 0");
+  EXPECT_EQ(*s().CountEvents(), 0u);
+  EXPECT_TRUE(s().GetStats(a.iid)->empty());
+  EXPECT_TRUE(s().GetSeen("u")->empty());
+}
+
+TEST_F(StoreTest, BulkLoadWritesReachDiskOnSyncAndClose) {
+  opts_.bulk_load = true;
+  Reopen();
+  const PostRecord a = Put("a", 1);
+  ASSERT_OK(s().Sync());
+  const PostRecord b = Put("b", 2);
+  Reopen();  // closing flushes what the WAL does not hold
+  ExpectSamePost(**s().GetPost("a"), a);
+  ExpectSamePost(**s().GetPost("b"), b);
+  EXPECT_EQ(*s().CountPosts(), 2u);
 }
 
 }  // namespace
