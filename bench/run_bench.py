@@ -386,6 +386,24 @@ def step_builds(args, cfg, snapshot, queries):
     return res
 
 
+def step_recall(args, cfg, build, snap, queries):
+    """recall@K at the serving efSearch, and at higher ones with their 1-thread queries/s."""
+    res = annbench(args, build, "recall", snapshot=snap, queries=queries, k=FEED_K,
+                   sample=cfg["recall_sample"])[0]
+    res["sweep"] = []
+    for ef in (400, 800):
+        row = annbench(args, build, "recall", snapshot=snap, queries=queries, k=FEED_K,
+                       sample=min(200, cfg["recall_sample"]), ef_search=ef)[0]
+        row["qps_1_thread"] = annbench(args, build, "search", snapshot=snap, queries=queries,
+                                       k=FEED_K, threads=1, seconds=min(4, cfg["bare_seconds"]),
+                                       ef_search=ef)[0]["qps"]
+        row["ef_search"] = ef
+        res["sweep"].append(row)
+    log(f"recall@{FEED_K} {res['recall']:.3f}; " +
+        ", ".join(f"efSearch {x['ef_search']}: {x['recall']:.3f}" for x in res["sweep"]))
+    return res
+
+
 def step_ingest(args, cfg, world, work):
     n = cfg["ingest_n"]
     tmp = os.path.join(work, "ingest")
@@ -790,6 +808,8 @@ def write_report(r, out, pngs):
          f"Medians of {r['config']['reps']} alternated runs where a ratio is given. "
          "Produced by `./bridgefeed bench` (bench/run_bench.py); raw figures in results.json.", "",
          "## Targets (design.md)", "",
+         "Why the missed ones are missed, and what would close them: "
+         "[docs/benchmarks.md](../benchmarks.md#notes-on-the-committed-run).", "",
          table(["metric", "bridgefeed", "reference", "ratio", "target", "met"], headline_rows(r)), ""]
     if "ping" in r:
         L += ["## PING: bridgefeed-server against redis-server", "",
@@ -838,7 +858,19 @@ def write_report(r, out, pngs):
         rc = r["recall"]
         L += ["## Candidate recall", "",
               f"recall@{rc['k']} of the serving index ({rc['type']}, efSearch 128) against exact "
-              f"search over the same vectors, {rc['queries']} user vectors: **{fmt(rc['recall'], 4)}**.", ""]
+              f"search over the same vectors, {rc['queries']} user vectors: **{fmt(rc['recall'], 4)}**."]
+        if "score_sum_ratio" in rc:
+            L += [f"The candidates it finds are nearly as similar as the exact ones: the sum of their "
+                  f"scores is {fmt(rc['score_sum_ratio'], 4)}x the exact sum, and the {rc['k']}th "
+                  f"score is {fmt(rc['kth_score_gap'], 4)} off (cosine)."]
+        L += [""]
+        if rc.get("sweep"):
+            base_q = r.get("builds", {}).get(r.get("faiss_build"), {}).get("qps")
+            rows = [(f"{rc['k']} (the serving setting: max(128, K))", fmt(rc["recall"], 4),
+                     fmt(rc.get("score_sum_ratio", ""), 4), fmt(base_q, 0) if base_q else "")]
+            rows += [(x["ef_search"], fmt(x["recall"], 4), fmt(x.get("score_sum_ratio", ""), 4),
+                      fmt(x["qps_1_thread"], 0)) for x in rc["sweep"]]
+            L += [table(["efSearch", f"recall@{rc['k']}", "score sum ratio", "queries/s, 1 thread"], rows), ""]
     if "ingest" in r:
         i = r["ingest"]
         ip = i["inprocess"]
@@ -855,7 +887,8 @@ def write_report(r, out, pngs):
         if r["world"].get("import_s"):
             L += [f"The whole world ({r['world']['posts']:,} posts, users and events) imported in "
                   f"{fmt(r['world']['import_s'], 1)} s; the server's first start built the index in "
-                  f"{fmt(r['world'].get('index_build_s'), 1)} s (OpenMP on all cores).", ""]
+                  f"{fmt(r['world'].get('index_build_s'), 1)} s"
+                  f"{' (OpenMP on all cores)' if r['world'].get('index_build_omp') else ''}.", ""]
     if "restart" in r:
         rs = r["restart"]
         L += ["## Restart and memory", "",
@@ -902,9 +935,10 @@ def write_report(r, out, pngs):
             rows = [(x["clients"], fmt(x["rps"], 0), fmt(x["p50_ms"], 3), fmt(x["p99_ms"], 3))
                     for x in gf["by_clients"]]
             L += [f"FEED from a GloVe corpus: {gf['posts']:,} words as posts (6 cultures by "
-                  f"position), the {gf['users']} held-out words as users, HNSW32 (index built "
-                  f"in {fmt(gf['index_build_s'], 1)} s at first start on all cores; "
-                  "None: reused from an earlier run).", "",
+                  f"position), the {gf['users']} held-out words as users, HNSW32"
+                  + (f" (index built in {fmt(gf['index_build_s'], 1)} s at first start)"
+                     if gf.get("index_build_s") else " (index snapshot from an earlier run)")
+                  + ".", "",
                   table(["clients", "req/s", "p50 ms", "p99 ms"], rows), "",
                   f"Bare search on its snapshot (K = {FEED_K}, {gf['bare']['threads']} threads, "
                   f"{gf['bare']['faiss_build']}): {fmt(gf['bare']['qps'], 0)} q/s; FEED/bare = "
@@ -916,8 +950,11 @@ def write_report(r, out, pngs):
             L += [""]
     elif g:
         L += ["## Real vectors: GloVe", "", f"Skipped: {g['skipped']}.", ""]
-    L += ["## Steps", "", table(["step", "seconds", "load average after"],
-                               [(k, fmt(v["seconds"], 1), v["load"]) for k, v in r["steps"].items()]), ""]
+    order = ["world", "ping", "feed", "builds", "recall", "restart", "ingest", "glove"]
+    steps = sorted(r["steps"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+    L += ["## Steps", "", f"Total {fmt(r.get('total_seconds', 0) / 60, 1)} minutes.", "",
+          table(["step", "seconds", "load average after"],
+                [(k, fmt(v["seconds"], 1), v["load"]) for k, v in steps]), ""]
     if r.get("failed"):
         L += ["## Failed steps", ""] + [f"- {k}: {v}" for k, v in r["failed"].items()] + [""]
     with open(os.path.join(out, "report.md"), "w") as f:
@@ -989,6 +1026,7 @@ def main():
         r["faiss_build"] = srv_info.get("faiss_build", "unknown")
         r["world"] = {"posts": int(srv_info.get("posts", 0)), "users": int(srv_info.get("users", 0)),
                       "dir": w, "data": data, "import_s": import_s, "index_build_s": build_s,
+                      "index_build_omp": "all cores",
                       "first_start_s": srv.ready_s, "index_type": srv_info.get("type")}
         servers["redis"] = Server("redis-server", ["redis-server", "--bind", "127.0.0.1", "--port",
                                   str(port := free_port()), "--save", "", "--appendonly", "no",
@@ -1008,9 +1046,7 @@ def main():
         r["feed"] = step("feed", lambda: step_feed(args, cfg, servers["ours"], r["world"]["users"],
                                                    snap, users_f32, r["faiss_build"], threads))
         r["builds"] = step("builds", lambda: step_builds(args, cfg, snap, users_f32))
-        r["recall"] = step("recall", lambda: annbench(args, r["faiss_build"], "recall", snapshot=snap,
-                                                      queries=users_f32, k=FEED_K,
-                                                      sample=cfg["recall_sample"])[0])
+        r["recall"] = step("recall", lambda: step_recall(args, cfg, r["faiss_build"], snap, users_f32))
 
         def restart():
             srv, res = step_restart(args, cfg, servers["ours"], data, r["world"]["users"])
