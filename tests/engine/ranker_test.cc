@@ -91,13 +91,28 @@ TEST_F(RankerTest, OpennessSetsCrossShareWithNinetyPercentHome) {
 TEST_F(RankerTest, RunningShareTracksOpennessSlotBySlot) {
   for (int i = 0; i < 100; ++i) AddPost("a" + std::to_string(i), kA, Around(0, 0.3f));
   for (int i = 0; i < 100; ++i) AddPost("b" + std::to_string(i), kB, Around(0, 0.3f));
-  auto page = RankFeed(table_, Input(Around(0, 0.1f), kA, 10, 0.5), opt_);
-  ASSERT_EQ(page.size(), 10u);
-  int cross = 0;
-  for (int slot = 1; slot <= 10; ++slot) {
-    cross += page[slot - 1].cross;
-    EXPECT_EQ(cross, static_cast<int>(std::lround(0.5 * slot))) << "slot " << slot;
+  for (double openness : {0.5, 0.3, 0.75}) {
+    auto page = RankFeed(table_, Input(Around(0, 0.1f), kA, 10, openness), opt_);
+    ASSERT_EQ(page.size(), 10u);
+    int cross = 0;
+    for (int slot = 1; slot <= 10; ++slot) {
+      cross += page[slot - 1].cross;
+      // Within one post of the openness at every prefix.
+      EXPECT_GE(cross, std::floor(openness * slot)) << openness << " slot " << slot;
+      EXPECT_LE(cross, std::ceil(openness * slot)) << openness << " slot " << slot;
+    }
+    EXPECT_EQ(cross, std::lround(openness * 10));
   }
+}
+
+TEST_F(RankerTest, BetterPostComesFirstWithinTheShareBand) {
+  // Openness 0.5: slot 1 may be either; the much better cross post leads.
+  for (int i = 0; i < 10; ++i) AddPost("a" + std::to_string(i), kA, Around(3, 0.3f));
+  const uint64_t star = AddPost("star", kB, Around(0, 0.0f));
+  for (int i = 0; i < 10; ++i) AddPost("b" + std::to_string(i), kB, Around(4, 0.3f));
+  auto page = RankFeed(table_, Input(Around(0, 0.0f), kA, 4, 0.5), opt_);
+  ASSERT_EQ(page.size(), 4u);
+  EXPECT_EQ(page[0].iid, star);
 }
 
 TEST_F(RankerTest, BridgingPostOutranksHomeOnlyFavourite) {
