@@ -7,8 +7,16 @@
 //
 // Builds use 2 OpenMP threads (the machine's cores); searches use one
 // thread per query, as the server does.
+//
+// BM_SingleAdd: real-time adds (one vector per call, as POST.ADD does) into
+// an index that already holds n vectors; max_add_ms is the slowest add (the
+// one that merges the HNSW delta, docs/index.md). BM_SearchDelta: K = 200
+// search over n + 4095 vectors, with the last 4095 added one at a time (a
+// full delta, arg 1) or built in (empty delta, arg 0).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -49,6 +57,19 @@ const testing::Corpus& Queries(int64_t n) {
     tail.ids.assign(q.ids.end() - kQueries, q.ids.end());
     tail.cultures.assign(q.cultures.end() - kQueries, q.cultures.end());
     it = cache.emplace(n, std::move(tail)).first;
+  }
+  return it->second;
+}
+
+// Vectors past the queries in the same corpus: fresh posts for the add
+// benchmarks (same clusters, ids unused by Data(n)).
+constexpr int64_t kExtra = 4095;  // one short of the default delta threshold
+const testing::Corpus& Grown(int64_t n) {
+  static std::map<int64_t, testing::Corpus> cache;
+  auto it = cache.find(n);
+  if (it == cache.end()) {
+    it = cache.emplace(n, testing::MakeCorpus(size_t(n + kQueries + kExtra * 4), kDim,
+                                              int(n / 1000), kCultures, 17)).first;
   }
   return it->second;
 }
@@ -132,6 +153,27 @@ void BM_SearchOneCulture(benchmark::State& state, const std::string& spec) {
   RunSearch(state, spec, f, "culture3");
 }
 
+// One Add per iteration into a private copy of the n-vector index; 8192
+// iterations cross the default delta threshold twice.
+void BM_SingleAdd(benchmark::State& state, const std::string& spec) {
+  const int64_t n = state.range(0);
+  const testing::Corpus& g = Grown(n);
+  std::unique_ptr<AnnIndex> index = BuildIndex(spec, n);
+  size_t i = size_t(n + kQueries);
+  double max_ms = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Status s = index->Add(g.ids[i], g.cultures[i], g.Vec(i));
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    max_ms = std::max(max_ms, ms);
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    if (++i == g.size()) i = size_t(n + kQueries);  // wraps into replaces
+  }
+  state.SetItemsProcessed(state.iterations());  // items/s = adds per second
+  state.counters["max_add_ms"] = max_ms;
+}
+
 void Register() {
   std::vector<int64_t> sizes = {100000};
   if (const char* e = std::getenv("BF_BENCH_LARGE"); e != nullptr && std::string(e) == "1") {
@@ -146,6 +188,10 @@ void Register() {
       benchmark::RegisterBenchmark(("BM_SearchOneCulture/" + spec).c_str(), BM_SearchOneCulture,
                                    spec)
           ->Arg(n)->Unit(benchmark::kMicrosecond);
+    }
+    for (const std::string spec : {"Flat", "HNSW32", "IVF1024,Flat"}) {
+      benchmark::RegisterBenchmark(("BM_SingleAdd/" + spec).c_str(), BM_SingleAdd, spec)
+          ->Arg(n)->Iterations(8192)->Unit(benchmark::kMicrosecond)->UseRealTime();
     }
     // Free this size's indexes before the next size.
     benchmark::RegisterBenchmark(("BM_Release/" + std::to_string(n)).c_str(),
