@@ -67,7 +67,7 @@ struct IndexOptions {
   // Costs and measurements: docs/index.md.
   int64_t delta_merge_threshold = 4096;
   int64_t delta_max_batch = 1024;
-  int64_t delta_merge_chunk = 256;
+  int64_t delta_merge_chunk = 64;
 };
 
 // What a snapshot file covers.
