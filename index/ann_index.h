@@ -58,6 +58,16 @@ struct IndexOptions {
   double rebuild_tombstone_ratio = 0.25;
   // Threads Faiss may use inside one call (0: leave OpenMP's default).
   int omp_threads = 1;
+  // HNSW only: a Faiss HNSW add costs O(ntotal) per call, so adds and
+  // batches of fewer than delta_max_batch vectors go to an exact "delta"
+  // buffer, searched next to the graph and merged into it in one batched add
+  // once it holds delta_merge_threshold vectors (0: no delta, every add goes
+  // to the graph). The merge takes the index exclusively for
+  // delta_merge_chunk vectors at a time, bounding the stall a search sees.
+  // Costs and measurements: docs/index.md.
+  int64_t delta_merge_threshold = 4096;
+  int64_t delta_max_batch = 1024;
+  int64_t delta_merge_chunk = 64;
 };
 
 // What a snapshot file covers.
