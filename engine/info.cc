@@ -71,6 +71,8 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     r.Field("uptime_in_seconds", static_cast<int64_t>(uptime.count()));
     r.Field("uptime_in_days", static_cast<int64_t>(uptime.count() / 86400));
     r.Field("dim", engine.dim());
+    // Which Faiss is linked: Debian's generic package or the AVX2 build.
+    r.Field("faiss_build", BRIDGEFEED_FAISS_BUILD);
   }
   if (wants("clients")) {
     r.Section("Clients");
