@@ -54,8 +54,8 @@ std::vector<Setting> Settings(ServerConfig* c) {
       {"fsync", "WAL sync: always, everysec or no", &c->fsync},
       {"snapshot_interval_s", "Seconds between index snapshots (0: never)",
        &c->snapshot_interval_s},
-      {"auto_hnsw_threshold", "index auto: posts past which HNSW32 replaces Flat",
-       &ix.auto_hnsw_threshold},
+      {"auto_ann_threshold", "index auto: posts past which IVF replaces exact Flat search",
+       &ix.auto_ann_threshold},
       {"hnsw_ef_search", "HNSW efSearch", &ix.hnsw_ef_search},
       {"hnsw_ef_construction", "HNSW efConstruction", &ix.hnsw_ef_construction},
       {"ivf_nprobe", "IVF nprobe", &ix.ivf_nprobe},
@@ -201,7 +201,7 @@ Status ServerConfig::Validate() const {
   }
   if (snapshot_interval_s < 0) return bad("snapshot_interval_s must be 0 or more");
   const IndexOptions& ix = index_options;
-  if (ix.auto_hnsw_threshold < 0) return bad("auto_hnsw_threshold must be 0 or more");
+  if (ix.auto_ann_threshold < 0) return bad("auto_ann_threshold must be 0 or more");
   if (ix.hnsw_ef_search < 1) return bad("hnsw_ef_search must be positive");
   if (ix.hnsw_ef_construction < 1) return bad("hnsw_ef_construction must be positive");
   if (ix.ivf_nprobe < 1) return bad("ivf_nprobe must be positive");

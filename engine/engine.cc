@@ -103,6 +103,7 @@ Status EngineImpl::Init() {
   auto store = Store::Open(so);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
+  BF_RETURN_IF_ERROR(store_->PutMeta(kIndexSpecMetaKey, options_.index.spec));
 
   // The in-memory columns, from the store.
   std::vector<std::string> cultures = store_->CultureNames();

@@ -207,7 +207,7 @@ void EngineImpl::MaybeRebuild() {
   std::shared_ptr<AnnIndex> idx = index();
   const IndexStats s = idx->Stats();
   const bool outgrown = options_.index.spec == "auto" && s.type == "Flat" &&
-                        s.live > options_.index.auto_hnsw_threshold;
+                        s.live > options_.index.auto_ann_threshold;
   if (outgrown || idx->NeedsRebuild()) {
     spdlog::info("index: starting a rebuild ({})", outgrown ? "corpus outgrew Flat" : "tombstones");
     (void)StartRebuild();

@@ -286,7 +286,7 @@ bool FaissIndex::NeedsRebuild() const {
   // IVF centroids describe the corpus they were trained on.
   if (kind_ == Kind::kIvf && train_size_ > 0 && live > 4 * train_size_) return true;
   // "auto" chose Flat for a small corpus that has since grown.
-  if (auto_spec_ && kind_ == Kind::kFlat && live > options_.auto_hnsw_threshold) return true;
+  if (auto_spec_ && kind_ == Kind::kFlat && live > options_.auto_ann_threshold) return true;
   return false;
 }
 

@@ -39,6 +39,9 @@ Result<std::unique_ptr<FaissIndex>> FaissIndex::Make(const IndexOptions& options
   }
   if (auto* v = dynamic_cast<faiss::IndexIVF*>(raw)) {
     v->nprobe = static_cast<size_t>(std::max(1, options.ivf_nprobe));
+    // auto keeps probing about 1/16 of the lists: recall held >= 0.95 at
+    // K = 200 on the demo world only at that share (docs/index.md).
+    if (auto_spec) v->nprobe = std::max<size_t>(v->nprobe, v->nlist / 16);
     // Slots are sequential, so an array direct map serves reconstruct().
     try {
       v->set_direct_map_type(faiss::DirectMap::Array);
@@ -112,12 +115,22 @@ Status CheckOptions(const IndexOptions& options) {
 using internal::FaissIndex;
 using internal::FirstLine;
 
+std::string AutoSpec(const IndexOptions& options, int64_t n) {
+  if (n < options.auto_ann_threshold) return "Flat";
+  int64_t nlist = 256;
+  while (nlist * nlist < 4 * n) nlist *= 2;  // about 2 * sqrt(n), rounded up
+  if (nlist > 256) nlist /= 2;               // ... then down: IVF trains on 39 per list
+  return "IVF" + std::to_string(nlist) + ",Flat";
+}
+
 Result<std::unique_ptr<AnnIndex>> AnnIndex::Create(const IndexOptions& options,
                                                    int64_t expected_size) {
   BF_RETURN_IF_ERROR(internal::CheckOptions(options));
   const bool is_auto = options.spec == "auto";
-  const std::string spec =
-      !is_auto ? options.spec : (expected_size >= options.auto_hnsw_threshold ? "HNSW32" : "Flat");
+  // IVF needs training vectors: an empty auto index starts as Flat and the
+  // owner rebuilds it once NeedsRebuild() says it outgrew Flat.
+  const std::string spec = !is_auto ? options.spec : AutoSpec(options, 0);
+  (void)expected_size;
   auto made = FaissIndex::Make(options, spec, is_auto);
   if (!made.ok()) return made.status();
   return std::unique_ptr<AnnIndex>(std::move(made).value());
@@ -129,12 +142,11 @@ Result<std::unique_ptr<AnnIndex>> AnnIndex::Build(const IndexOptions& options, i
   BF_RETURN_IF_ERROR(internal::CheckOptions(options));
   BF_RETURN_IF_ERROR(FaissIndex::CheckBatch(options.dim, n, vectors));
   const bool is_auto = options.spec == "auto";
-  const std::string spec =
-      !is_auto ? options.spec : (n >= options.auto_hnsw_threshold ? "HNSW32" : "Flat");
+  const std::string spec = !is_auto ? options.spec : AutoSpec(options, n);
   auto made = FaissIndex::Make(options, spec, is_auto);
   if (!made.ok()) return made.status();
   std::unique_ptr<FaissIndex> index = std::move(made).value();
-  internal::OmpThreads omp(options.omp_threads);
+  internal::OmpThreads omp(options.build_threads);
   // Not yet shared: no lock needed. Training sees all n vectors (Faiss
   // samples what k-means needs); adds go in batches for progress reports,
   // straight into the main index (a build leaves the delta empty).
@@ -188,6 +200,7 @@ Result<std::unique_ptr<AnnIndex>> AnnIndex::Load(const std::string& path,
   }
   if (auto* v = dynamic_cast<faiss::IndexIVF*>(raw.get())) {
     v->nprobe = static_cast<size_t>(std::max(1, options.ivf_nprobe));
+    if (options.spec == "auto") v->nprobe = std::max<size_t>(v->nprobe, v->nlist / 16);
   }
   auto index = std::make_unique<FaissIndex>(options, c.meta.spec, options.spec == "auto",
                                             std::move(raw));
