@@ -219,6 +219,7 @@ class Model:
                 check(all(lo[i] <= got[i] <= lo[i] + extra[i] for i in range(3)),
                       f"post {p} counters {got}: acknowledged {lo}, in flight {extra}")
                 self.post_counts[p] = got
+        users_found = sum(rep is not None for rep in user_replies + event_user_replies)
         for u, rep in zip(EVENT_USERS, event_user_replies):
             lo, extra = self.user_counts[u], extra_user[u]
             got = [0, 0] if rep is None else [int(pairs(rep)["positives"]),
@@ -236,6 +237,9 @@ class Model:
               f"INFO posts {info['posts']} != {len(live)} live posts read back")
         check(int(index["live"]) == len(live),
               f"INDEX.INFO live {index['live']} != {len(live)} stored posts")
+        # The store's persisted user counter survived the crashes too.
+        check(int(info["users"]) == users_found,
+              f"INFO users {info['users']} != {users_found} users read back")
 
         # Deleted posts are never served.
         deleted = {p for p, v in self.posts.items() if v is None}

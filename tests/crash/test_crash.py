@@ -9,8 +9,10 @@ acknowledged events (and at most those plus the ones in flight), and INDEX.INFO
 live equals INFO storage posts. Also: a snapshot older than the writes, and a
 truncated or corrupted snapshot file (the server rebuilds and logs it).
 
-BF_CRASH_SEED replays a run; BF_CRASH_ROUNDS sets the number of kill rounds.
+BF_CRASH_SEED replays a run; BF_CRASH_ROUNDS sets the number of kill rounds;
+BF_CRASH_INDEX the index spec of the random rounds (default auto).
 """
+import glob
 import os
 import random
 import signal
@@ -26,6 +28,7 @@ from crash_model import DIM, Model, Writer, normalized, raw_vector, fp32, pairs 
 
 SEED = int(os.environ.get("BF_CRASH_SEED", str(int(time.time()))))
 ROUNDS = int(os.environ.get("BF_CRASH_ROUNDS", "24"))
+INDEX = os.environ.get("BF_CRASH_INDEX", "auto")  # the random rounds' --index
 FSYNC = ["everysec", "no", "always"]  # each survives a killed process
 
 
@@ -58,7 +61,7 @@ class CrashTest(unittest.TestCase):
         self.assertFalse(died)
 
     def test_random_sigkill_rounds(self):
-        server = self.new_server("--snapshot-interval-s", "1")
+        server = self.new_server("--snapshot-interval-s", "1", "--index", INDEX)
         model = Model(self.rnd)
         server.start(extra=["--fsync", FSYNC[0]])
         self.setup_stable(model, server)
@@ -84,6 +87,7 @@ class CrashTest(unittest.TestCase):
             print(f"  round {rnd_i}: killed after {delay:.2f}s, {sent} sent, "
                   f"{model.acked_ops - before} acked, {live} live, {deleted} deleted, "
                   f"{served} served checked", flush=True)
+        self.assertEqual(glob.glob(os.path.join(server.data_dir, "index.snap.tmp.*")), [])
         self.assertGreaterEqual(ROUNDS, 20)
         self.assertGreater(acked, 1000)
         print(f"  {ROUNDS} rounds, {acked} acknowledged writes, {lost} in flight at kills, "
@@ -185,6 +189,30 @@ class CrashTest(unittest.TestCase):
             self.assertIn(f"index: building from {live} stored posts (snapshot unusable)", log)
             self.assertNotIn("index: loaded snapshot", log)
             model.verify(server.client(), self.check)
+        self.assertEqual(server.stop(), 0)
+
+    def test_interrupted_snapshot_leftovers_are_removed(self):
+        # A SIGKILL while a snapshot is written leaves its temporary file.
+        server = self.new_server()
+        model = Model(self.rnd)
+        server.start()
+        self.setup_stable(model, server)
+        server.kill()
+        leftovers = [os.path.join(server.data_dir, f"index.snap.tmp.{4242 + i}.0")
+                     for i in range(2)]
+        for path in leftovers:
+            with open(path, "wb") as f:
+                f.write(b"BFIX" + b"\0" * 1000)
+        keep = os.path.join(server.data_dir, "index.snap.keep")
+        open(keep, "wb").close()
+        offset = len(server.read_log())
+        server.start()
+        log = log_since(server, offset)
+        for path in leftovers:
+            self.assertFalse(os.path.exists(path))
+            self.assertIn(f"index: removed {path} left by an interrupted snapshot", log)
+        self.assertTrue(os.path.exists(keep))  # only the snapshot's own temporaries
+        model.verify(server.client(), self.check)
         self.assertEqual(server.stop(), 0)
 
 
