@@ -71,8 +71,9 @@ def close_vectors(blob, expected):
 
 
 class Model:
-    def __init__(self, rnd):
+    def __init__(self, rnd, admin=False):
         self.rnd = rnd
+        self.admin = admin  # mix SAVE and INDEX.REBUILD into the writes
         self.posts = {}    # id -> acknowledged version, None once deleted
         self.users = {}    # SET_USERS id -> acknowledged version
         self.next_version = {}
@@ -100,6 +101,9 @@ class Model:
     def random_op(self, believed):
         """One op; believed maps post -> live (as far as sent), to pick targets."""
         r = self.rnd.random()
+        if self.admin and r < 0.004:
+            # Kills also land during snapshot writes and background rebuilds.
+            return ("admin", self.rnd.choice(["SAVE", "INDEX.REBUILD"]))
         deletable = [p for p, live in believed.items() if live and not p.startswith("s")]
         if r < 0.35 or not deletable:
             pid = f"p{self.next_post}"
@@ -118,6 +122,8 @@ class Model:
 
     @staticmethod
     def args(op):
+        if op[0] == "admin":
+            return [op[1]]
         if op[0] == "post":
             return post_add_args(op[1], op[2]) if op[2] is not None else ["POST.DEL", op[1]]
         if op[0] == "user":
@@ -132,8 +138,12 @@ class Model:
 
     # Applying what the server acknowledged ---------------------------------
     def ack(self, op, reply):
-        assert reply in self.expected_reply(op), (op, reply)
         self.acked_ops += 1
+        if op[0] == "admin":
+            busy = isinstance(reply, redis.ResponseError) and str(reply).startswith("BUSY")
+            assert reply == b"OK" or (op[1] == "INDEX.REBUILD" and busy), (op, reply)
+            return
+        assert reply in self.expected_reply(op), (op, reply)
         if op[0] == "post":
             self.posts[op[1]] = op[2]
         elif op[0] == "user":
@@ -156,6 +166,8 @@ class Model:
         extra_post = {p: [0, 0, 0] for p in STABLE_POSTS}
         extra_user = {u: [0, 0] for u in EVENT_USERS}
         for op in self.in_flight:
+            if op[0] == "admin":
+                continue
             if op[0] == "post":
                 post_opts.setdefault(op[1], {None}).add(op[2])
             elif op[0] == "user":

@@ -62,7 +62,7 @@ class CrashTest(unittest.TestCase):
 
     def test_random_sigkill_rounds(self):
         server = self.new_server("--snapshot-interval-s", "1", "--index", INDEX)
-        model = Model(self.rnd)
+        model = Model(self.rnd, admin=True)
         server.start(extra=["--fsync", FSYNC[0]])
         self.setup_stable(model, server)
         t0 = time.time()
