@@ -158,6 +158,27 @@ class Model:
             u[1] += d[2]
 
     # Checking a restarted server ---------------------------------------------
+    def _check_prefix(self, acked, found, check):
+        """The in-flight writes that took effect are a prefix of those sent:
+        some cut c exists such that every key shows the state its in-flight
+        ops up to c leave (c = -1: none applied)."""
+        ops = [op for op in self.in_flight if op[0] in ("post", "user")]
+        by_key = {}
+        for i, op in enumerate(ops):
+            by_key.setdefault((op[0], op[1]), []).append((i, op[2]))
+        cuts = set(range(-1, len(ops)))
+        for k, writes in by_key.items():
+            state, ok = acked.get(k), set()
+            bounds = [i for i, _ in writes] + [len(ops)]
+            if state == found.get(k):
+                ok.update(range(-1, bounds[0]))
+            for n, (i, v) in enumerate(writes):
+                if v == found.get(k):
+                    ok.update(range(i, bounds[n + 1]))
+            cuts &= ok
+        check(bool(cuts), f"the in-flight writes that took effect are not a prefix of the "
+                          f"{len(ops)} sent: {[(k, found.get(k)) for k in by_key][:10]}")
+
     def verify(self, r, check):
         """Checks every key against the model with check(cond, msg), then
         adopts the server's state for keys that had commands in flight."""
@@ -178,6 +199,10 @@ class Model:
                     extra_post[op[2]][i] += d[i]
                 extra_user[op[1]][0] += d[1]
                 extra_user[op[1]][1] += d[2]
+
+        acked_state = {("post", p): v for p, v in self.posts.items()}
+        acked_state.update({("user", u): v for u, v in self.users.items()})
+        found_state = {}
 
         pids = sorted(post_opts)
         pipe = r.pipeline(transaction=False)
@@ -210,6 +235,7 @@ class Model:
             check(found in post_opts[p],
                   f"post {p}: found {found}, acknowledged {self.posts.get(p, 'never')}, "
                   f"allowed {post_opts[p]}")
+            found_state[("post", p)] = found
             self.posts[p] = found
         for u, rep in zip(uids, user_replies):
             found = None
@@ -220,6 +246,7 @@ class Model:
                       f"user {u} v{found}: vector differs")
                 check(f["langs"] == f"v{found},en".encode(), f"user {u} langs")
             check(found in user_opts[u], f"user {u}: found {found}, allowed {user_opts[u]}")
+            found_state[("user", u)] = found
             if found is not None:
                 self.users[u] = found
         for p, rep in zip(pids, post_replies):
@@ -239,6 +266,7 @@ class Model:
             check(all(lo[i] <= got[i] <= lo[i] + extra[i] for i in range(2)),
                   f"user {u} counters {got}: acknowledged {lo}, in flight {extra}")
             self.user_counts[u] = got
+        self._check_prefix(acked_state, found_state, check)
         self.in_flight = []
 
         # Counts agree: model, store (INFO storage posts) and index (live).
