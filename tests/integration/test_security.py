@@ -100,19 +100,27 @@ class SecretsTest(unittest.TestCase):
         parent = tempfile.mkdtemp(prefix="bf_sec_")
         try:
             fresh = os.path.join(parent, "a", "data")
-            server = Server(data_dir=fresh).start()
-            self.assertEqual(mode(fresh), 0o700)
-            backup = os.path.join(parent, "backup")
-            self.assertEqual(server.client().execute_command("BACKUP", backup), b"OK")
-            self.assertEqual(mode(backup), 0o700)
-            self.assertEqual(server.stop(), 0)
+            server = Server(data_dir=fresh)
+            try:
+                server.start()
+                self.assertEqual(mode(fresh), 0o700)
+                backup = os.path.join(parent, "backup")
+                self.assertEqual(server.client().execute_command("BACKUP", backup), b"OK")
+                self.assertEqual(mode(backup), 0o700)
+                self.assertEqual(server.stop(), 0)
+            finally:
+                server.cleanup()
             # An existing dir open to everyone is made private at start.
             loose = os.path.join(parent, "loose")
             os.mkdir(loose)
             os.chmod(loose, 0o777)
-            server = Server(data_dir=loose).start()
-            self.assertEqual(mode(loose), 0o700)
-            self.assertEqual(server.stop(), 0)
+            server = Server(data_dir=loose)
+            try:
+                server.start()
+                self.assertEqual(mode(loose), 0o700)
+                self.assertEqual(server.stop(), 0)
+            finally:
+                server.cleanup()
         finally:
             shutil.rmtree(parent, ignore_errors=True)
 
@@ -178,9 +186,10 @@ class BackupTest(unittest.TestCase):
         self.assertTrue(cond, msg)
 
     def test_backup_target_must_be_new_or_empty(self):
-        server = Server().start()
+        server = Server()
         target = tempfile.mkdtemp(prefix="bf_backup_")
         try:
+            server.start()
             with open(os.path.join(target, "x"), "w") as f:
                 f.write("x")
             with self.assertRaises(redis.ResponseError) as ctx:
