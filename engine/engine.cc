@@ -373,6 +373,8 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
         for (const Hit& h : in.interest) cross_found += table_.Get(h.id).culture != *in.user_culture;
         const int home_found = static_cast<int>(in.interest.size()) - cross_found;
         if (target_cross > 0 && cross_found < 3 * target_cross) {
+          SPDLOG_DEBUG("feed {}: cross search ({} cross-cultural of {} interest hits)", req.user,
+                       cross_found, in.interest.size());
           SearchFilter other;
           other.exclude = &exclude;
           other.cultures = CulturesExcept(*in.user_culture);
@@ -381,6 +383,8 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
           in.cross = std::move(cross).value();
         }
         if (target_home > 0 && home_found < 3 * target_home) {
+          SPDLOG_DEBUG("feed {}: home search ({} home of {} interest hits)", req.user, home_found,
+                       in.interest.size());
           SearchFilter mine;
           mine.exclude = &exclude;
           mine.cultures = CulturesExcept(*in.user_culture);

@@ -13,6 +13,8 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/impl/IDSelector.h>
 
@@ -33,11 +35,14 @@ constexpr int kMaxFilteredEf = 1024;
 
 class SlotSelector : public faiss::IDSelector {
  public:
-  explicit SlotSelector(const SlotFilter& f) : f_(f) {}
-  bool is_member(idx_t slot) const override { return f_.Allowed(slot); }
+  SlotSelector(const SlotFilter& f, bool check_exclude) : f_(f), check_exclude_(check_exclude) {}
+  bool is_member(idx_t slot) const override {
+    return check_exclude_ ? f_.Allowed(slot) : f_.Passes(slot);
+  }
 
  private:
   const SlotFilter& f_;
+  const bool check_exclude_;
 };
 
 Status CheckQuery(int dim, std::span<const float> query, int k) {
@@ -334,6 +339,43 @@ std::vector<Hit> FaissIndex::ToHits(int64_t n, const int64_t* labels, const floa
   return hits;
 }
 
+std::vector<Hit> FaissIndex::ExactLocked(const float* q, int k,
+                                         const SearchFilter& filter) const {
+  const int64_t slots = static_cast<int64_t>(slots_.ids.size());
+  if (kind_ == Kind::kIvf && ivf_->code_size == sizeof(float) * options_.dim &&
+      dynamic_cast<const faiss::IndexIVFFlat*>(ivf_) != nullptr) {
+    std::vector<Hit> main = ExactIvfFlat(q, k, filter);
+    if (index_->ntotal == slots) return main;
+    return MergeHits(main, ExactRange(q, k, filter, index_->ntotal, slots), k);
+  }
+  return ExactRange(q, k, filter, 0, slots);
+}
+
+std::vector<Hit> FaissIndex::ExactIvfFlat(const float* q, int k,
+                                          const SearchFilter& filter) const {
+  const SlotFilter sf(slots_, filter);
+  TopK top(k);
+  const faiss::InvertedLists* lists = ivf_->invlists;
+  for (size_t l = 0; l < lists->nlist; ++l) {
+    const size_t n = lists->list_size(l);
+    if (n == 0) continue;
+    faiss::InvertedLists::ScopedCodes codes(lists, l);
+    faiss::InvertedLists::ScopedIds ids(lists, l);
+    const float* vecs = reinterpret_cast<const float*>(codes.get());
+    for (size_t j = 0; j < n; ++j) {
+      const int64_t slot = ids[j];
+      if (!sf.Passes(slot)) continue;
+      const float score = InnerProduct(q, vecs + j * options_.dim, options_.dim);
+      if (!top.WouldEnter(score)) continue;
+      if (sf.Excluded(slot)) continue;
+      top.Push(score, slot);
+    }
+  }
+  std::vector<Hit> hits;
+  for (const auto& [score, slot] : top.Take()) hits.push_back({slots_.ids[slot], score});
+  return hits;
+}
+
 std::vector<Hit> FaissIndex::ExactRange(const float* q, int k, const SearchFilter& filter,
                                         int64_t begin, int64_t end) const {
   const SlotFilter sf(slots_, filter);
@@ -354,13 +396,18 @@ std::vector<Hit> FaissIndex::ExactRange(const float* q, int k, const SearchFilte
 Result<std::vector<Hit>> FaissIndex::SearchMain(const float* q, int k, const SearchFilter& filter,
                                                 double share) const {
   const SlotFilter sf(slots_, filter);
-  SlotSelector selector(sf);
+  // A small exclude set (a user's recently seen posts) is cheaper to drop
+  // from a few extra results than to look up in a hash set for every vector
+  // Faiss visits; a large one goes into the selector.
+  const size_t excluded = filter.exclude != nullptr ? filter.exclude->size() : 0;
+  const bool exclude_after = excluded > 0 && excluded <= 4 * static_cast<size_t>(k);
+  SlotSelector selector(sf, excluded > 0 && !exclude_after);
   // The selector costs a virtual call per visited vector: skip it when it
   // would accept everything.
-  const bool select = tombstones_ > 0 || !filter.cultures.empty() ||
-                      (filter.exclude != nullptr && !filter.exclude->empty());
+  const bool select = tombstones_ > 0 || !filter.cultures.empty() || (excluded > 0 && !exclude_after);
   faiss::IDSelector* sel = select ? &selector : nullptr;
-  const int64_t kk = std::min<int64_t>(k, index_->ntotal);
+  const int64_t want = exclude_after ? k + static_cast<int64_t>(excluded) : k;
+  const int64_t kk = std::min<int64_t>(want, index_->ntotal);
   std::vector<faiss_idx_t> labels(static_cast<size_t>(kk), -1);
   std::vector<float> scores(static_cast<size_t>(kk));
   try {
@@ -373,7 +420,8 @@ Result<std::vector<Hit>> FaissIndex::SearchMain(const float* q, int k, const Sea
       index_->search(1, q, kk, scores.data(), labels.data(), &p);
     } else if (kind_ == Kind::kIvf) {
       faiss::SearchParametersIVF p;
-      auto nprobe = static_cast<double>(std::max(1, options_.ivf_nprobe));
+      // The index's own nprobe: the options' value, raised by "auto".
+      auto nprobe = static_cast<double>(std::max<size_t>(1, ivf_->nprobe));
       if (share < 1.0) nprobe /= share;
       p.nprobe = std::min(ivf_->nlist, static_cast<size_t>(nprobe));
       p.sel = sel;
@@ -386,7 +434,12 @@ Result<std::vector<Hit>> FaissIndex::SearchMain(const float* q, int k, const Sea
   } catch (const std::exception& e) {
     return Status::Internal("search in '" + spec_ + "' failed: " + FirstLine(e.what()));
   }
-  return ToHits(kk, labels.data(), scores.data());
+  std::vector<Hit> hits = ToHits(kk, labels.data(), scores.data());
+  if (exclude_after) {
+    std::erase_if(hits, [&](const Hit& h) { return filter.exclude->count(h.id) != 0; });
+    if (hits.size() > static_cast<size_t>(k)) hits.resize(static_cast<size_t>(k));
+  }
+  return hits;
 }
 
 Result<std::vector<Hit>> FaissIndex::Search(std::span<const float> query, int k,

@@ -156,9 +156,10 @@ class FaissIndex final : public AnnIndex {
   // Exact top k over slots [begin, end).
   std::vector<Hit> ExactRange(const float* q, int k, const SearchFilter& filter, int64_t begin,
                               int64_t end) const;
-  std::vector<Hit> ExactLocked(const float* q, int k, const SearchFilter& filter) const {
-    return ExactRange(q, k, filter, 0, static_cast<int64_t>(slots_.ids.size()));
-  }
+  // Exact top k over every slot. IVF,Flat scans its inverted lists in
+  // place (reconstructing each vector would copy the whole corpus per call).
+  std::vector<Hit> ExactLocked(const float* q, int k, const SearchFilter& filter) const;
+  std::vector<Hit> ExactIvfFlat(const float* q, int k, const SearchFilter& filter) const;
   // The approximate search over the Faiss index only.
   Result<std::vector<Hit>> SearchMain(const float* q, int k, const SearchFilter& filter,
                                       double share) const;
