@@ -71,7 +71,7 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     r.Field("uptime_in_seconds", static_cast<int64_t>(uptime.count()));
     r.Field("uptime_in_days", static_cast<int64_t>(uptime.count() / 86400));
     r.Field("dim", engine.dim());
-    // Which Faiss is linked: Debian's generic package or the AVX2 build.
+    // Which Faiss library is linked: "avx2" or "package" (docs/faiss.md).
     r.Field("faiss_build", BRIDGEFEED_FAISS_BUILD);
   }
   if (wants("clients")) {

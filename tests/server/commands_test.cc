@@ -168,7 +168,7 @@ TEST_F(CommandsTest, Info) {
   ASSERT_EQ(all[0], '$');
   for (const char* want :
        {"# Server\r\n", "bridgefeed_version:", "tcp_port:6479\r\n", "dim:3\r\n", "process_id:",
-        "uptime_in_seconds:", "# Clients\r\nconnected_clients:0\r\n",
+        "faiss_build:", "uptime_in_seconds:", "# Clients\r\nconnected_clients:0\r\n",
         "total_commands_processed:1\r\n", "total_connections_received:0\r\n",
         "feed_requests:6\r\n", "events:8\r\n", "errors:0\r\n", "feed_p50_usec:103\r\n",
         "feed_p99_usec:103\r\n", "feed_p999_usec:103\r\n", "users:3\r\n", "posts:4\r\n",

@@ -1,0 +1,354 @@
+// annbench: the ANN side of the end-to-end benchmark (bench/run_bench.py), with no
+// server and no network: the floor FEED is measured against.
+//
+// Built once per Faiss build (annbench_package, annbench_avx2) from the same sources, so
+// the two builds run the same bf::AnnIndex code on the same file.
+//
+//   annbench search --snapshot F --queries Q.f32 --k 200 --threads 2 --seconds 10
+//       loads the server's index snapshot (bf::AnnIndex::Load, the server's runtime
+//       settings) and runs single-query searches of the query vectors round robin on
+//       `threads` threads for `seconds`: queries/s and latency percentiles.
+//   annbench recall --snapshot F --queries Q.f32 --k 200 [--sample 500]
+//       recall@k of Search against SearchExact on the same loaded index.
+//   annbench specs --base B.f32 --queries Q.f32 --dim 100 --tmp DIR
+//                  --specs "Flat;HNSW32;IVF1024,Flat" [--ef_list 16,..] [--nprobe_list 4,..]
+//       for each spec: build time, then per efSearch (HNSW) or nprobe (IVF) setting:
+//       single-thread queries/s (k 100), recall@10 and @100 against exact search.
+//
+// Vector files are raw little-endian float32, --dim values per row. Output: one JSON object
+// per line on stdout, for the driver to parse.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "embeddings/vector.h"
+#include "index/ann_index.h"
+#include "index/snapshot.h"
+
+#ifndef BRIDGEFEED_FAISS_BUILD
+#error "link bridgefeed::faiss_package or bridgefeed::faiss_avx2"
+#endif
+
+namespace bf {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void Die(const std::string& msg) {
+  std::fprintf(stderr, "annbench: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+// --key value pairs after the mode word.
+std::map<std::string, std::string> ParseArgs(int argc, char** argv) {
+  std::map<std::string, std::string> out;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string key = argv[i];
+    if (key.rfind("--", 0) != 0) Die("expected --key value, got " + key);
+    out[key.substr(2)] = argv[i + 1];
+  }
+  return out;
+}
+
+std::string Arg(const std::map<std::string, std::string>& a, const std::string& key,
+                const std::string& def = "") {
+  auto it = a.find(key);
+  if (it != a.end()) return it->second;
+  if (def.empty()) Die("missing --" + key);
+  return def;
+}
+
+// Rows of a raw float32 file, normalised (the store keeps unit vectors).
+std::vector<float> ReadVectors(const std::string& path, int dim, size_t max_rows = 0) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) Die("cannot read " + path);
+  const size_t bytes = static_cast<size_t>(in.tellg());
+  if (bytes % (sizeof(float) * dim) != 0) Die(path + " is not a whole number of rows");
+  size_t rows = bytes / (sizeof(float) * dim);
+  if (max_rows > 0) rows = std::min(rows, max_rows);
+  std::vector<float> v(rows * dim);
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+  for (size_t r = 0; r < rows; ++r) Normalize(std::span<float>(&v[r * dim], dim));
+  return v;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
+  std::nth_element(v.begin(), v.begin() + i, v.end());
+  return v[i];
+}
+
+IndexOptions RuntimeOptions(const std::map<std::string, std::string>& a, int dim) {
+  IndexOptions o;  // the server's defaults unless overridden
+  o.dim = dim;
+  o.hnsw_ef_search = std::stoi(Arg(a, "ef_search", std::to_string(o.hnsw_ef_search)));
+  o.ivf_nprobe = std::stoi(Arg(a, "nprobe", std::to_string(o.ivf_nprobe)));
+  o.omp_threads = 1;  // as the server: one core per search, parallelism across requests
+  return o;
+}
+
+std::unique_ptr<AnnIndex> LoadSnapshot(const std::map<std::string, std::string>& a, int* dim) {
+  const std::string path = Arg(a, "snapshot");
+  std::string db_id;
+  {  // the db id and dimension; scoped so the file's copy is freed before Load
+    auto contents = internal::ReadSnapshotFile(path);
+    if (!contents.ok()) Die(path + ": " + contents.status().ToString());
+    *dim = static_cast<int>(contents->meta.dim);
+    db_id = contents->meta.db_id;
+  }
+  SnapshotStamp stamp;
+  const auto t0 = Clock::now();
+  auto idx = AnnIndex::Load(path, db_id, RuntimeOptions(a, *dim), &stamp);
+  if (!idx.ok()) Die(path + ": " + idx.status().ToString());
+  std::fprintf(stderr, "annbench: loaded %s in %.2f s\n", path.c_str(),
+               std::chrono::duration<double>(Clock::now() - t0).count());
+  return std::move(idx).value();
+}
+
+int Search(const std::map<std::string, std::string>& a) {
+  int dim = 0;
+  std::unique_ptr<AnnIndex> idx = LoadSnapshot(a, &dim);
+  const std::vector<float> q = ReadVectors(Arg(a, "queries"), dim);
+  const size_t nq = q.size() / dim;
+  const int k = std::stoi(Arg(a, "k", "200"));
+  const int threads = std::stoi(Arg(a, "threads", "1"));
+  const double seconds = std::stod(Arg(a, "seconds", "10"));
+  if (nq == 0) Die("no queries");
+
+  // Warm-up: one pass over (up to) 200 queries, so page faults are not timed.
+  for (size_t i = 0; i < std::min<size_t>(nq, 200); ++i) {
+    (void)idx->Search(std::span<const float>(&q[i * dim], dim), k);
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> lat(threads);
+  std::vector<std::thread> pool;
+  const auto t0 = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      size_t i = static_cast<size_t>(t) * 7919 % nq;
+      lat[t].reserve(1 << 20);
+      while (!stop.load(std::memory_order_relaxed)) {
+        const auto s = Clock::now();
+        auto r = idx->Search(std::span<const float>(&q[i * dim], dim), k);
+        if (!r.ok()) Die(r.status().ToString());
+        lat[t].push_back(std::chrono::duration<double, std::micro>(Clock::now() - s).count());
+        i = (i + 1) % nq;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& th : pool) th.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<double> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  const size_t n = all.size();
+  const double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
+  std::printf("{\"mode\":\"search\",\"faiss_build\":\"%s\",\"type\":\"%s\",\"ntotal\":%lld,"
+              "\"k\":%d,\"threads\":%d,\"seconds\":%.2f,\"queries\":%zu,\"qps\":%.1f,"
+              "\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+              BRIDGEFEED_FAISS_BUILD, idx->Stats().type.c_str(),
+              static_cast<long long>(idx->Stats().live), k, threads, elapsed, n, n / elapsed, p50,
+              p99);
+  return 0;
+}
+
+// Share of the exact top-k that the approximate top-k found, per query averaged.
+// Besides id recall, how close the approximate scores are: mean over queries of
+// sum(approx scores) / sum(exact scores), and of the k-th approximate score minus the k-th
+// exact one. On tightly clustered data many posts tie within noise, so id recall can be low
+// while the candidates found are nearly as similar as the exact ones.
+struct ScoreCloseness {
+  double sum_ratio = 0;
+  double kth_gap = 0;
+};
+
+double Recall(const AnnIndex& idx, const std::vector<float>& q, int dim, size_t nq, int k,
+              double* exact_s, ScoreCloseness* closeness = nullptr) {
+  std::vector<std::vector<Hit>> approx, exact;
+  for (size_t i = 0; i < nq; ++i) {
+    auto r = idx.Search(std::span<const float>(&q[i * dim], dim), k);
+    if (!r.ok()) Die(r.status().ToString());
+    approx.push_back(std::move(r).value());
+  }
+  const auto t0 = Clock::now();
+  for (size_t i = 0; i < nq; ++i) {
+    auto r = idx.SearchExact(std::span<const float>(&q[i * dim], dim), k);
+    if (!r.ok()) Die(r.status().ToString());
+    exact.push_back(std::move(r).value());
+  }
+  if (exact_s) *exact_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (closeness != nullptr && nq > 0) {
+    for (size_t i = 0; i < nq; ++i) {
+      double a = 0, e = 0;
+      for (const Hit& h : approx[i]) a += h.score;
+      for (const Hit& h : exact[i]) e += h.score;
+      closeness->sum_ratio += e != 0 ? a / e : 1.0;
+      if (!approx[i].empty() && !exact[i].empty()) {
+        closeness->kth_gap += approx[i].back().score - exact[i].back().score;
+      }
+    }
+    closeness->sum_ratio /= nq;
+    closeness->kth_gap /= nq;
+  }
+  return RecallAtK(approx, exact, k);
+}
+
+int RecallMode(const std::map<std::string, std::string>& a) {
+  int dim = 0;
+  std::unique_ptr<AnnIndex> idx = LoadSnapshot(a, &dim);
+  const size_t sample = std::stoul(Arg(a, "sample", "500"));
+  const std::vector<float> q = ReadVectors(Arg(a, "queries"), dim, sample);
+  const size_t nq = q.size() / dim;
+  const int k = std::stoi(Arg(a, "k", "200"));
+  double exact_s = 0;
+  ScoreCloseness c;
+  const double r = Recall(*idx, q, dim, nq, k, &exact_s, &c);
+  std::printf("{\"mode\":\"recall\",\"faiss_build\":\"%s\",\"type\":\"%s\",\"k\":%d,"
+              "\"queries\":%zu,\"recall\":%.4f,\"score_sum_ratio\":%.5f,"
+              "\"kth_score_gap\":%.5f,\"exact_ms_per_query\":%.2f}\n",
+              BRIDGEFEED_FAISS_BUILD, idx->Stats().type.c_str(), k, nq, r, c.sum_ratio, c.kth_gap,
+              nq ? exact_s * 1e3 / nq : 0.0);
+  return 0;
+}
+
+// Truncates each result list to its first k hits.
+std::vector<std::vector<Hit>> Top(const std::vector<std::vector<Hit>>& lists, size_t k) {
+  std::vector<std::vector<Hit>> out;
+  for (const auto& l : lists) out.emplace_back(l.begin(), l.begin() + std::min(k, l.size()));
+  return out;
+}
+
+// Comma-separated integers ("16,32,64").
+std::vector<int> IntList(const std::string& s) {
+  std::vector<int> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(std::stoi(s.substr(pos, end - pos)));
+    pos = end + 1;
+  }
+  return out;
+}
+
+int Specs(const std::map<std::string, std::string>& a) {
+  const int dim = std::stoi(Arg(a, "dim"));
+  const std::vector<float> base = ReadVectors(Arg(a, "base"), dim);
+  const std::vector<float> q = ReadVectors(Arg(a, "queries"), dim);
+  const int64_t n = static_cast<int64_t>(base.size() / dim);
+  const size_t nq = q.size() / dim;
+  const double seconds = std::stod(Arg(a, "seconds", "5"));
+  const std::string tmp = Arg(a, "tmp");  // folder for the index file reloaded per setting
+  const std::vector<int> efs = IntList(Arg(a, "ef_list", "16,32,64,128,256"));
+  const std::vector<int> nprobes = IntList(Arg(a, "nprobe_list", "4,8,16,32,64"));
+  std::vector<uint64_t> ids(n);
+  std::vector<uint16_t> cultures(n, 1);
+  for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<uint64_t>(i) + 1;
+
+  // Exact top-100 once (from the first index built); top-10 is its prefix.
+  std::vector<std::vector<Hit>> truth;
+  const std::string specs = Arg(a, "specs");
+  size_t pos = 0;
+  while (pos <= specs.size()) {
+    size_t end = specs.find(';', pos);
+    if (end == std::string::npos) end = specs.size();
+    const std::string spec = specs.substr(pos, end - pos);
+    pos = end + 1;
+    if (spec.empty()) continue;
+    IndexOptions o = RuntimeOptions(a, dim);
+    o.spec = spec;
+    const auto t0 = Clock::now();
+    auto built = AnnIndex::Build(o, n, ids.data(), cultures.data(), base.data());
+    if (!built.ok()) Die(spec + ": " + built.status().ToString());
+    const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (truth.empty()) {
+      for (size_t i = 0; i < nq; ++i) {
+        auto r = (*built)->SearchExact(std::span<const float>(&q[i * dim], dim), 100);
+        if (!r.ok()) Die(r.status().ToString());
+        truth.push_back(std::move(r).value());
+      }
+    }
+    // The search-time setting to sweep: efSearch for HNSW, nprobe for IVF, none for Flat.
+    std::vector<int> settings = {0};
+    const bool hnsw = spec.find("HNSW") != std::string::npos;
+    const bool ivf = spec.find("IVF") != std::string::npos;
+    if (hnsw) settings = efs;
+    if (ivf) settings = nprobes;
+    const std::string file = tmp + "/annbench.snap";
+    if (hnsw || ivf) {
+      Status st = (*built)->Save(file, SnapshotStamp{"annbench", 0});
+      if (!st.ok()) Die(st.ToString());
+    }
+    for (int setting : settings) {
+      std::unique_ptr<AnnIndex> reloaded;
+      if (hnsw || ivf) {
+        IndexOptions ro = o;
+        if (hnsw) ro.hnsw_ef_search = setting;
+        if (ivf) ro.ivf_nprobe = setting;
+        SnapshotStamp stamp;
+        auto l = AnnIndex::Load(file, "annbench", ro, &stamp);
+        if (!l.ok()) Die(l.status().ToString());
+        reloaded = std::move(l).value();
+      }
+      const AnnIndex& idx = reloaded ? *reloaded : **built;
+      std::vector<std::vector<Hit>> approx;
+      for (size_t i = 0; i < nq; ++i) {
+        auto r = idx.Search(std::span<const float>(&q[i * dim], dim), 100);
+        if (!r.ok()) Die(r.status().ToString());
+        approx.push_back(std::move(r).value());
+      }
+      const double r10 = RecallAtK(Top(approx, 10), Top(truth, 10), 10);
+      const double r100 = RecallAtK(approx, truth, 100);
+      // Single-thread queries/s at k = 100, round robin over the queries.
+      size_t done = 0;
+      std::vector<double> lat;
+      const auto s0 = Clock::now();
+      double elapsed = 0;
+      while (elapsed < seconds) {
+        const auto s = Clock::now();
+        auto r = idx.Search(std::span<const float>(&q[(done % nq) * dim], dim), 100);
+        if (!r.ok()) Die(r.status().ToString());
+        const auto e = Clock::now();
+        lat.push_back(std::chrono::duration<double, std::micro>(e - s).count());
+        ++done;
+        elapsed = std::chrono::duration<double>(e - s0).count();
+      }
+      std::printf("{\"mode\":\"specs\",\"faiss_build\":\"%s\",\"spec\":\"%s\",\"n\":%lld,"
+                  "\"dim\":%d,\"queries\":%zu,\"build_s\":%.2f,\"param\":\"%s\",\"value\":%d,"
+                  "\"qps\":%.1f,\"p50_us\":%.1f,\"recall_at_10\":%.4f,\"recall_at_100\":%.4f}\n",
+                  BRIDGEFEED_FAISS_BUILD, spec.c_str(), static_cast<long long>(n), dim, nq,
+                  build_s, hnsw ? "efSearch" : ivf ? "nprobe" : "", setting, done / elapsed,
+                  Percentile(lat, 0.5), r10, r100);
+      std::fflush(stdout);
+    }
+    std::remove(file.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace bf
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: annbench search|recall|specs --key value ...\n");
+    return 2;
+  }
+  const std::string mode = argv[1];
+  const auto args = bf::ParseArgs(argc, argv);
+  if (mode == "search") return bf::Search(args);
+  if (mode == "recall") return bf::RecallMode(args);
+  if (mode == "specs") return bf::Specs(args);
+  std::fprintf(stderr, "annbench: unknown mode %s\n", mode.c_str());
+  return 2;
+}
