@@ -70,7 +70,8 @@ class Cursor {
   bool GetArray(std::vector<T>* v, uint64_t count) {
     if (count > (n_ - pos_) / sizeof(T)) return false;
     v->resize(count);
-    std::memcpy(v->data(), p_ + pos_, count * sizeof(T));
+    // An empty vector's data() may be null, and memcpy from/to null is undefined even for 0.
+    if (count > 0) std::memcpy(v->data(), p_ + pos_, count * sizeof(T));
     pos_ += count * sizeof(T);
     return true;
   }

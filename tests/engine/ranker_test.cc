@@ -168,7 +168,8 @@ TEST_F(RankerTest, ExcludedOwnAndDeletedPostsNeverAppear) {
     if (i == 5) gone = iid;
   }
   table_.Remove(gone);
-  RankInput in = Input(Around(0, 0.0f), kA, 40, 0.0);
+  const Vector user = Around(0, 0.0f);  // RankInput only views it
+  RankInput in = Input(user, kA, 40, 0.0);
   in.exclude = &exclude;
   in.own_author = table_.FindAuthor("me");
   auto page = RankFeed(table_, in, opt_);
@@ -192,7 +193,9 @@ TEST_F(RankerTest, PoolsWidenFromFreshWhenAnnCandidatesRunOut) {
   // The ANN sources found nothing cross-cultural; the fresh list has some.
   for (int i = 0; i < 400; ++i) AddPost("a" + std::to_string(i), kA, Around(0, 0.2f), 2000 - i);
   for (int i = 0; i < 10; ++i) AddPost("b" + std::to_string(i), kB, Around(4, 0.2f), 10 + i);
-  RankInput in = Input(Around(0, 0.0f), kA, 10, 0.5);
+  // RankInput only views the user vector: keep it alive past this statement.
+  const Vector user = Around(0, 0.0f);
+  RankInput in = Input(user, kA, 10, 0.5);
   in.cross.clear();
   auto page = RankFeed(table_, in, opt_);
   ASSERT_EQ(page.size(), 10u);

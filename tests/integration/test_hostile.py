@@ -124,9 +124,12 @@ class HostileTest(unittest.TestCase):
         self.assertGreaterEqual(len(probe.latencies), 3, what)
         self.assertLess(probe.p99_ms(), P99_MS, f"{what}: PING p99 {probe.p99_ms():.1f} ms")
         grown_mb = (probe.max_rss_kb - probe.base_rss_kb) / 1024
-        self.assertLess(grown_mb, rss_budget_mb,
+        # Under ASan freed buffers sit in its quarantine (up to 256 MB) and every allocation
+        # has shadow memory, so RSS says little there: the budgets get that much slack.
+        slack_mb = 300 if os.environ.get("BRIDGEFEED_SANITIZED") else 0
+        self.assertLess(grown_mb, rss_budget_mb + slack_mb,
                         f"{what}: RSS grew {grown_mb:.0f} MB (base {probe.base_rss_kb // 1024} MB)")
-        self.assertLess(probe.max_rss_kb / 1024, 600, f"{what}: RSS over 600 MB")
+        self.assertLess(probe.max_rss_kb / 1024, 600 + slack_mb, f"{what}: RSS over 600 MB")
         self.assertTrue(self.r.ping())
         print(f"  {what}: PING p99 {probe.p99_ms():.1f} ms over {len(probe.latencies)}, "
               f"RSS +{grown_mb:.0f} MB", flush=True)
