@@ -1,6 +1,7 @@
 #include "engine/config.h"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -36,6 +37,9 @@ std::vector<Setting> Settings(ServerConfig* c) {
       {"maxclients", "Maximum connected clients", &c->maxclients},
       {"timeout", "Close clients idle this many seconds (0: never)", &c->timeout},
       {"requirepass", "Password clients must AUTH with (empty: none)", &c->requirepass},
+      {"protected_mode",
+       "yes: refuse a non-loopback bind without requirepass; no: allow it",
+       &c->protected_mode},
       {"proto_max_bulk_len", "Maximum bytes in one bulk string", &c->proto_max_bulk_len},
       {"max_args", "Maximum arguments in one command", &c->max_args},
       {"max_inline_len", "Maximum bytes in one inline command", &c->max_inline_len},
@@ -54,8 +58,8 @@ std::vector<Setting> Settings(ServerConfig* c) {
       {"fsync", "WAL sync: always, everysec or no", &c->fsync},
       {"snapshot_interval_s", "Seconds between index snapshots (0: never)",
        &c->snapshot_interval_s},
-      {"auto_hnsw_threshold", "index auto: posts past which HNSW32 replaces Flat",
-       &ix.auto_hnsw_threshold},
+      {"auto_ann_threshold", "index auto: posts past which IVF replaces exact Flat search",
+       &ix.auto_ann_threshold},
       {"hnsw_ef_search", "HNSW efSearch", &ix.hnsw_ef_search},
       {"hnsw_ef_construction", "HNSW efConstruction", &ix.hnsw_ef_construction},
       {"ivf_nprobe", "IVF nprobe", &ix.ivf_nprobe},
@@ -170,6 +174,9 @@ EngineOptions ServerConfig::engine_options() const {
 Status ServerConfig::Validate() const {
   auto bad = [](const std::string& what) { return Status::Invalid(what); };
   if (bind.empty()) return bad("bind must not be empty");
+  if (protected_mode != "yes" && protected_mode != "no") {
+    return bad("protected_mode must be yes or no");
+  }
   if (port < 0 || port > 65535) return bad("port must be 0 to 65535");
   if (threads < 0 || threads > 1024) return bad("threads must be 0 to 1024");
   if (maxclients < 1) return bad("maxclients must be at least 1");
@@ -201,7 +208,7 @@ Status ServerConfig::Validate() const {
   }
   if (snapshot_interval_s < 0) return bad("snapshot_interval_s must be 0 or more");
   const IndexOptions& ix = index_options;
-  if (ix.auto_hnsw_threshold < 0) return bad("auto_hnsw_threshold must be 0 or more");
+  if (ix.auto_ann_threshold < 0) return bad("auto_ann_threshold must be 0 or more");
   if (ix.hnsw_ef_search < 1) return bad("hnsw_ef_search must be positive");
   if (ix.hnsw_ef_construction < 1) return bad("hnsw_ef_construction must be positive");
   if (ix.ivf_nprobe < 1) return bad("ivf_nprobe must be positive");
@@ -231,6 +238,31 @@ Status ServerConfig::Validate() const {
     return bad("feedback_toward and feedback_away must be in [0, 1]");
   }
   return Status::OK();
+}
+
+bool IsLoopbackAddress(const std::string& addr) {
+  if (addr == "localhost") return true;
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(addr, ec);
+  if (ec) return false;
+  if (a.is_v4()) return a.to_v4().is_loopback();
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
+  }
+  return v6.is_loopback();
+}
+
+Status ServerConfig::CheckProtectedMode() const {
+  if (protected_mode == "no" || !requirepass.empty() || IsLoopbackAddress(bind)) {
+    return Status::OK();
+  }
+  return Status::Invalid(
+      "refusing to listen on " + bind +
+      ": it is not a loopback address and no password is set. Anyone who can reach it could "
+      "read and change every user and post. Set --requirepass (or requirepass in the config "
+      "file), bind 127.0.0.1, or, if a firewall already protects this port, start with "
+      "--protected-mode no");
 }
 
 int ParseServerConfig(const std::vector<std::string>& argv, ServerConfig* config,

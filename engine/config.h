@@ -25,6 +25,9 @@ struct ServerConfig {
   int maxclients = 10000;
   int64_t timeout = 0;              // idle seconds before closing a client; 0 = never
   std::string requirepass;          // empty: no AUTH needed
+  // "yes": refuse to start on a non-loopback bind without requirepass, so a
+  // database is never exposed to the network by accident (as Redis).
+  std::string protected_mode = "yes";
 
   // Request and reply limits -------------------------------------------------
   int64_t proto_max_bulk_len = 1 << 20;
@@ -54,7 +57,14 @@ struct ServerConfig {
   EngineOptions engine_options() const;
   // Invalid naming the first bad setting.
   Status Validate() const;
+  // Invalid with an operator-facing message when protected mode forbids
+  // this bind without a password; OK otherwise. REQUIRES: Validate() OK.
+  Status CheckProtectedMode() const;
 };
+
+// True when addr is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.y.z)
+// or "localhost". Other host names count as not loopback.
+bool IsLoopbackAddress(const std::string& addr);
 
 // Parses argv (argv[0] is the program name). Returns -1 when the server
 // should run with *config; otherwise the process exit code: 0 after --help

@@ -103,6 +103,7 @@ Status EngineImpl::Init() {
   auto store = Store::Open(so);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
+  BF_RETURN_IF_ERROR(store_->PutMeta(kIndexSpecMetaKey, options_.index.spec));
 
   // The in-memory columns, from the store.
   std::vector<std::string> cultures = store_->CultureNames();
@@ -361,21 +362,40 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
       auto interest = idx->Search(u->vector, k, all);
       if (!interest.ok()) return interest.status();
       in.interest = std::move(interest).value();
-      // The interest results usually hold cross-cultural posts enough for the
-      // page; search the other cultures only when they do not (a user whose
-      // neighbourhood is all home posts), which saves a second ANN search.
-      const int target_cross = static_cast<int>(std::lround(in.openness * req.count));
-      int cross_found = 0;
+      // The interest results usually hold enough posts of both pools for the
+      // page; a pool that falls short (a user whose neighbourhood is all one
+      // culture) gets its own culture-filtered search. Most calls pay one.
       if (in.user_culture) {
+        const int target_cross =
+            static_cast<int>(std::lround(std::clamp(in.openness, 0.0, 1.0) * req.count));
+        const int target_home = req.count - target_cross;
+        int cross_found = 0;
         for (const Hit& h : in.interest) cross_found += table_.Get(h.id).culture != *in.user_culture;
-      }
-      if (in.user_culture && target_cross > 0 && cross_found < 3 * target_cross) {
-        SearchFilter other;
-        other.exclude = &exclude;
-        other.cultures = CulturesExcept(*in.user_culture);
-        auto cross = idx->Search(u->vector, k, other);
-        if (!cross.ok()) return cross.status();
-        in.cross = std::move(cross).value();
+        const int home_found = static_cast<int>(in.interest.size()) - cross_found;
+        if (target_cross > 0 && cross_found < 3 * target_cross) {
+          SPDLOG_DEBUG("feed {}: cross search ({} cross-cultural of {} interest hits)", req.user,
+                       cross_found, in.interest.size());
+          SearchFilter other;
+          other.exclude = &exclude;
+          other.cultures = CulturesExcept(*in.user_culture);
+          auto cross = idx->Search(u->vector, k, other);
+          if (!cross.ok()) return cross.status();
+          in.cross = std::move(cross).value();
+        }
+        if (target_home > 0 && home_found < 3 * target_home) {
+          SPDLOG_DEBUG("feed {}: home search ({} home of {} interest hits)", req.user, home_found,
+                       in.interest.size());
+          SearchFilter mine;
+          mine.exclude = &exclude;
+          mine.cultures = CulturesExcept(*in.user_culture);
+          for (uint8_t& allowed : mine.cultures) allowed ^= 1;
+          if (*in.user_culture >= mine.cultures.size()) mine.cultures.clear();
+          if (!mine.cultures.empty()) {
+            auto home = idx->Search(u->vector, k, mine);
+            if (!home.ok()) return home.status();
+            in.interest.insert(in.interest.end(), home->begin(), home->end());
+          }
+        }
       }
     }
     ranked = RankFeed(table_, in, ro);

@@ -83,10 +83,31 @@ Status EngineImpl::CatchUp(AnnIndex& index, uint64_t seq) {
   return Status::OK();
 }
 
+namespace {
+
+// A snapshot write killed midway leaves its temporary file (index.snap.tmp.*,
+// see index/snapshot.cc) behind, as big as a snapshot; repeated crashes would
+// pile them up. We hold the database lock, so no live writer owns one.
+void RemoveSnapshotLeftovers(const std::string& snapshot_path) {
+  const fs::path snap(snapshot_path);
+  const std::string prefix = snap.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(snap.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || !entry.is_regular_file(ec)) continue;
+    if (fs::remove(entry.path(), ec)) {
+      spdlog::info("index: removed {} left by an interrupted snapshot", entry.path().string());
+    }
+  }
+}
+
+}  // namespace
+
 Status EngineImpl::OpenIndex() {
   IndexOptions io = options_.index;
   io.dim = options_.dim;
   const std::string path = SnapshotPath();
+  RemoveSnapshotLeftovers(path);
   std::error_code ec;
   if (fs::exists(path, ec)) {
     SnapshotStamp stamp;
@@ -207,7 +228,7 @@ void EngineImpl::MaybeRebuild() {
   std::shared_ptr<AnnIndex> idx = index();
   const IndexStats s = idx->Stats();
   const bool outgrown = options_.index.spec == "auto" && s.type == "Flat" &&
-                        s.live > options_.index.auto_hnsw_threshold;
+                        s.live > options_.index.auto_ann_threshold;
   if (outgrown || idx->NeedsRebuild()) {
     spdlog::info("index: starting a rebuild ({})", outgrown ? "corpus outgrew Flat" : "tombstones");
     (void)StartRebuild();

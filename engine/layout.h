@@ -10,4 +10,8 @@ namespace bf {
 inline std::string DbPath(const std::string& data_dir) { return data_dir + "/db"; }
 inline std::string SnapshotPath(const std::string& data_dir) { return data_dir + "/index.snap"; }
 
+// Store meta key holding the server's --index setting, so the offline
+// rebuild tool builds what the server would.
+inline constexpr const char* kIndexSpecMetaKey = "bf.engine.index_spec";
+
 }  // namespace bf

@@ -67,34 +67,31 @@ bool PostTable::Remove(uint64_t iid) {
   return true;
 }
 
+CultureStat& PostTable::StatOf(PostEntry& e, uint16_t viewer_culture) {
+  auto it = std::find_if(e.stats.begin(), e.stats.end(),
+                         [&](const CultureStat& s) { return s.culture == viewer_culture; });
+  if (it != e.stats.end()) return *it;
+  return e.stats.emplace_back(CultureStat{viewer_culture, 0, 0, 0});
+}
+
 void PostTable::AddStats(uint64_t iid, uint16_t viewer_culture, int64_t impressions,
                          int64_t positives, int64_t negatives) {
   if (!IsLive(iid)) return;
   PostEntry& e = posts_[iid];
-  auto it = std::find_if(e.stats.begin(), e.stats.end(),
-                         [&](const CultureStat& s) { return s.culture == viewer_culture; });
-  if (it == e.stats.end()) {
-    e.stats.push_back({viewer_culture, 0, 0, 0});
-    it = e.stats.end() - 1;
-  }
-  it->impressions += impressions;
-  it->positives += positives;
-  it->negatives += negatives;
+  CultureStat& s = StatOf(e, viewer_culture);
+  s.impressions += impressions;
+  s.positives += positives;
+  s.negatives += negatives;
   SetBridging(iid, static_cast<float>(BridgingScore(e.stats, params_)));
 }
 
 void PostTable::SetStats(uint64_t iid, uint16_t viewer_culture, const CultureCounts& counts) {
   if (!IsLive(iid)) return;
   PostEntry& e = posts_[iid];
-  auto it = std::find_if(e.stats.begin(), e.stats.end(),
-                         [&](const CultureStat& s) { return s.culture == viewer_culture; });
-  if (it == e.stats.end()) {
-    e.stats.push_back({viewer_culture, 0, 0, 0});
-    it = e.stats.end() - 1;
-  }
-  it->impressions = counts.impressions;
-  it->positives = counts.positives;
-  it->negatives = counts.negatives;
+  CultureStat& s = StatOf(e, viewer_culture);
+  s.impressions = counts.impressions;
+  s.positives = counts.positives;
+  s.negatives = counts.negatives;
   SetBridging(iid, static_cast<float>(BridgingScore(e.stats, params_)));
 }
 

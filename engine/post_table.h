@@ -103,6 +103,7 @@ class PostTable {
 
  private:
   void SetBridging(uint64_t iid, float score);
+  static CultureStat& StatOf(PostEntry& e, uint16_t viewer_culture);
 
   const int dim_;
   const BridgingParams params_;

@@ -146,23 +146,32 @@ class FeedBuilder {
     std::vector<Ranked> page;
     int picked_cross = 0;
     const double lambda = opt_.mmr_lambda;
-    for (int slot = 1; slot <= in_.count; ++slot) {
-      const bool want_cross =
-          split && picked_cross < static_cast<int>(std::lround(
-                                      std::clamp(in_.openness, 0.0, 1.0) * slot));
-      // Stop insisting on home posts once the cross target is met exactly.
-      const bool want_home = !want_cross;
-      std::vector<size_t>* first = want_cross ? &pool_cross : &pool_home;
-      std::vector<size_t>* second = want_cross ? &pool_home : &pool_cross;
-      auto best = Best(*first, per_author, lambda);
+    const double o = std::clamp(in_.openness, 0.0, 1.0);
+    const int n = in_.count;
+    for (int slot = 1; slot <= n; ++slot) {
+      // After this slot the page should hold between floor(o * slot) and
+      // ceil(o * slot) cross-cultural posts, and still be able to end at
+      // exactly target_cross. Within that band the better post wins.
+      const int lo = std::max(static_cast<int>(std::floor(o * slot)), target_cross - (n - slot));
+      const int hi = std::min(static_cast<int>(std::ceil(o * slot)), target_cross);
+      const bool may_cross = !split || picked_cross + 1 <= hi;
+      const bool may_home = !split || picked_cross >= lo;
+      std::optional<Pick> best;
+      if (may_cross) best = Best(pool_cross, per_author, lambda);
+      if (may_home) {
+        auto home = Best(pool_home, per_author, lambda);
+        if (home && (!best || home->value > best->value)) best = home;
+      }
       if (!best) {
-        if (want_cross) cross_dry_ = true;
-        if (want_home && split) home_dry_ = true;
-        if (!split) home_dry_ = true;
-        best = Best(*second, per_author, lambda);
+        // The pool the share calls for is empty: note it, take the other.
+        if (may_cross && !may_home) cross_dry_ = true;
+        if (may_home && !may_cross) home_dry_ = true;
+        if (may_home && may_cross) home_dry_ = cross_dry_ = true;
+        if (!may_cross) best = Best(pool_cross, per_author, lambda);
+        if (!may_home) best = Best(pool_home, per_author, lambda);
       }
       if (!best) break;
-      Cand& c = cands_[*best];
+      Cand& c = cands_[best->index];
       c.taken = true;
       per_author[c.author]++;
       if (c.r.cross) ++picked_cross;
@@ -180,9 +189,12 @@ class FeedBuilder {
   // candidate's value is at most lambda * score: the scan stops once that
   // cannot beat the best so far, and similarities are computed lazily for
   // the few candidates actually considered.
-  std::optional<size_t> Best(const std::vector<size_t>& pool,
-                             const std::unordered_map<uint32_t, int>& per_author,
-                             double lambda) {
+  struct Pick {
+    size_t index;
+    double value;
+  };
+  std::optional<Pick> Best(const std::vector<size_t>& pool,
+                           const std::unordered_map<uint32_t, int>& per_author, double lambda) {
     std::optional<size_t> best;
     double best_value = 0;
     for (size_t i : pool) {
@@ -201,7 +213,8 @@ class FeedBuilder {
         best_value = value;
       }
     }
-    return best;
+    if (!best) return std::nullopt;
+    return Pick{*best, best_value};
   }
 
   const PostTable& table_;

@@ -1,5 +1,6 @@
 #include "engine/resp_parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -38,7 +39,12 @@ std::span<char> RespParser::Prepare(size_t min_bytes) {
     if (cap_ - end_ < min_bytes) {
       size_t cap = cap_ ? cap_ : kInitialBuffer;
       while (cap - end_ < min_bytes) cap *= 2;
-      auto grown = std::make_unique<char[]>(cap);  // no zero-fill needed, but cheap enough
+      // Past the query buffer limit the parser fails, so doubling beyond it
+      // would only reserve memory a client can never fill: a client at the
+      // 64 MiB limit costs 64 MiB, not 128.
+      cap = std::min(cap, std::max(limits_.max_query_buffer, end_) + min_bytes);
+      // Not zero-filled: only the bytes received are ever touched.
+      auto grown = std::make_unique_for_overwrite<char[]>(cap);
       if (end_) std::memcpy(grown.get(), buf_.get(), end_);
       buf_ = std::move(grown);
       cap_ = cap;

@@ -58,6 +58,8 @@ class RespParser {
 
   // Bytes received and not yet returned as part of a command.
   size_t buffered() const { return end_ - start_; }
+  // Bytes reserved for input (tests: memory per connection stays bounded).
+  size_t capacity() const { return cap_; }
 
  private:
   State Fail(std::string msg);

@@ -26,6 +26,7 @@ constexpr size_t kReadChunk = 16 << 10;
 // A write buffer grown past this is released after use.
 constexpr size_t kKeepBuffer = 1 << 20;
 constexpr auto kStopGrace = std::chrono::seconds(5);
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -35,7 +36,7 @@ class Server::Impl {
  public:
   Impl(const ServerConfig& config, Engine* engine)
       : config_(config), engine_(engine), strand_(asio::make_strand(io_)), acceptor_(strand_),
-        stop_timer_(strand_) {}
+        stop_timer_(strand_), accept_retry_(strand_) {}
 
   Status Listen();
   void Run();
@@ -52,10 +53,11 @@ class Server::Impl {
   void OnAccept(const error_code& ec, tcp::socket socket);
   void DoStop();
 
-  // Owned by strand_: acceptor, stop timer, stopping_.
+  // Owned by strand_: acceptor, timers, stopping_.
   asio::strand<asio::io_context::executor_type> strand_;
   tcp::acceptor acceptor_;
   asio::steady_timer stop_timer_;
+  asio::steady_timer accept_retry_;
   bool stopping_ = false;
 
   std::mutex mu_;
@@ -281,9 +283,13 @@ void Server::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
   if (stopping_) return;
   if (ec) {
     if (ec == asio::error::operation_aborted) return;
-    // EMFILE and friends: log and keep accepting.
-    spdlog::warn("accept failed: {}", ec.message());
-    Accept();
+    // EMFILE and friends: the connection stays queued, so accepting again at
+    // once would fail again in a hot loop. Wait a little, then retry.
+    spdlog::warn("accept failed: {}; retrying in {} ms", ec.message(), kAcceptRetry.count());
+    accept_retry_.expires_after(kAcceptRetry);
+    accept_retry_.async_wait([this](const error_code& wait_ec) {
+      if (!wait_ec) Accept();
+    });
     return;
   }
   stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
@@ -330,6 +336,7 @@ void Server::Impl::DoStop() {
   stopping_ = true;
   error_code ignored;
   acceptor_.close(ignored);
+  accept_retry_.cancel();
   std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard<std::mutex> lock(mu_);

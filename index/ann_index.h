@@ -43,10 +43,12 @@ struct SearchFilter {
 struct IndexOptions {
   int dim = 64;
   // A Faiss factory string ("Flat", "HNSW32", "IVF1024,Flat", ...) or
-  // "auto": Flat while small, HNSW32 once the corpus passes
-  // auto_hnsw_threshold (see docs/index.md for the measurements).
+  // "auto": Flat (exact) below auto_ann_threshold posts, else
+  // "IVF<nlist>,Flat" with nlist about 2 * sqrt(n) (a power of two, at least
+  // 256) and nprobe at least nlist / 16 (see AutoSpec and docs/index.md for
+  // the measurements behind it).
   std::string spec = "auto";
-  int64_t auto_hnsw_threshold = 20000;
+  int64_t auto_ann_threshold = 20000;
   int hnsw_ef_search = 128;
   int hnsw_ef_construction = 40;
   int ivf_nprobe = 32;
@@ -56,8 +58,21 @@ struct IndexOptions {
   int64_t filtered_exact_max = 200000;
   // NeedsRebuild() turns true once tombstones exceed this share of slots.
   double rebuild_tombstone_ratio = 0.25;
-  // Threads Faiss may use inside one call (0: leave OpenMP's default).
+  // Threads Faiss may use inside one search or add (0: OpenMP's default).
+  // One keeps concurrent searches from fighting over 2 cores.
   int omp_threads = 1;
+  // Threads for Build (training and bulk adds); 0: one per core.
+  int build_threads = 0;
+  // HNSW only: a Faiss HNSW add costs O(ntotal) per call, so adds and
+  // batches of fewer than delta_max_batch vectors go to an exact "delta"
+  // buffer, searched next to the graph and merged into it in one batched add
+  // once it holds delta_merge_threshold vectors (0: no delta, every add goes
+  // to the graph). The merge takes the index exclusively for
+  // delta_merge_chunk vectors at a time, bounding the stall a search sees.
+  // Costs and measurements: docs/index.md.
+  int64_t delta_merge_threshold = 4096;
+  int64_t delta_max_batch = 1024;
+  int64_t delta_merge_chunk = 64;
 };
 
 // What a snapshot file covers.
@@ -129,6 +144,9 @@ class AnnIndex {
   virtual void ForEachLive(
       const std::function<void(uint64_t, uint16_t, std::span<const float>)>& fn) const = 0;
 };
+
+// The spec "auto" resolves to for a corpus of n vectors.
+std::string AutoSpec(const IndexOptions& options, int64_t n);
 
 // Share of exact top-k ids that the approximate results found, averaged
 // over queries. approx and exact: one result list per query.

@@ -70,7 +70,8 @@ class Cursor {
   bool GetArray(std::vector<T>* v, uint64_t count) {
     if (count > (n_ - pos_) / sizeof(T)) return false;
     v->resize(count);
-    std::memcpy(v->data(), p_ + pos_, count * sizeof(T));
+    // An empty vector's data() may be null, and memcpy from/to null is undefined even for 0.
+    if (count > 0) std::memcpy(v->data(), p_ + pos_, count * sizeof(T));
     pos_ += count * sizeof(T);
     return true;
   }
@@ -99,13 +100,15 @@ uint64_t Fnv1a64(std::span<const uint8_t> data, uint64_t seed) {
 }
 
 Status WriteSnapshotFile(const std::string& path, const SnapshotMeta& meta,
-                         const SlotArrays& slots, std::span<const uint8_t> faiss_bytes) {
+                         const SlotArrays& slots, std::span<const float> delta,
+                         std::span<const uint8_t> faiss_bytes) {
   const uint64_t n = slots.ids.size();
   BF_CHECK(slots.cultures.size() == n && slots.tombstones.size() == n);
+  BF_CHECK(meta.dim > 0 && delta.size() % meta.dim == 0 && delta.size() / meta.dim <= n);
 
   // Everything in the body except the Faiss bytes, which are written as they are.
   std::vector<uint8_t> prefix;
-  prefix.reserve(64 + meta.db_id.size() + meta.spec.size() + n * 11);
+  prefix.reserve(72 + meta.db_id.size() + meta.spec.size() + n * 11 + delta.size_bytes());
   Put(&prefix, meta.dim);
   Put(&prefix, static_cast<uint32_t>(meta.db_id.size()));
   PutBytes(&prefix, meta.db_id.data(), meta.db_id.size());
@@ -117,6 +120,8 @@ Status WriteSnapshotFile(const std::string& path, const SnapshotMeta& meta,
   PutBytes(&prefix, slots.ids.data(), n * sizeof(uint64_t));
   PutBytes(&prefix, slots.cultures.data(), n * sizeof(uint16_t));
   PutBytes(&prefix, slots.tombstones.data(), n);
+  Put(&prefix, static_cast<uint64_t>(delta.size() / meta.dim));
+  PutBytes(&prefix, delta.data(), delta.size_bytes());
   Put(&prefix, static_cast<uint64_t>(faiss_bytes.size()));
 
   const uint64_t body_len = prefix.size() + faiss_bytes.size();
@@ -192,9 +197,9 @@ Result<SnapshotContents> ReadSnapshotFile(const std::string& path) {
   std::memcpy(&version, f.data() + 5, 4);
   std::memcpy(&body_len, f.data() + 9, 8);
   std::memcpy(&checksum, f.data() + 17, 8);
-  if (version != kSnapshotVersion) {
+  if (version != 1 && version != kSnapshotVersion) {
     return Status::Corruption("unsupported index file version " + std::to_string(version) +
-                              " (this build reads " + std::to_string(kSnapshotVersion) +
+                              " (this build reads 1 to " + std::to_string(kSnapshotVersion) +
                               "): " + path);
   }
   if (body_len != f.size() - kHeaderSize) {
@@ -208,12 +213,17 @@ Result<SnapshotContents> ReadSnapshotFile(const std::string& path) {
   }
 
   Cursor c(body.data(), body.size());
-  uint64_t n = 0, faiss_len = 0;
+  uint64_t n = 0, delta_rows = 0, faiss_len = 0;
   SnapshotMeta& m = out.meta;
   bool ok = c.Get(&m.dim) && c.GetString(&m.db_id) && c.Get(&m.seq) && c.GetString(&m.spec) &&
             c.Get(&m.train_size) &&
             c.Get(&n) && c.GetArray(&out.slots.ids, n) && c.GetArray(&out.slots.cultures, n) &&
-            c.GetArray(&out.slots.tombstones, n) && c.Get(&faiss_len);
+            c.GetArray(&out.slots.tombstones, n);
+  if (ok && version >= 2) {
+    ok = c.Get(&delta_rows) && delta_rows <= n && m.dim > 0 &&
+         c.GetArray(&out.delta, delta_rows * m.dim);
+  }
+  ok = ok && c.Get(&faiss_len);
   const size_t faiss_at = c.pos();
   ok = ok && c.Skip(faiss_len) && c.pos() == body.size();
   if (!ok) return Status::Corruption("index file has an inconsistent layout: " + path);

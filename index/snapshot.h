@@ -5,7 +5,10 @@
 //   header   "BFIDX" | u32 version | u64 body_len | u64 fnv1a64(body)
 //   body     u32 dim | u32 len, db_id | u64 seq | u32 len, spec
 //            | u64 train_size | u64 slots | u64 ids[slots] | u16 cultures[slots]
-//            | u8 tombstones[slots] | u64 len, faiss index bytes
+//            | u8 tombstones[slots] | u64 delta_rows | f32 delta[delta_rows * dim]
+//            | u64 len, faiss index bytes
+// Slots [slots - delta_rows, slots) are the HNSW delta's rows (index/delta.h),
+// not in the Faiss index. Version 1 files (no delta fields) still load.
 // The checksum covers the whole body, so a truncated or damaged file is
 // reported as Corruption before anything in it is trusted.
 #pragma once
@@ -20,7 +23,7 @@
 
 namespace bf::internal {
 
-inline constexpr uint32_t kSnapshotVersion = 1;
+inline constexpr uint32_t kSnapshotVersion = 2;
 
 // What a snapshot holds besides the Faiss bytes.
 struct SnapshotMeta {
@@ -41,8 +44,10 @@ struct SlotArrays {
 // Writes the file atomically: a temporary file in the same folder, fsync,
 // rename over path, fsync of the folder. Errors: IOError (and no temporary
 // file is left behind).
+// delta: the delta rows' floats (a multiple of meta.dim; may be empty).
 Status WriteSnapshotFile(const std::string& path, const SnapshotMeta& meta,
-                         const SlotArrays& slots, std::span<const uint8_t> faiss_bytes);
+                         const SlotArrays& slots, std::span<const float> delta,
+                         std::span<const uint8_t> faiss_bytes);
 
 // A parsed snapshot. `file` holds the whole file; the Faiss bytes are
 // file[faiss_offset, faiss_offset + faiss_size), so the caller can hand the
@@ -50,6 +55,7 @@ Status WriteSnapshotFile(const std::string& path, const SnapshotMeta& meta,
 struct SnapshotContents {
   SnapshotMeta meta;
   SlotArrays slots;
+  std::vector<float> delta;  // delta rows * dim floats
   std::vector<uint8_t> file;
   size_t faiss_offset = 0;
   size_t faiss_size = 0;

@@ -1,5 +1,7 @@
 // bridgefeed-gen: writes the deterministic demo world (see tools/gen/world.h)
 // as JSON Lines for bridgefeed-import.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -48,7 +50,9 @@ int main(int argc, char** argv) {
   auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
   bf::gen::ProgressFn progress = [&](std::string_view phase, int64_t done, int64_t total) {
+    if (!tty && done != total) return;  // a log file gets only each phase's last line
     std::fprintf(stderr, "\r%-6.*s %lld/%lld (%3.0f%%) %6.1fs", static_cast<int>(phase.size()),
                  phase.data(), static_cast<long long>(done), static_cast<long long>(total),
                  total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0,

@@ -18,6 +18,7 @@
 // server's default rates (--keep-user-vectors leaves imported vectors alone).
 // Files load in the order posts, users, events.
 #include <sys/stat.h>
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -104,7 +105,8 @@ class ProgressBar {
  public:
   ProgressBar(std::string label, bool quiet) : label_(std::move(label)), quiet_(quiet) {}
   void Update(const LineReader& r, bool force = false) {
-    if (quiet_ || (!force && r.number() % 8192 != 0)) return;
+    // Redrawn in place on a terminal; a log file gets only the final line.
+    if (quiet_ || (!force && (r.number() % 8192 != 0 || !tty_))) return;
     const double frac = r.size() > 0 ? static_cast<double>(r.read()) / r.size() : 1.0;
     const int filled = static_cast<int>(frac * 30);
     const double secs = Seconds();
@@ -124,6 +126,7 @@ class ProgressBar {
   }
   std::string label_;
   bool quiet_;
+  bool tty_ = ::isatty(STDERR_FILENO) != 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

@@ -91,13 +91,28 @@ TEST_F(RankerTest, OpennessSetsCrossShareWithNinetyPercentHome) {
 TEST_F(RankerTest, RunningShareTracksOpennessSlotBySlot) {
   for (int i = 0; i < 100; ++i) AddPost("a" + std::to_string(i), kA, Around(0, 0.3f));
   for (int i = 0; i < 100; ++i) AddPost("b" + std::to_string(i), kB, Around(0, 0.3f));
-  auto page = RankFeed(table_, Input(Around(0, 0.1f), kA, 10, 0.5), opt_);
-  ASSERT_EQ(page.size(), 10u);
-  int cross = 0;
-  for (int slot = 1; slot <= 10; ++slot) {
-    cross += page[slot - 1].cross;
-    EXPECT_EQ(cross, static_cast<int>(std::lround(0.5 * slot))) << "slot " << slot;
+  for (double openness : {0.5, 0.3, 0.75}) {
+    auto page = RankFeed(table_, Input(Around(0, 0.1f), kA, 10, openness), opt_);
+    ASSERT_EQ(page.size(), 10u);
+    int cross = 0;
+    for (int slot = 1; slot <= 10; ++slot) {
+      cross += page[slot - 1].cross;
+      // Within one post of the openness at every prefix.
+      EXPECT_GE(cross, std::floor(openness * slot)) << openness << " slot " << slot;
+      EXPECT_LE(cross, std::ceil(openness * slot)) << openness << " slot " << slot;
+    }
+    EXPECT_EQ(cross, std::lround(openness * 10));
   }
+}
+
+TEST_F(RankerTest, BetterPostComesFirstWithinTheShareBand) {
+  // Openness 0.5: slot 1 may be either; the much better cross post leads.
+  for (int i = 0; i < 10; ++i) AddPost("a" + std::to_string(i), kA, Around(3, 0.3f));
+  const uint64_t star = AddPost("star", kB, Around(0, 0.0f));
+  for (int i = 0; i < 10; ++i) AddPost("b" + std::to_string(i), kB, Around(4, 0.3f));
+  auto page = RankFeed(table_, Input(Around(0, 0.0f), kA, 4, 0.5), opt_);
+  ASSERT_EQ(page.size(), 4u);
+  EXPECT_EQ(page[0].iid, star);
 }
 
 TEST_F(RankerTest, BridgingPostOutranksHomeOnlyFavourite) {
@@ -153,7 +168,8 @@ TEST_F(RankerTest, ExcludedOwnAndDeletedPostsNeverAppear) {
     if (i == 5) gone = iid;
   }
   table_.Remove(gone);
-  RankInput in = Input(Around(0, 0.0f), kA, 40, 0.0);
+  const Vector user = Around(0, 0.0f);  // RankInput only views it
+  RankInput in = Input(user, kA, 40, 0.0);
   in.exclude = &exclude;
   in.own_author = table_.FindAuthor("me");
   auto page = RankFeed(table_, in, opt_);
@@ -177,7 +193,9 @@ TEST_F(RankerTest, PoolsWidenFromFreshWhenAnnCandidatesRunOut) {
   // The ANN sources found nothing cross-cultural; the fresh list has some.
   for (int i = 0; i < 400; ++i) AddPost("a" + std::to_string(i), kA, Around(0, 0.2f), 2000 - i);
   for (int i = 0; i < 10; ++i) AddPost("b" + std::to_string(i), kB, Around(4, 0.2f), 10 + i);
-  RankInput in = Input(Around(0, 0.0f), kA, 10, 0.5);
+  // RankInput only views the user vector: keep it alive past this statement.
+  const Vector user = Around(0, 0.0f);
+  RankInput in = Input(user, kA, 10, 0.5);
   in.cross.clear();
   auto page = RankFeed(table_, in, opt_);
   ASSERT_EQ(page.size(), 10u);

@@ -49,7 +49,8 @@ inline Vector TestVector(int dim, uint64_t seed) {
 }
 
 inline bool SameBits(const Vector& a, const Vector& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 inline PostRecord TestPost(std::string id, int dim, uint64_t seed, std::string culture = "us") {

@@ -233,16 +233,23 @@ TEST(AnnIndexCreate, InvalidSpecsAndDims) {
   EXPECT_EQ(AnnIndex::Create(o).status().code(), Code::kInvalid);
 }
 
-TEST(AnnIndexCreate, AutoResolvesByExpectedSize) {
+TEST(AnnIndexCreate, AutoResolvesBySize) {
   IndexOptions o;
   o.dim = 16;
-  o.auto_hnsw_threshold = 1000;
-  auto small = AnnIndex::Create(o, 10);
+  o.auto_ann_threshold = 1000;
+  EXPECT_EQ(AutoSpec(o, 999), "Flat");
+  EXPECT_EQ(AutoSpec(o, 1000), "IVF256,Flat");
+  EXPECT_EQ(AutoSpec(o, 50000), "IVF256,Flat");
+  EXPECT_EQ(AutoSpec(o, 1000000), "IVF1024,Flat");
+  EXPECT_EQ(AutoSpec(o, 4000000), "IVF2048,Flat");
+  // An empty auto index starts exact; IVF needs vectors to train on.
+  auto small = AnnIndex::Create(o, 5000);
   ASSERT_RESULT_OK(small);
   EXPECT_EQ(small.value()->Stats().type, "Flat");
-  auto large = AnnIndex::Create(o, 5000);
-  ASSERT_RESULT_OK(large);
-  EXPECT_EQ(large.value()->Stats().type, "HNSW32");
+  Corpus big = MakeCorpus(12000, 16, 8, 2, 7);
+  auto built = AnnIndex::Build(o, 12000, big.ids.data(), big.cultures.data(), big.vectors.data());
+  ASSERT_RESULT_OK(built);
+  EXPECT_EQ(built.value()->Stats().type, "IVF256,Flat");
   // An auto Flat index asks for a rebuild once it outgrows the threshold.
   Corpus c = MakeCorpus(1001, 16, 8, 2, 7);
   ASSERT_OK(small.value()->AddBatch(1000, c.ids.data(), c.cultures.data(), c.vectors.data()));

@@ -7,7 +7,8 @@
 //    old one, so a search that saw both slots would return it twice);
 //  - scores best first.
 // A Remove that returned before tombstoning, a replace that is not atomic,
-// or a search running during Faiss's add would each break one of these.
+// a search running during Faiss's add, or a delta merge that lost or
+// doubled a slot would each break one of these.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <unordered_set>
 
 #include "index/ann_index.h"
+#include "index/faiss_index.h"
 #include "tests/index/clustered_data.h"
 #include "tests/test_util.h"
 
@@ -37,6 +39,10 @@ TEST_P(ConcurrencyTest, ReadersSeeOnlyValidResults) {
   o.dim = kDim;
   o.spec = GetParam();
   o.ivf_nprobe = 4;
+  // HNSW: a small delta, so the 1500 adds below merge it about 23 times
+  // (in chunks, searches running between them).
+  o.delta_merge_threshold = 64;
+  o.delta_merge_chunk = 16;
   auto built = AnnIndex::Build(o, kInitial, c.ids.data(), c.cultures.data(), c.vectors.data());
   ASSERT_RESULT_OK(built);
   AnnIndex& index = *built.value();
@@ -121,6 +127,10 @@ TEST_P(ConcurrencyTest, ReadersSeeOnlyValidResults) {
   EXPECT_EQ(st.tombstones, int64_t(1000 + (kTotal - kInitial) / 2));
   for (size_t i = 0; i < 1000; ++i) EXPECT_FALSE(index.Contains(c.ids[i]));
   for (size_t i = 1000; i < kTotal; ++i) EXPECT_TRUE(index.Contains(c.ids[i]));
+  EXPECT_EQ(st.ntotal, int64_t(kTotal + (kTotal - kInitial) / 2));
+  // HNSW merged its delta along the way (1500 adds, threshold 64).
+  const int64_t delta = dynamic_cast<const internal::FaissIndex&>(index).DeltaRows();
+  EXPECT_LT(delta, GetParam() == "HNSW32" ? 64 : 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Specs, ConcurrencyTest, ::testing::Values("Flat", "HNSW32", "IVF16,Flat"),

@@ -93,6 +93,7 @@ class ServerTest(unittest.TestCase):
             self.assertIn(key, info)
         self.assertEqual(int(info["tcp_port"]), self.server.port)
         self.assertEqual(int(info["dim"]), 4)
+        self.assertIn(info["faiss_build"], ("avx2", "package"))
         raw = self.cmd("INFO", "index").decode()
         self.assertTrue(raw.startswith("# Index"), raw)
         self.assertIn("ntotal:", raw)

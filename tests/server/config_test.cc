@@ -140,5 +140,48 @@ TEST(ServerConfig, HelpListsEveryOptionWithDefaults) {
   EXPECT_EQ(out, std::string("bridgefeed-server ") + Version() + "\n");
 }
 
+TEST(ServerConfig, LoopbackAddresses) {
+  for (const char* a : {"127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "localhost"}) {
+    EXPECT_TRUE(IsLoopbackAddress(a)) << a;
+  }
+  for (const char* a : {"0.0.0.0", "::", "10.0.0.1", "192.168.1.5", "::ffff:10.0.0.1",
+                        "2001:db8::1", "example.com", "128.0.0.1"}) {
+    EXPECT_FALSE(IsLoopbackAddress(a)) << a;
+  }
+}
+
+TEST(ServerConfig, ProtectedModeRefusesPublicBindWithoutPassword) {
+  ServerConfig c;
+  ASSERT_EQ(Parse({}, &c), -1);
+  EXPECT_EQ(c.protected_mode, "yes");
+  EXPECT_TRUE(c.CheckProtectedMode().ok());  // 127.0.0.1
+
+  ServerConfig open;
+  ASSERT_EQ(Parse({"--bind", "0.0.0.0"}, &open), -1);
+  const Status s = open.CheckProtectedMode();
+  EXPECT_EQ(s.code(), Code::kInvalid);
+  EXPECT_NE(s.message().find("refusing to listen on 0.0.0.0"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("--protected-mode no"), std::string::npos) << s.message();
+
+  ServerConfig with_pass;
+  ASSERT_EQ(Parse({"--bind", "0.0.0.0", "--requirepass", "pw"}, &with_pass), -1);
+  EXPECT_TRUE(with_pass.CheckProtectedMode().ok());
+
+  ServerConfig unprotected;
+  ASSERT_EQ(Parse({"--bind", "::", "--protected-mode", "no"}, &unprotected), -1);
+  EXPECT_TRUE(unprotected.CheckProtectedMode().ok());
+
+  ServerConfig from_file;
+  const std::string file = WriteTemp("bf_config_protected.toml",
+                                     "bind = \"10.1.2.3\"\nprotected_mode = \"no\"\n");
+  ASSERT_EQ(Parse({"--config", file}, &from_file), -1);
+  EXPECT_TRUE(from_file.CheckProtectedMode().ok());
+
+  ServerConfig bad;
+  std::string err;
+  EXPECT_EQ(Parse({"--protected-mode", "maybe"}, &bad, &err), 2);
+  EXPECT_NE(err.find("protected_mode must be yes or no"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace bf

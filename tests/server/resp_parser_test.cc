@@ -173,6 +173,30 @@ TEST(RespParser, QueryBufferLimit) {
   EXPECT_EQ(p.error(), "Protocol error: client query buffer limit reached");
 }
 
+// A client filling its query buffer costs about the limit, not the next
+// power of two above it.
+TEST(RespParser, BufferGrowthStopsAtTheQueryBufferLimit) {
+  RespLimits l;
+  l.max_bulk_len = 1 << 20;
+  l.max_query_buffer = 3 << 20;
+  RespParser p(l);
+  const std::string bulk = "$1048576\r\n" + std::string(1 << 20, 'x') + "\r\n";
+  const std::string stream = "*10\r\n" + bulk + bulk + bulk + bulk;
+  std::vector<std::string_view> args;
+  constexpr size_t kChunk = 16 << 10;
+  RespParser::State st = RespParser::State::kNeedMore;
+  for (size_t at = 0; st == RespParser::State::kNeedMore && at < stream.size(); at += kChunk) {
+    const std::string_view piece = std::string_view(stream).substr(at, kChunk);
+    auto space = p.Prepare(kChunk);
+    std::copy(piece.begin(), piece.end(), space.begin());
+    p.Commit(piece.size());
+    EXPECT_LE(p.capacity(), l.max_query_buffer + 2 * kChunk);
+    st = p.Next(&args);
+  }
+  EXPECT_EQ(st, RespParser::State::kError);
+  EXPECT_EQ(p.error(), "Protocol error: client query buffer limit reached");
+}
+
 TEST(RespParser, ViewsSurviveUntilCompact) {
   RespParser p;
   p.Append("*1\r\n$1\r\na\r\n*1\r\n$1\r\nb\r\n*1\r\n$2\r\nc");

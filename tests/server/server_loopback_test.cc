@@ -4,7 +4,9 @@
 #include "engine/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -140,6 +142,59 @@ TEST_F(ServerLoopbackTest, BackpressureKeepsEveryReply) {
   for (int i = 0; i < n; ++i) ok += c.Read(reply.size()) == reply ? 1 : 0;
   writer.join();
   EXPECT_EQ(ok, static_cast<size_t>(n));
+}
+
+// CPU time of this process (all threads), in milliseconds.
+double CpuMillis() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+// Out of file descriptors, accept() fails while the connection stays queued:
+// the server must wait and retry instead of spinning, and serve the client
+// once descriptors are free again.
+TEST_F(ServerLoopbackTest, AcceptBacksOffWhenOutOfFileDescriptors) {
+  Start();
+  Client first(io_, server_->port());
+  first.Send("PING\r\n");
+  ASSERT_EQ(first.Read(7), "+PONG\r\n");
+
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit tight = saved;
+  tight.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::vector<int> hogs;
+  for (int fd; (fd = ::dup(0)) >= 0;) hogs.push_back(fd);
+  ASSERT_FALSE(hogs.empty());
+  ::close(hogs.back());  // one left: for the client's own socket
+  hogs.pop_back();
+  auto release = [&] {
+    for (int fd : hogs) ::close(fd);
+    hogs.clear();
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+  };
+
+  std::unique_ptr<Client> late;
+  try {
+    late = std::make_unique<Client>(io_, server_->port());
+  } catch (const std::exception& e) {
+    release();
+    FAIL() << e.what();
+  }
+  late->Send("PING\r\n");
+  const double cpu0 = CpuMillis();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const double spent = CpuMillis() - cpu0;
+  release();
+  // A retry every 100 ms costs next to nothing; a hot accept loop burns a core.
+  EXPECT_LT(spent, 150) << "accept() retried in a hot loop";
+  EXPECT_EQ(late->Read(7), "+PONG\r\n");
+  EXPECT_EQ(first.Read(0), "");
+  first.Send("PING\r\n");
+  EXPECT_EQ(first.Read(7), "+PONG\r\n");
 }
 
 TEST_F(ServerLoopbackTest, StatsAndStop) {

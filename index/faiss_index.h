@@ -1,0 +1,191 @@
+// FaissIndex: AnnIndex over a Faiss index that keeps Faiss's own sequential
+// ids ("slots"). IndexIDMap would give us our ids but rejects search
+// parameters, so the slot -> id mapping lives here, next to a culture code
+// and a tombstone per slot. Every add takes new slots; replace and remove
+// tombstone the old slot (HNSW cannot remove at all), and an IDSelector
+// hides tombstoned, filtered and excluded slots inside Faiss's search.
+//
+// HNSW keeps its newest slots in a DeltaBuffer (index/delta.h): slots
+// [main->ntotal, slots) are delta rows, searched exactly and merged into the
+// graph in batches. Internal to index/ (tests reach it for DeltaRows()).
+#pragma once
+
+#include <pthread.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "index/ann_index.h"
+#include "index/delta.h"
+#include "index/snapshot.h"
+
+namespace faiss {
+struct Index;
+struct IndexHNSW;
+struct IndexIVF;
+struct IndexFlat;
+}  // namespace faiss
+
+namespace bf::internal {
+
+enum class Kind { kFlat, kHnsw, kIvf };
+
+// Sets OpenMP's thread count for this thread while in scope (0: unchanged).
+class OmpThreads {
+ public:
+  explicit OmpThreads(int n);
+  ~OmpThreads();
+  OmpThreads(const OmpThreads&) = delete;
+  OmpThreads& operator=(const OmpThreads&) = delete;
+
+ private:
+  int old_;
+  bool set_;
+};
+
+// A reader-writer lock that lets a waiting writer in before new readers.
+// std::shared_mutex on glibc prefers readers, so a steady stream of searches
+// starved adds forever (seen in the concurrency test). Not recursive: a
+// thread holding it shared must not take it again.
+class WriterFirstMutex {
+ public:
+  WriterFirstMutex();
+  ~WriterFirstMutex() { pthread_rwlock_destroy(&lock_); }
+  WriterFirstMutex(const WriterFirstMutex&) = delete;
+  WriterFirstMutex& operator=(const WriterFirstMutex&) = delete;
+  void lock() { BF_CHECK(pthread_rwlock_wrlock(&lock_) == 0); }
+  void unlock() { pthread_rwlock_unlock(&lock_); }
+  void lock_shared() { BF_CHECK(pthread_rwlock_rdlock(&lock_) == 0); }
+  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
+
+ private:
+  pthread_rwlock_t lock_;
+};
+
+std::string FirstLine(const std::string& s);
+
+// Per-slot data, indexed by slot (main index and delta alike).
+struct Slots {
+  std::vector<uint64_t> ids;
+  std::vector<uint16_t> cultures;
+  std::vector<uint8_t> tomb;
+};
+
+// The slot test shared by Faiss's search (through an IDSelector) and ours.
+class SlotFilter {
+ public:
+  SlotFilter(const Slots& slots, const SearchFilter& f) : s_(slots), f_(f) {}
+  // Tombstone and culture: cheap array reads.
+  bool Passes(int64_t slot) const {
+    if (s_.tomb[slot]) return false;
+    if (!f_.cultures.empty()) {
+      const uint16_t c = s_.cultures[slot];
+      if (c >= f_.cultures.size() || f_.cultures[c] == 0) return false;
+    }
+    return true;
+  }
+  bool Excluded(int64_t slot) const {
+    return f_.exclude != nullptr && f_.exclude->count(s_.ids[slot]) != 0;
+  }
+  bool Allowed(int64_t slot) const { return Passes(slot) && !Excluded(slot); }
+
+ private:
+  const Slots& s_;
+  const SearchFilter& f_;
+};
+
+class FaissIndex final : public AnnIndex {
+ public:
+  FaissIndex(const IndexOptions& options, std::string spec, bool auto_spec,
+             std::unique_ptr<faiss::Index> index);
+  ~FaissIndex() override;
+
+  // Creates the Faiss index for spec. Invalid for a spec Faiss cannot
+  // build or that we cannot filter (see docs/index.md).
+  static Result<std::unique_ptr<FaissIndex>> Make(const IndexOptions& options,
+                                                  const std::string& spec, bool auto_spec);
+  // Rebuilds the id map and counters from a snapshot's slot arrays and delta
+  // rows (after Load).
+  Status AdoptSlots(SlotArrays slots, uint64_t train_size, std::vector<float> delta);
+  // AddBatch without validation or locking. allow_delta: small batches may
+  // go to the delta (false for Build, which wants everything in the graph).
+  Status AddLocked(int64_t n, const uint64_t* ids, const uint16_t* cultures, const float* vectors,
+                   bool allow_delta);
+  static Status CheckBatch(int dim, int64_t n, const float* vectors);
+  // Invalid when n is too few for the spec's k-means.
+  Status TrainLocked(int64_t n, const float* vectors);
+  // Rows waiting in the delta (for tests and the benchmark's reasoning).
+  int64_t DeltaRows() const;
+
+  Status Add(uint64_t id, uint16_t culture, std::span<const float> v) override;
+  Status AddBatch(int64_t n, const uint64_t* ids, const uint16_t* cultures,
+                  const float* vectors) override;
+  bool Remove(uint64_t id) override;
+  bool Contains(uint64_t id) const override;
+  Result<std::vector<Hit>> Search(std::span<const float> query, int k,
+                                  const SearchFilter& filter) const override;
+  Result<std::vector<Hit>> SearchExact(std::span<const float> query, int k,
+                                       const SearchFilter& filter) const override;
+  Status Save(const std::string& path, const SnapshotStamp& stamp) const override;
+  IndexStats Stats() const override;
+  bool NeedsRebuild() const override;
+  void ForEachLive(const std::function<void(uint64_t, uint16_t, std::span<const float>)>& fn)
+      const override;
+
+ private:
+  void Classify();
+  bool UsesDelta() const { return kind_ == Kind::kHnsw && options_.delta_merge_threshold > 0; }
+  int64_t MainSlots() const;  // slots in the Faiss index; the rest are delta rows
+  // Appends one slot's bookkeeping; a failed add leaves it tombstoned.
+  void RecordSlot(uint64_t id, uint16_t culture, bool ok);
+  void Tombstone(int64_t slot);
+  void CountLive(uint16_t culture);
+  // Moves the first n delta rows into the Faiss index (one batched add).
+  Status FlushDeltaLocked(int64_t n);
+  // Merges the delta once it holds delta_merge_threshold rows, in chunks of
+  // delta_merge_chunk, taking mu_ exclusively per chunk only. Called
+  // without mu_; one merge at a time (others skip it).
+  Status MaybeMergeDelta();
+  // Live vectors a filter's cultures keep (exclusions not subtracted).
+  int64_t AllowedLive(const SearchFilter& f) const;
+  // Slot's vector: a pointer into flat storage or the delta, or decoded into buf.
+  const float* Vec(int64_t slot, float* buf) const;
+  // Exact top k over slots [begin, end).
+  std::vector<Hit> ExactRange(const float* q, int k, const SearchFilter& filter, int64_t begin,
+                              int64_t end) const;
+  // Exact top k over every slot. IVF,Flat scans its inverted lists in
+  // place (reconstructing each vector would copy the whole corpus per call).
+  std::vector<Hit> ExactLocked(const float* q, int k, const SearchFilter& filter) const;
+  std::vector<Hit> ExactIvfFlat(const float* q, int k, const SearchFilter& filter) const;
+  // The approximate search over the Faiss index only.
+  Result<std::vector<Hit>> SearchMain(const float* q, int k, const SearchFilter& filter,
+                                      double share) const;
+  std::vector<Hit> ToHits(int64_t n, const int64_t* labels, const float* scores) const;
+
+  // Fixed after construction.
+  const IndexOptions options_;
+  const std::string spec_;  // resolved factory string
+  const bool auto_spec_;    // spec_ was chosen by "auto"
+
+  std::mutex merge_mu_;          // held by the one writer merging the delta
+  mutable WriterFirstMutex mu_;  // searches shared; adds, removes, merge steps exclusive
+  // All below GUARDED_BY(mu_); the typed pointers alias index_.
+  std::unique_ptr<faiss::Index> index_;
+  Kind kind_ = Kind::kFlat;
+  faiss::IndexHNSW* hnsw_ = nullptr;
+  faiss::IndexIVF* ivf_ = nullptr;
+  const faiss::IndexFlat* flat_ = nullptr;  // raw vectors when stored uncompressed
+  DeltaBuffer delta_;
+  Slots slots_;
+  std::unordered_map<uint64_t, int64_t> id_to_slot_;  // live ids only
+  std::vector<int64_t> culture_live_;                 // live count per culture code
+  int64_t tombstones_ = 0;
+  int64_t train_size_ = 0;
+};
+
+Status CheckOptions(const IndexOptions& options);
+
+}  // namespace bf::internal
