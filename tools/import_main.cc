@@ -35,6 +35,7 @@
 #include "engine/import_parse.h"
 #include "engine/layout.h"
 #include "engine/store.h"
+#include "index/ann_index.h"
 
 namespace bf {
 namespace {
@@ -52,6 +53,7 @@ struct ImportOptions {
   bool skip_invalid = false;
   bool keep_user_vectors = false;
   bool quiet = false;
+  std::string index;  // spec of the index built at the end; empty: the database's, else auto
 };
 
 enum class Kind { kPosts, kUsers, kEvents };
@@ -152,6 +154,7 @@ class Importer {
   int DecideDim();
   Status Check(Kind kind, bool* stop);
   Status Load(Kind kind, bool* stop);
+  Status BuildIndex();
   // After the events file: writes the users that events touched.
   Status WriteEventUsers();
   Status LoadEvent(const ImportEvent& e, std::vector<ImportedEvent>* batch, Status* invalid);
@@ -420,6 +423,47 @@ Status Importer::WriteEventUsers() {
   return store_->PutUsers(users);
 }
 
+// Builds the ANN index over every stored post and writes it as the data
+// dir's snapshot, stamped with the store sequence, so the server starts
+// serving at once instead of building it first.
+Status Importer::BuildIndex() {
+  auto count = store_->CountPosts();
+  if (!count.ok()) return count.status();
+  if (*count == 0) return Status::OK();
+  const int dim = store_->dim();
+  const uint64_t seq = store_->LastSequence();
+  std::vector<uint64_t> ids;
+  std::vector<uint16_t> cultures;
+  std::vector<float> vectors;
+  ids.reserve(*count);
+  cultures.reserve(*count);
+  vectors.reserve(*count * dim);
+  BF_RETURN_IF_ERROR(store_->ForEachPost([&](const PostRecord& p) {
+    ids.push_back(p.iid);
+    cultures.push_back(p.culture_code);
+    vectors.insert(vectors.end(), p.vector.begin(), p.vector.end());
+    return true;
+  }));
+  IndexOptions io;
+  io.dim = dim;
+  io.spec = opt_.index;
+  if (io.spec.empty()) {
+    auto meta = store_->GetMeta(kIndexSpecMetaKey);
+    io.spec = meta.ok() && meta->has_value() ? **meta : "auto";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto index = AnnIndex::Build(io, static_cast<int64_t>(ids.size()), ids.data(),
+                               cultures.data(), vectors.data());
+  if (!index.ok()) return index.status();
+  BF_RETURN_IF_ERROR((*index)->Save(SnapshotPath(opt_.data_dir), {store_->db_id(), seq}));
+  if (!opt_.quiet) {
+    std::fprintf(stderr, "index            %s over %zu posts built in %.1fs\n",
+                 (*index)->Stats().type.c_str(), ids.size(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return Status::OK();
+}
+
 int Importer::Run() {
   const auto start = std::chrono::steady_clock::now();
   const Kind kinds[] = {Kind::kPosts, Kind::kUsers, Kind::kEvents};
@@ -480,6 +524,11 @@ int Importer::Run() {
       return 1;
     }
   }
+  if (Status s = BuildIndex(); !s.ok()) {
+    // The store is complete: the server builds the index at its next start.
+    std::fprintf(stderr, "bridgefeed-import: warning: index not built (%s); the server "
+                 "builds it at start\n", s.ToString().c_str());
+  }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr,
@@ -514,6 +563,9 @@ int main(int argc, char** argv) {
   app.add_flag("--keep-user-vectors", o.keep_user_vectors,
                "Events count but do not move user vectors");
   app.add_flag("--quiet", o.quiet, "No progress bar");
+  app.add_option("--index", o.index,
+                 "Index built at the end (Faiss factory string or auto; default: the "
+                 "database's --index, else auto)");
   CLI11_PARSE(app, argc, argv);
   if (o.posts.empty() && o.users.empty() && o.events.empty()) {
     std::fprintf(stderr, "bridgefeed-import: nothing to import: give --posts, --users or --events\n");

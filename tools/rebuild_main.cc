@@ -68,7 +68,7 @@ bf::Status CheckWritable(const std::string& out) {
 
 int main(int argc, char** argv) {
   std::string data_dir, out, spec;
-  int sample = 1000, k = 200, threads = 0;
+  int sample = 1000, k = 200, threads = 0, expect_dim = 0;
   bf::IndexOptions io;
   CLI::App app{"bridgefeed-rebuild: builds the ANN index offline from a data dir (safe while a\n"
                "server runs on it) and writes an index file for INDEX.LOAD."};
@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "Index file to write (replaced atomically)")->required();
   app.add_option("--index", spec,
                  "Faiss factory string or auto (default: the server's --index for this database)");
+  app.add_option("--dim", expect_dim,
+                 "Refuse a database whose dimension is not this (0: accept any)")
+      ->capture_default_str();
   app.add_option("--sample", sample, "Queries for the recall check (0: skip)")
       ->capture_default_str();
   app.add_option("--k", k, "K of the recall check")->capture_default_str();
@@ -100,6 +103,10 @@ int main(int argc, char** argv) {
   auto store = bf::Store::Open(so);
   if (!store.ok()) return Fail(store.status().ToString());
   const int dim = (*store)->dim();
+  if (expect_dim != 0 && expect_dim != dim) {
+    return Fail("the database in " + data_dir + " has dimension " + std::to_string(dim) +
+                ", not " + std::to_string(expect_dim) + " (--dim)");
+  }
   // Every post write up to this sequence is in the scan below; INDEX.LOAD
   // catches up on what comes after.
   const uint64_t seq = (*store)->LastSequence();

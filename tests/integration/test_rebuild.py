@@ -85,6 +85,10 @@ class RebuildTest(unittest.TestCase):
             self.assertIn("has no posts", empty.stderr)
             server.client().execute_command("POST.ADD", "p", "AUTHOR", "a", "CULTURE", "US",
                                             "VECTOR", "FP32", fp32(1, 0, 0, 0))
+            wrong_dim = rebuild("--data-dir", server.data_dir, "--out",
+                                os.path.join(self.tmp, "d.idx"), "--dim", "64")
+            self.assertEqual(wrong_dim.returncode, 1)
+            self.assertIn("has dimension 4, not 64 (--dim)", wrong_dim.stderr)
             unwritable = rebuild("--data-dir", server.data_dir, "--out", "/proc/nope/x.idx")
             self.assertEqual(unwritable.returncode, 1)
             self.assertIn("no folder", unwritable.stderr)

@@ -53,7 +53,7 @@ class ServerTest(unittest.TestCase):
         msg = str(ctx.exception)
         first = msg.split(" ", 1)[0]
         return msg if first.isupper() and first.isalpha() and first != "ERR" and \
-            first in ("WRONGDIM", "BADVECTOR", "NOTFOUND", "NOAUTH", "WRONGPASS", "BUSY") \
+            first in ("WRONGDIM", "BADVECTOR", "NOTFOUND", "NOAUTH", "WRONGPASS", "BUSY", "NOPROTO") \
             else "ERR " + msg
 
     def add_post(self, pid, author, culture, vec, *extra):
@@ -97,6 +97,32 @@ class ServerTest(unittest.TestCase):
         raw = self.cmd("INFO", "index").decode()
         self.assertTrue(raw.startswith("# Index"), raw)
         self.assertIn("ntotal:", raw)
+
+    def test_connection_and_server_commands(self):
+        hello = pairs(self.cmd("HELLO", "2"))
+        self.assertEqual(hello["server"], b"bridgefeed")
+        self.assertEqual(hello["proto"], 2)
+        self.assertEqual(self.err("HELLO", "3"), "NOPROTO unsupported protocol version")
+        self.assertIsInstance(self.cmd("CLIENT", "ID"), int)
+        self.assertEqual(self.cmd("SELECT", "0"), b"OK")
+        self.assertEqual(self.err("SELECT", "1"), "ERR DB index is out of range")
+        self.assertEqual(self.cmd("CONFIG", "GET", "appendonly"), [b"appendonly", b"no"])
+        self.assertEqual(self.cmd("CONFIG", "GET", "save")[0], b"save")
+        count = self.cmd("COMMAND", "COUNT")
+        self.assertEqual(len(self.cmd("COMMAND")), count)
+        docs = self.cmd("COMMAND", "DOCS", "FEED")
+        self.assertEqual(docs[0], b"feed")
+        # Per-connection state: a name set on one connection only.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(b"CLIENT SETNAME alice\r\nCLIENT GETNAME\r\n"
+                      b"CLIENT SETINFO LIB-NAME test\r\nQUIT\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(1024)
+                if not chunk:
+                    break  # QUIT closes the connection after its +OK
+                data += chunk
+            self.assertEqual(data, b"+OK\r\n$5\r\nalice\r\n+OK\r\n+OK\r\n")
 
     # Users -----------------------------------------------------------------
     def test_user_roundtrip_with_fp32_and_values(self):

@@ -17,6 +17,7 @@
 #include "engine/import_parse.h"
 #include "engine/layout.h"
 #include "engine/store.h"
+#include "index/ann_index.h"
 #include "tests/engine/store_test_util.h"
 #include "tests/test_util.h"
 
@@ -130,6 +131,15 @@ TEST_F(ImportTest, GeneratedWorldRoundTrips) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   ASSERT_EQ(store->dim(), 8);
+  {  // The index is built at the end, so the server starts without building it.
+    IndexOptions io;
+    io.dim = 8;
+    SnapshotStamp stamp;
+    auto index = AnnIndex::Load(SnapshotPath(Data()), store->db_id(), io, &stamp);
+    ASSERT_RESULT_OK(index);
+    EXPECT_EQ((*index)->Stats().live, 300);
+    EXPECT_EQ(stamp.seq, store->LastSequence());
+  }
   ImportParser parser(8, 0);
 
   const auto post_lines = Lines(world + "/posts.jsonl");
