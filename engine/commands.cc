@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine/internal/handlers.h"
+#include "engine/store.h"
 
 namespace bf {
 
@@ -136,14 +137,10 @@ Status CheckId(std::string_view id, std::string_view what) {
 }
 
 Result<std::string> ParseCulture(std::string_view s) {
-  bool ok = !s.empty() && s.size() <= 16;
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c -= 32;
-    ok &= (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  }
-  if (!ok) return Status::Invalid("culture must be 1 to 16 characters of A-Z a-z 0-9 _ -");
-  return out;
+  // The store's rule, with the wire's wording (docs/protocol.md).
+  auto culture = CanonicalCulture(s);
+  if (!culture.ok()) return Status::Invalid("culture must be 1 to 16 characters of A-Z a-z 0-9 _ -");
+  return culture;
 }
 
 std::optional<EventType> ParseEventWord(std::string_view w) {

@@ -130,9 +130,9 @@ std::mutex& EngineImpl::UserLock(std::string_view user) {
   return user_mu_[std::hash<std::string_view>()(user) % user_mu_.size()];
 }
 
-std::vector<uint8_t> EngineImpl::CulturesExcept(uint16_t code) const {
-  std::vector<uint8_t> allowed(store_->CultureNames().size(), 1);
-  if (code < allowed.size()) allowed[code] = 0;
+std::vector<uint8_t> EngineImpl::CultureMask(uint16_t code, bool only) const {
+  std::vector<uint8_t> allowed(store_->CultureNames().size(), only ? 0 : 1);
+  if (code < allowed.size()) allowed[code] = only ? 1 : 0;
   return allowed;
 }
 
@@ -377,7 +377,7 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
                        cross_found, in.interest.size());
           SearchFilter other;
           other.exclude = &exclude;
-          other.cultures = CulturesExcept(*in.user_culture);
+          other.cultures = CultureMask(*in.user_culture, /*only=*/false);
           auto cross = idx->Search(u->vector, k, other);
           if (!cross.ok()) return cross.status();
           in.cross = std::move(cross).value();
@@ -387,10 +387,9 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
                        in.interest.size());
           SearchFilter mine;
           mine.exclude = &exclude;
-          mine.cultures = CulturesExcept(*in.user_culture);
-          for (uint8_t& allowed : mine.cultures) allowed ^= 1;
-          if (*in.user_culture >= mine.cultures.size()) mine.cultures.clear();
-          if (!mine.cultures.empty()) {
+          mine.cultures = CultureMask(*in.user_culture, /*only=*/true);
+          // A culture no post has: nothing to search (an empty mask would mean all).
+          if (*in.user_culture < mine.cultures.size()) {
             auto home = idx->Search(u->vector, k, mine);
             if (!home.ok()) return home.status();
             in.interest.insert(in.interest.end(), home->begin(), home->end());
@@ -441,7 +440,7 @@ Result<std::vector<std::string>> EngineImpl::Similar(std::string_view post, int 
   std::unordered_set<uint64_t> self = {*iid};
   SearchFilter filter;
   filter.exclude = &self;
-  if (cross) filter.cultures = CulturesExcept(table_.Get(*iid).culture);
+  if (cross) filter.cultures = CultureMask(table_.Get(*iid).culture, /*only=*/false);
   auto hits = idx->Search(table_.VectorOf(*iid), count, filter);
   if (!hits.ok()) return hits.status();
   std::vector<std::string> out;

@@ -128,15 +128,21 @@ void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   w.Ok();
 }
 
+// The optional WITHVECTOR word of USER.GET and POST.GET (args[2..]).
+bool ParseWithVector(CommandArgs args, bool* with_vector) {
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (!EqualsIgnoreCase(args[i], "WITHVECTOR")) return false;
+    *with_vector = true;
+  }
+  return true;
+}
+
 // Flat pairs: culture, langs (comma-joined), openness (the user's, or the
 // server default when unset), has_vector, positives, negatives[, vector].
 void CmdUserGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   if (Failed(CheckId(args[1], "user"), w)) return;
   bool with_vector = false;
-  for (size_t i = 2; i < args.size(); ++i) {
-    if (!EqualsIgnoreCase(args[i], "WITHVECTOR")) return w.Error(kSyntax);
-    with_vector = true;
-  }
+  if (!ParseWithVector(args, &with_vector)) return w.Error(kSyntax);
   auto r = ctx.engine->GetUser(args[1]);
   if (!r.ok()) return w.Error(r.status());
   if (!r->has_value()) return w.Nil();
@@ -231,10 +237,7 @@ void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 void CmdPostGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   if (Failed(CheckId(args[1], "post"), w)) return;
   bool with_vector = false;
-  for (size_t i = 2; i < args.size(); ++i) {
-    if (!EqualsIgnoreCase(args[i], "WITHVECTOR")) return w.Error(kSyntax);
-    with_vector = true;
-  }
+  if (!ParseWithVector(args, &with_vector)) return w.Error(kSyntax);
   auto r = ctx.engine->GetPost(args[1]);
   if (!r.ok()) return w.Error(r.status());
   if (!r->has_value()) return w.Nil();

@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "embeddings/vector.h"
+#include "engine/store.h"
 
 namespace bf {
 namespace {
@@ -14,7 +15,6 @@ namespace {
 namespace dom = simdjson::dom;
 
 constexpr size_t kMaxIdBytes = 128;
-constexpr size_t kMaxCultureBytes = 16;
 constexpr size_t kMaxLangBytes = 16;
 
 std::string Quoted(std::string_view field) { return "field \"" + std::string(field) + "\""; }
@@ -143,18 +143,10 @@ std::optional<EventType> EventTypeFromName(std::string_view name) {
 }  // namespace
 
 Result<std::string> ImportCanonicalCulture(std::string_view culture) {
-  if (culture.empty() || culture.size() > kMaxCultureBytes) {
-    return MustBe("culture", "1 to 16 bytes of [A-Za-z0-9_-]");
-  }
-  std::string out(culture);
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (!std::isalnum(u) && c != '_' && c != '-') {
-      return MustBe("culture", "1 to 16 bytes of [A-Za-z0-9_-]");
-    }
-    c = static_cast<char>(std::toupper(u));
-  }
-  return out;
+  // The store's rule, with the import's field wording.
+  auto canonical = CanonicalCulture(culture);
+  if (!canonical.ok()) return MustBe("culture", "1 to 16 bytes of [A-Za-z0-9_-]");
+  return canonical;
 }
 
 struct ImportParser::Impl {

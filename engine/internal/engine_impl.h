@@ -59,7 +59,9 @@ class EngineImpl final : public Engine {
   std::string SnapshotPath() const;
 
   std::mutex& UserLock(std::string_view user);
-  std::vector<uint8_t> CulturesExcept(uint16_t code) const;
+  // A SearchFilter culture mask over every assigned code: only `code`, or
+  // every code but it.
+  std::vector<uint8_t> CultureMask(uint16_t code, bool only) const;
   std::string CultureName(uint16_t code) const;
 
   const EngineOptions options_;
