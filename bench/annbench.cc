@@ -8,8 +8,10 @@
 //       loads the server's index snapshot (bf::AnnIndex::Load, the server's runtime
 //       settings) and runs single-query searches of the query vectors round robin on
 //       `threads` threads for `seconds`: queries/s and latency percentiles.
-//   annbench recall --snapshot F --queries Q.f32 --k 200 [--sample 500]
-//       recall@k of Search against SearchExact on the same loaded index.
+//   annbench recall --snapshot F --queries Q.f32 --k 200 [--sample 500] [--filter none]
+//       recall@k of Search against SearchExact on the same loaded index; --filter cross
+//       (every culture but the query's home) or rarest (one small culture) measures the
+//       culture-filtered searches a FEED makes.
 //   annbench specs --base B.f32 --queries Q.f32 --dim 100 --tmp DIR
 //                  --specs "Flat;HNSW32;IVF1024,Flat" [--ef_list 16,..] [--nprobe_list 4,..]
 //       for each spec: build time, then per efSearch (HNSW) or nprobe (IVF) setting:
@@ -26,6 +28,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "embeddings/vector.h"
@@ -98,16 +101,20 @@ IndexOptions RuntimeOptions(const std::map<std::string, std::string>& a, int dim
 
 std::unique_ptr<AnnIndex> LoadSnapshot(const std::map<std::string, std::string>& a, int* dim) {
   const std::string path = Arg(a, "snapshot");
-  std::string db_id;
-  {  // the db id and dimension; scoped so the file's copy is freed before Load
+  std::string db_id, spec;
+  {  // the db id, spec and dimension; scoped so the file's copy is freed before Load
     auto contents = internal::ReadSnapshotFile(path);
     if (!contents.ok()) Die(path + ": " + contents.status().ToString());
     *dim = static_cast<int>(contents->meta.dim);
     db_id = contents->meta.db_id;
+    spec = contents->meta.spec;
   }
+  IndexOptions options = RuntimeOptions(a, *dim);
+  // An explicit --nprobe is measured as given: "auto" would raise it to nlist / 16.
+  if (a.count("nprobe") != 0) options.spec = spec;
   SnapshotStamp stamp;
   const auto t0 = Clock::now();
-  auto idx = AnnIndex::Load(path, db_id, RuntimeOptions(a, *dim), &stamp);
+  auto idx = AnnIndex::Load(path, db_id, options, &stamp);
   if (!idx.ok()) Die(path + ": " + idx.status().ToString());
   std::fprintf(stderr, "annbench: loaded %s in %.2f s\n", path.c_str(),
                std::chrono::duration<double>(Clock::now() - t0).count());
@@ -153,10 +160,11 @@ int Search(const std::map<std::string, std::string>& a) {
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
   const size_t n = all.size();
   const double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
-  std::printf("{\"mode\":\"search\",\"faiss_build\":\"%s\",\"type\":\"%s\",\"ntotal\":%lld,"
+  std::printf("{\"mode\":\"search\",\"faiss_build\":\"%s\",\"type\":\"%s\",\"search\":\"%s\","
+              "\"ntotal\":%lld,"
               "\"k\":%d,\"threads\":%d,\"seconds\":%.2f,\"queries\":%zu,\"qps\":%.1f,"
               "\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
-              BRIDGEFEED_FAISS_BUILD, idx->Stats().type.c_str(),
+              BRIDGEFEED_FAISS_BUILD, idx->Stats().type.c_str(), idx->Stats().search.c_str(),
               static_cast<long long>(idx->Stats().live), k, threads, elapsed, n, n / elapsed, p50,
               p99);
   return 0;
@@ -173,16 +181,21 @@ struct ScoreCloseness {
 };
 
 double Recall(const AnnIndex& idx, const std::vector<float>& q, int dim, size_t nq, int k,
-              double* exact_s, ScoreCloseness* closeness = nullptr) {
+              double* exact_s, ScoreCloseness* closeness = nullptr,
+              const std::vector<SearchFilter>* filters = nullptr, double* approx_s = nullptr) {
+  static const SearchFilter kNone;
+  auto filter = [&](size_t i) -> const SearchFilter& { return filters ? (*filters)[i] : kNone; };
   std::vector<std::vector<Hit>> approx, exact;
+  const auto ta = Clock::now();
   for (size_t i = 0; i < nq; ++i) {
-    auto r = idx.Search(std::span<const float>(&q[i * dim], dim), k);
+    auto r = idx.Search(std::span<const float>(&q[i * dim], dim), k, filter(i));
     if (!r.ok()) Die(r.status().ToString());
     approx.push_back(std::move(r).value());
   }
+  if (approx_s) *approx_s = std::chrono::duration<double>(Clock::now() - ta).count();
   const auto t0 = Clock::now();
   for (size_t i = 0; i < nq; ++i) {
-    auto r = idx.SearchExact(std::span<const float>(&q[i * dim], dim), k);
+    auto r = idx.SearchExact(std::span<const float>(&q[i * dim], dim), k, filter(i));
     if (!r.ok()) Die(r.status().ToString());
     exact.push_back(std::move(r).value());
   }
@@ -203,6 +216,44 @@ double Recall(const AnnIndex& idx, const std::vector<float>& q, int dim, size_t 
   return RecallAtK(approx, exact, k);
 }
 
+// Culture filters like a FEED's (the post cultures come from the index):
+//   cross   every culture but the query's home, taken as the most common
+//           culture among its exact top k (the FEED "cross" search)
+//   rarest  only the culture with the fewest posts (a one-culture search)
+std::vector<SearchFilter> Filters(const AnnIndex& idx, const std::string& kind,
+                                  const std::vector<float>& q, int dim, size_t nq, int k) {
+  std::unordered_map<uint64_t, uint16_t> culture_of;
+  std::vector<int64_t> count;
+  idx.ForEachLive([&](uint64_t id, uint16_t c, std::span<const float>) {
+    culture_of[id] = c;
+    if (c >= count.size()) count.resize(c + 1u, 0);
+    ++count[c];
+  });
+  std::vector<SearchFilter> out(nq);
+  if (kind == "rarest") {
+    size_t rare = 0;
+    for (size_t c = 0; c < count.size(); ++c) {
+      if (count[c] > 0 && (count[rare] == 0 || count[c] < count[rare])) rare = c;
+    }
+    for (SearchFilter& f : out) {
+      f.cultures.assign(count.size(), 0);
+      f.cultures[rare] = 1;
+    }
+    return out;
+  }
+  if (kind != "cross") Die("--filter must be none, cross or rarest");
+  for (size_t i = 0; i < nq; ++i) {
+    auto r = idx.SearchExact(std::span<const float>(&q[i * dim], dim), k);
+    if (!r.ok()) Die(r.status().ToString());
+    std::vector<int> votes(count.size(), 0);
+    for (const Hit& h : *r) ++votes[culture_of.at(h.id)];
+    const auto home = std::max_element(votes.begin(), votes.end()) - votes.begin();
+    out[i].cultures.assign(count.size(), 1);
+    out[i].cultures[static_cast<size_t>(home)] = 0;
+  }
+  return out;
+}
+
 int RecallMode(const std::map<std::string, std::string>& a) {
   int dim = 0;
   std::unique_ptr<AnnIndex> idx = LoadSnapshot(a, &dim);
@@ -210,14 +261,20 @@ int RecallMode(const std::map<std::string, std::string>& a) {
   const std::vector<float> q = ReadVectors(Arg(a, "queries"), dim, sample);
   const size_t nq = q.size() / dim;
   const int k = std::stoi(Arg(a, "k", "200"));
-  double exact_s = 0;
+  const std::string filter = Arg(a, "filter", "none");
+  std::vector<SearchFilter> filters;
+  if (filter != "none") filters = Filters(*idx, filter, q, dim, nq, k);
+  double exact_s = 0, approx_s = 0;
   ScoreCloseness c;
-  const double r = Recall(*idx, q, dim, nq, k, &exact_s, &c);
-  std::printf("{\"mode\":\"recall\",\"faiss_build\":\"%s\",\"type\":\"%s\",\"k\":%d,"
+  const double r =
+      Recall(*idx, q, dim, nq, k, &exact_s, &c, filter != "none" ? &filters : nullptr, &approx_s);
+  std::printf("{\"mode\":\"recall\",\"faiss_build\":\"%s\",\"type\":\"%s\",\"search\":\"%s\","
+              "\"filter\":\"%s\",\"k\":%d,"
               "\"queries\":%zu,\"recall\":%.4f,\"score_sum_ratio\":%.5f,"
-              "\"kth_score_gap\":%.5f,\"exact_ms_per_query\":%.2f}\n",
-              BRIDGEFEED_FAISS_BUILD, idx->Stats().type.c_str(), k, nq, r, c.sum_ratio, c.kth_gap,
-              nq ? exact_s * 1e3 / nq : 0.0);
+              "\"kth_score_gap\":%.5f,\"exact_ms_per_query\":%.3f,\"ms_per_query\":%.3f}\n",
+              BRIDGEFEED_FAISS_BUILD, idx->Stats().type.c_str(), idx->Stats().search.c_str(),
+              filter.c_str(), k, nq, r, c.sum_ratio, c.kth_gap, nq ? exact_s * 1e3 / nq : 0.0,
+              nq ? approx_s * 1e3 / nq : 0.0);
   return 0;
 }
 

@@ -183,7 +183,7 @@ def stop_all():
 def start_bridgefeed(args, data_dir, name, extra=(), dim=DIM, timeout=300):
     port = free_port()
     cmd = [os.path.join(args.bin, "bridgefeed-server"), "--bind", "127.0.0.1", "--port",
-           str(port), "--data-dir", data_dir, "--dim", str(dim), "--index", "HNSW32",
+           str(port), "--data-dir", data_dir, "--dim", str(dim), "--index", args.index,
            "--snapshot-interval-s", "0", *extra]
     s = Server(name, cmd, port, os.path.join(args.logs, f"{name}.log"))
     s.ready_s = s.wait_ready(timeout)
@@ -256,22 +256,41 @@ def write_world(args, cfg, work):
     return world
 
 
+def run_import(args, data, *inputs):
+    """bridgefeed-import into data with the run's index spec; returns {import_s, index,
+    index_build_s} (the index it built at its end, from its summary line)."""
+    cmd = [os.path.join(args.bin, "bridgefeed-import"), "--data-dir", data, "--index", args.index,
+           *inputs]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stderr[-3000:]}")
+    secs = time.monotonic() - t0
+    m = re.search(r"index +(\S+) over \d+ posts built in ([0-9.]+)s", p.stderr)
+    return {"import_s": secs, "index": m.group(1) if m else None,
+            "index_build_s": float(m.group(2)) if m else None}
+
+
 def import_world(args, world, data):
-    """Imports the world into data/db once; returns the import's wall seconds (None: reused)."""
+    """Imports the world into data/db once, with the index built at its end. Returns {import_s,
+    index, index_build_s, reused}: a reused database gives the figures of its import."""
     stamp = os.path.join(data, "bench-imported")
     if os.path.exists(stamp) and not args.fresh:
         log(f"reusing {data}")
-        return None
+        try:
+            with open(stamp) as f:
+                return dict(json.load(f), reused=True)
+        except ValueError:  # an older run's empty stamp
+            return {"import_s": None, "index": None, "index_build_s": None, "reused": True}
     shutil.rmtree(data, ignore_errors=True)
     os.makedirs(data)
     log("importing")
-    t0 = time.monotonic()
-    run([os.path.join(args.bin, "bridgefeed-import"), "--data-dir", data, "--posts",
-         os.path.join(world, "posts.jsonl"), "--users", os.path.join(world, "bench-users.jsonl"),
-         "--events", os.path.join(world, "bench-events.jsonl")])
-    secs = time.monotonic() - t0
-    open(stamp, "w").close()
-    return secs
+    res = run_import(args, data, "--posts", os.path.join(world, "posts.jsonl"), "--users",
+                     os.path.join(world, "bench-users.jsonl"), "--events",
+                     os.path.join(world, "bench-events.jsonl"))
+    with open(stamp, "w") as f:  # the import's own figures, for a later run that reuses it
+        json.dump(res, f)
+    return dict(res, reused=False)
 
 
 def index_build_seconds(logfile):
@@ -386,21 +405,39 @@ def step_builds(args, cfg, snapshot, queries):
     return res
 
 
+def sweep_settings(search):
+    """Search-time settings around the serving one ("nprobe 64", "efSearch 128 ..."), as
+    (annbench flag, display name, values); None for an exact index."""
+    m = re.match(r"(nprobe|efSearch) (\d+)", search or "")
+    if not m:
+        return None
+    v = int(m.group(2))
+    if m.group(1) == "nprobe":
+        return "nprobe", "nprobe", sorted({max(1, v // 4), max(1, v // 2), v * 2, v * 4})
+    return "ef_search", "efSearch", [400, 800]
+
+
 def step_recall(args, cfg, build, snap, queries):
-    """recall@K at the serving efSearch, and at higher ones with their 1-thread queries/s."""
+    """recall@K at the serving setting, and around it with 1-thread queries/s (the points of
+    recall_qps.png)."""
     res = annbench(args, build, "recall", snapshot=snap, queries=queries, k=FEED_K,
                    sample=cfg["recall_sample"])[0]
     res["sweep"] = []
-    for ef in (400, 800):
-        row = annbench(args, build, "recall", snapshot=snap, queries=queries, k=FEED_K,
-                       sample=min(200, cfg["recall_sample"]), ef_search=ef)[0]
-        row["qps_1_thread"] = annbench(args, build, "search", snapshot=snap, queries=queries,
-                                       k=FEED_K, threads=1, seconds=min(4, cfg["bare_seconds"]),
-                                       ef_search=ef)[0]["qps"]
-        row["ef_search"] = ef
-        res["sweep"].append(row)
-    log(f"recall@{FEED_K} {res['recall']:.3f}; " +
-        ", ".join(f"efSearch {x['ef_search']}: {x['recall']:.3f}" for x in res["sweep"]))
+    sweep = sweep_settings(res.get("search"))
+    if sweep:
+        flag, name, values = sweep
+        res["sweep_param"] = name
+        for v in values:
+            row = annbench(args, build, "recall", snapshot=snap, queries=queries, k=FEED_K,
+                           sample=min(200, cfg["recall_sample"]), **{flag: v})[0]
+            row["qps_1_thread"] = annbench(args, build, "search", snapshot=snap,
+                                           queries=queries, k=FEED_K, threads=1,
+                                           seconds=min(4, cfg["bare_seconds"]),
+                                           **{flag: v})[0]["qps"]
+            row["value"] = v
+            res["sweep"].append(row)
+    log(f"recall@{FEED_K} {res['recall']:.3f} ({res.get('type')}, {res.get('search')}); " +
+        ", ".join(f"{res.get('sweep_param')} {x['value']}: {x['recall']:.3f}" for x in res["sweep"]))
     return res
 
 
@@ -427,7 +464,7 @@ def step_ingest(args, cfg, world, work):
             r.write(b"*%d\r\n" % len(argv))
             for a in argv:
                 r.write(b"$%d\r\n%s\r\n" % (len(a), a))
-    res = {"posts": n, "index": "HNSW32", "fsync": "everysec"}
+    res = {"posts": n, "index": args.index, "fsync": "everysec"}
 
     # Over the wire: a fresh server, redis-cli --pipe (all commands pipelined, replies counted).
     data = os.path.join(tmp, "wire")
@@ -447,17 +484,16 @@ def step_ingest(args, cfg, world, work):
 
     # In process: the same store writes plus index adds (and through the engine facade).
     inproc = json.loads(run([os.path.join(args.bin, "ingest_inprocess"), "--posts", head, "--n",
-                             str(n), "--dir", os.path.join(tmp, "inproc"), "--index", "HNSW32",
+                             str(n), "--dir", os.path.join(tmp, "inproc"), "--index", args.index,
                              "--fsync", "everysec"],
                             env=dict(os.environ, OMP_NUM_THREADS="1")).splitlines()[-1])
     res["inprocess"] = inproc
     res["wire_over_inprocess"] = res["wire_posts_per_s"] / inproc["store_index_posts_per_s"]
 
-    # The bulk import tool on the same posts (store only: the index is built at first start).
-    t0 = time.monotonic()
-    run([os.path.join(args.bin, "bridgefeed-import"), "--data-dir", os.path.join(tmp, "import"),
-         "--posts", head])
-    res["import_s"] = time.monotonic() - t0
+    # The bulk import tool on the same posts (store writes, then the index built at the end).
+    imp = run_import(args, os.path.join(tmp, "import"), "--posts", head)
+    res["import_s"] = imp["import_s"]
+    res["import_index"] = imp["index"]
     res["import_posts_per_s"] = n / res["import_s"]
     res["import_over_wire"] = res["import_posts_per_s"] / res["wire_posts_per_s"]
     shutil.rmtree(tmp, ignore_errors=True)
@@ -558,7 +594,7 @@ def step_glove(args, cfg, work, res_feed_threads):
     res = {"words": total, "base": len(base_ids), "queries": len(q_ids), "dim": gdim,
            "specs": cfg["glove_specs"].split(";"), "sweep": []}
     ef_list = "16,32,64,128,256" if not args.quick else "32,128"
-    np_list = "4,8,16,32,64" if not args.quick else "8,32"
+    np_list = "4,8,16,32,64,128" if not args.quick else "8,32"
     for b in available_builds(args):
         log(f"GloVe specs with Faiss {b}")
         res["sweep"] += annbench(args, b, "specs", base=base_p, queries=q_p, dim=gdim, tmp=gdir,
@@ -585,15 +621,24 @@ def step_glove(args, cfg, work, res_feed_threads):
                 v = struct.unpack(f"<{gdim}f", f.read(row))
                 g.write(json.dumps({"id": "u:%012d" % j, "culture": cultures[j % 6],
                                     "vector": [round(x, 5) for x in v]}) + "\n")
-        run([os.path.join(args.bin, "bridgefeed-import"), "--data-dir", data, "--dim", str(gdim),
-             "--posts", pj, "--users", uj])
+        imp = run_import(args, data, "--dim", str(gdim), "--posts", pj, "--users", uj)
         os.remove(pj)
         os.remove(uj)
-        open(os.path.join(data, "bench-imported"), "w").close()
+        with open(os.path.join(data, "bench-imported"), "w") as f:
+            json.dump(imp, f)
+    try:
+        with open(os.path.join(data, "bench-imported")) as f:
+            imp = dict(json.load(f))
+    except ValueError:
+        imp = {}
     srv, build_s = serve_with_snapshot(args, data, "glove-server", gdim, cfg["server_timeout"])
     try:
         snap = os.path.join(data, "index.snap")
-        feed = {"posts": n_posts, "users": len(q_ids), "index_build_s": build_s, "by_clients": []}
+        idx = info(srv.port, "index")
+        feed = {"posts": n_posts, "users": len(q_ids), "index_type": idx.get("type"),
+                "index_search": idx.get("search"), "import_s": imp.get("import_s"),
+                "index_build_s": build_s if build_s is not None else imp.get("index_build_s"),
+                "by_clients": []}
         est = 500.0
         for c in (1, 50):
             r = feed_run(srv.port, c, len(q_ids), cfg["feed_seconds"], est)
@@ -681,7 +726,7 @@ def plots(r, out):
         gp = f"""
 set terminal pngcairo size 900,520 font "DejaVu Sans,11" noenhanced
 set output '{png}'
-set title "FEED COUNT 20 PEEK, {r['world']['posts']:,} posts d={DIM} HNSW32 (redis-benchmark)"
+set title "FEED COUNT 20 PEEK, {r['world']['posts']:,} posts d={DIM} {r['world'].get('index_type')} (redis-benchmark)"
 set xlabel "concurrent clients"
 set ylabel "latency (ms, log)"
 set y2label "requests/s"
@@ -804,7 +849,9 @@ def write_report(r, out, pngs):
          "(the machine is shared: other work running at the same time lowers every figure, "
          "ours and the references alike; ratios are taken from runs alternated side by side).",
          "", f"Reference corpus: {r['world']['posts']:,} posts, {r['world']['users']:,} users, "
-         f"d={DIM}, the demo-world generator; index HNSW32 (efSearch 128), FEED K = {FEED_K}. "
+         f"d={DIM}, the demo-world generator; index {r['world'].get('index_type')} "
+         f"({r['world'].get('index_search')}; the server's default `--index {r['config'].get('index', 'auto')}`), "
+         f"FEED K = {FEED_K}. "
          f"Medians of {r['config']['reps']} alternated runs where a ratio is given. "
          "Produced by `./bridgefeed bench` (bench/run_bench.py); raw figures in results.json.", "",
          "## Targets (design.md)", "",
@@ -838,7 +885,7 @@ def write_report(r, out, pngs):
             L += ["![FEED latency against clients](feed_latency.png)", ""]
         b = f["bare"]
         L += [f"Bare search (`annbench search`: bf::AnnIndex::Load of the server's snapshot, the "
-              f"same efSearch, K = {f['k']}, {r['config']['threads']} threads, user vectors, no "
+              f"same search setting, K = {f['k']}, {r['config']['threads']} threads, user vectors, no "
               f"network, no ranking): **{fmt(b['qps'], 0)} queries/s** (p50 {fmt(b['p50_us'], 0)} us, "
               f"p99 {fmt(b['p99_us'], 0)} us). FEED at 50 clients: {fmt(f['feed_50']['rps'], 0)} "
               f"req/s. FEED/bare = **{fmt(f['feed_over_bare'])}** (per run: "
@@ -857,7 +904,7 @@ def write_report(r, out, pngs):
     if "recall" in r:
         rc = r["recall"]
         L += ["## Candidate recall", "",
-              f"recall@{rc['k']} of the serving index ({rc['type']}, efSearch 128) against exact "
+              f"recall@{rc['k']} of the serving index ({rc['type']}, {rc.get('search')}) against exact "
               f"search over the same vectors, {rc['queries']} user vectors: **{fmt(rc['recall'], 4)}**."]
         if "score_sum_ratio" in rc:
             L += [f"The candidates it finds are nearly as similar as the exact ones: the sum of their "
@@ -866,29 +913,35 @@ def write_report(r, out, pngs):
         L += [""]
         if rc.get("sweep"):
             base_q = r.get("builds", {}).get(r.get("faiss_build"), {}).get("qps")
-            rows = [(f"{rc['k']} (the serving setting: max(128, K))", fmt(rc["recall"], 4),
+            rows = [(f"{rc.get('search')} (serving)", fmt(rc["recall"], 4),
                      fmt(rc.get("score_sum_ratio", ""), 4), fmt(base_q, 0) if base_q else "")]
-            rows += [(x["ef_search"], fmt(x["recall"], 4), fmt(x.get("score_sum_ratio", ""), 4),
-                      fmt(x["qps_1_thread"], 0)) for x in rc["sweep"]]
-            L += [table(["efSearch", f"recall@{rc['k']}", "score sum ratio", "queries/s, 1 thread"], rows), ""]
+            rows += [(f"{rc['sweep_param']} {x['value']}", fmt(x["recall"], 4),
+                      fmt(x.get("score_sum_ratio", ""), 4), fmt(x["qps_1_thread"], 0))
+                     for x in rc["sweep"]]
+            rows.sort(key=lambda row: int(re.search(r"\d+", row[0]).group()))
+            L += [table(["setting", f"recall@{rc['k']}", "score sum ratio", "queries/s, 1 thread"], rows), ""]
     if "ingest" in r:
         i = r["ingest"]
         ip = i["inprocess"]
         L += ["## Ingest", "",
-              f"{i['posts']:,} posts of the demo world into a fresh database (HNSW32, fsync everysec).", "",
+              f"{i['posts']:,} posts of the demo world into a fresh database (`--index {i['index']}`, "
+              "fsync everysec). With auto, a database starts exact (Flat) and the server rebuilds "
+              "it as IVF in the background once it passes 20,000 posts; the in-process "
+              "AnnIndex::Add row stays Flat.", "",
               table(["path", "posts/s", "seconds"],
                     [("POST.ADD pipelined over the wire (redis-cli --pipe, FP32 vectors)",
                       fmt(i["wire_posts_per_s"], 0), fmt(i["wire_s"])),
                      ("in process: Store::PutPost + AnnIndex::Add", fmt(ip["store_index_posts_per_s"], 0),
                       fmt(ip["store_index_s"])),
                      ("in process: Engine::AddPost", fmt(ip["engine_posts_per_s"], 0), fmt(ip["engine_s"])),
-                     ("bridgefeed-import (store only; the index is built at first start)",
+                     (f"bridgefeed-import (store writes, then {i.get('import_index')} built at the end)",
                       fmt(i["import_posts_per_s"], 0), fmt(i["import_s"]))]), ""]
         if r["world"].get("import_s"):
             L += [f"The whole world ({r['world']['posts']:,} posts, users and events) imported in "
-                  f"{fmt(r['world']['import_s'], 1)} s; the server's first start built the index in "
+                  f"{fmt(r['world']['import_s'], 1)} s, including its index "
+                  f"({r['world'].get('index_type')}, all cores) built in "
                   f"{fmt(r['world'].get('index_build_s'), 1)} s"
-                  f"{' (OpenMP on all cores)' if r['world'].get('index_build_omp') else ''}.", ""]
+                  f"{' (figures of the import that made the cached database)' if r['world'].get('import_reused') else ''}.", ""]
     if "restart" in r:
         rs = r["restart"]
         L += ["## Restart and memory", "",
@@ -912,7 +965,7 @@ def write_report(r, out, pngs):
         rows = []
         for s in g["sweep"]:
             if s["param"] == "" or (s["param"] == "efSearch" and s["value"] == 128) or \
-                    (s["param"] == "nprobe" and s["value"] == 32):
+                    (s["param"] == "nprobe" and s["value"] in (32, 64)):
                 rows.append((s["spec"], s["faiss_build"], fmt(s["build_s"], 1),
                              f"{s['param']} {s['value']}" if s["param"] else "-",
                              fmt(s["qps"], 0), fmt(s["recall_at_10"], 3), fmt(s["recall_at_100"], 3)))
@@ -935,9 +988,10 @@ def write_report(r, out, pngs):
             rows = [(x["clients"], fmt(x["rps"], 0), fmt(x["p50_ms"], 3), fmt(x["p99_ms"], 3))
                     for x in gf["by_clients"]]
             L += [f"FEED from a GloVe corpus: {gf['posts']:,} words as posts (6 cultures by "
-                  f"position), the {gf['users']} held-out words as users, HNSW32"
-                  + (f" (index built in {fmt(gf['index_build_s'], 1)} s at first start)"
-                     if gf.get("index_build_s") else " (index snapshot from an earlier run)")
+                  f"position), the {gf['users']} held-out words as users, "
+                  f"{gf.get('index_type')} ({gf.get('index_search')})"
+                  + (f"; the import built the index in {fmt(gf['index_build_s'], 1)} s"
+                     if gf.get("index_build_s") else "")
                   + ".", "",
                   table(["clients", "req/s", "p50 ms", "p99 ms"], rows), "",
                   f"Bare search on its snapshot (K = {FEED_K}, {gf['bare']['threads']} threads, "
@@ -970,6 +1024,8 @@ def main():
     ap.add_argument("--out", help="report folder (default: docs/bench, or a temp folder with --quick)")
     ap.add_argument("--work", help="cache of worlds and databases (default: <bin>/../bench-work)")
     ap.add_argument("--fresh", action="store_true", help="regenerate cached worlds and databases")
+    ap.add_argument("--index", default="auto",
+                    help="index spec of every server and import (default: the server's, auto)")
     ap.add_argument("--skip", default="", help="comma-separated steps to skip (e.g. glove)")
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite report.md and the plots from --out/results.json, measure nothing")
@@ -999,7 +1055,7 @@ def main():
     t_start = time.monotonic()
     threads = os.cpu_count() or 2
     r = {"mode": mode, "machine": machine(), "load_start": loadavg(), "steps": {}, "failed": {},
-         "config": dict(cfg, threads=threads)}
+         "config": dict(cfg, threads=threads, index=args.index)}
     servers = {}
 
     def step(name, fn):
@@ -1019,15 +1075,18 @@ def main():
     def world():
         w = write_world(args, cfg, args.work)
         data = os.path.join(args.work, f"data-{cfg['posts']}")
-        import_s = import_world(args, w, data)
+        imp = import_world(args, w, data)
         srv, build_s = serve_with_snapshot(args, data, "server", DIM, cfg["server_timeout"])
         servers["ours"] = srv
         srv_info = info(srv.port)
         r["faiss_build"] = srv_info.get("faiss_build", "unknown")
         r["world"] = {"posts": int(srv_info.get("posts", 0)), "users": int(srv_info.get("users", 0)),
-                      "dir": w, "data": data, "import_s": import_s, "index_build_s": build_s,
-                      "index_build_omp": "all cores",
-                      "first_start_s": srv.ready_s, "index_type": srv_info.get("type")}
+                      "dir": w, "data": data, "import_s": imp["import_s"],
+                      "import_reused": imp["reused"], "import_index_build_s": imp["index_build_s"],
+                      "index_build_s": build_s if build_s is not None else imp["index_build_s"],
+                      "index_build_by": "server" if build_s is not None else "import",
+                      "first_start_s": srv.ready_s, "index_type": srv_info.get("type"),
+                      "index_search": srv_info.get("search")}
         servers["redis"] = Server("redis-server", ["redis-server", "--bind", "127.0.0.1", "--port",
                                   str(port := free_port()), "--save", "", "--appendonly", "no",
                                   "--daemonize", "no", "--protected-mode", "yes"], port,

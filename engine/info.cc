@@ -107,6 +107,7 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     const IndexInfo info = engine.GetIndexInfo();
     r.Section("Index");
     r.Field("type", info.stats.type);
+    r.Field("search", info.stats.search);
     r.Field("ntotal", info.stats.ntotal);
     r.Field("live", info.stats.live);
     r.Field("tombstones", info.stats.tombstones);

@@ -52,9 +52,10 @@ struct IndexOptions {
   int hnsw_ef_search = 128;
   int hnsw_ef_construction = 40;
   int ivf_nprobe = 32;
-  // A search restricted by culture scans the allowed vectors exactly when
-  // there are at most this many: HNSW and IVF lose most of their recall when
-  // the filter rejects the query's whole neighbourhood (docs/index.md).
+  // HNSW (and compressed IVF): a search restricted by culture scans the
+  // allowed vectors exactly when there are at most this many, as the graph
+  // loses most of its recall when the filter rejects the query's whole
+  // neighbourhood. IVF,Flat has its own filtered walk (docs/index.md).
   int64_t filtered_exact_max = 200000;
   // NeedsRebuild() turns true once tombstones exceed this share of slots.
   double rebuild_tombstone_ratio = 0.25;
@@ -83,6 +84,7 @@ struct SnapshotStamp {
 
 struct IndexStats {
   std::string type;   // the Faiss factory string in use
+  std::string search;  // its search-time setting: "nprobe 64", "efSearch 128", "exact"
   int dim = 0;
   int64_t ntotal = 0;      // Faiss slots, tombstones included
   int64_t live = 0;        // ids searchable

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
+#include <span>
 #include <shared_mutex>
 
 #include "embeddings/vector.h"
@@ -27,11 +29,15 @@ static_assert(sizeof(faiss_idx_t) == sizeof(int64_t));
 // Filtered search policy (measurements in docs/index.md). Faiss's HNSW
 // walk and IVF's probes both stay near the query; when a culture filter
 // rejects that whole neighbourhood (a home-culture user asking for other
-// cultures) they find few of the true best. So a culture-restricted search
-// scans the allowed slots exactly while there are at most
-// options.filtered_exact_max of them; above that, efSearch (or nprobe) grows
-// by 1/share, capped.
+// cultures) they find few of the true best. IVF,Flat ranks its lists by the
+// allowed cultures' part of each (CultureLists) and scans them in place until
+// it has scored as many vectors as an unfiltered search. Other kinds scan the
+// allowed slots exactly while there are at most options.filtered_exact_max
+// of them; above that, efSearch (or nprobe) grows by 1/share, capped.
 constexpr int kMaxFilteredEf = 1024;
+// IVF,Flat instead walks its lists nearest first until it has scored enough
+// allowed vectors (FilteredIvfFlat): at least this many per result wanted.
+constexpr int64_t kFilteredMinPerK = 16;
 
 class SlotSelector : public faiss::IDSelector {
  public:
@@ -96,6 +102,9 @@ void FaissIndex::Classify() {
   } else if (auto* v = dynamic_cast<faiss::IndexIVF*>(index_.get())) {
     kind_ = Kind::kIvf;
     ivf_ = v;
+    ivf_flat_ = v->code_size == sizeof(float) * options_.dim &&
+                dynamic_cast<const faiss::IndexIVFFlat*>(v) != nullptr;
+    culture_lists_.Reset(static_cast<int64_t>(v->nlist), options_.dim);
   } else {
     BF_CHECK(false && "unsupported Faiss index type reached FaissIndex");
   }
@@ -109,6 +118,7 @@ int64_t FaissIndex::DeltaRows() const {
 }
 
 void FaissIndex::Tombstone(int64_t slot) {
+  if (IvfFlat()) culture_lists_.Remove(slot, slots_.cultures[slot]);
   slots_.tomb[slot] = 1;
   ++tombstones_;
   --culture_live_[slots_.cultures[slot]];
@@ -197,15 +207,25 @@ Status FaissIndex::AddLocked(int64_t n, const uint64_t* ids, const uint16_t* cul
   const int64_t base = index_->ntotal;
   BF_CHECK(static_cast<size_t>(base) == slots_.ids.size());
   Status status;
+  // IVF,Flat: assigned here, so each vector's list is known (CultureLists).
+  std::vector<faiss_idx_t> lists(IvfFlat() ? static_cast<size_t>(n) : 0, -1);
   try {
-    index_->add(n, vectors);
+    if (IvfFlat()) {
+      ivf_->quantizer->assign(n, vectors, lists.data());
+      ivf_->add_core(n, vectors, nullptr, lists.data());
+    } else {
+      index_->add(n, vectors);
+    }
   } catch (const std::exception& e) {
     status = Status::Internal("adding to '" + spec_ + "' failed: " + FirstLine(e.what()));
   }
   // Faiss may have added part of the batch before failing: keep the slot
   // arrays in step with ntotal, with the unmapped part tombstoned.
   const int64_t added = index_->ntotal - base;
-  for (int64_t i = 0; i < added; ++i) RecordSlot(ids[i], cultures[i], status.ok());
+  for (int64_t i = 0; i < added; ++i) {
+    if (IvfFlat()) culture_lists_.Add(base + i, lists[i], cultures[i], vectors + i * options_.dim);
+    RecordSlot(ids[i], cultures[i], status.ok());
+  }
   return status;
 }
 
@@ -273,6 +293,13 @@ IndexStats FaissIndex::Stats() const {
   std::shared_lock lock(mu_);
   IndexStats st;
   st.type = spec_;
+  if (kind_ == Kind::kIvf) {
+    st.search = "nprobe " + std::to_string(ivf_->nprobe);
+  } else if (kind_ == Kind::kHnsw) {
+    st.search = "efSearch " + std::to_string(options_.hnsw_ef_search) + " (at least k)";
+  } else {
+    st.search = "exact";
+  }
   st.dim = options_.dim;
   st.ntotal = static_cast<int64_t>(slots_.ids.size());
   st.live = static_cast<int64_t>(id_to_slot_.size());
@@ -342,29 +369,54 @@ std::vector<Hit> FaissIndex::ToHits(int64_t n, const int64_t* labels, const floa
 std::vector<Hit> FaissIndex::ExactLocked(const float* q, int k,
                                          const SearchFilter& filter) const {
   const int64_t slots = static_cast<int64_t>(slots_.ids.size());
-  if (kind_ == Kind::kIvf && ivf_->code_size == sizeof(float) * options_.dim &&
-      dynamic_cast<const faiss::IndexIVFFlat*>(ivf_) != nullptr) {
-    std::vector<Hit> main = ExactIvfFlat(q, k, filter);
+  if (IvfFlat()) {
+    std::vector<faiss_idx_t> all(ivf_->nlist);
+    std::iota(all.begin(), all.end(), 0);
+    std::vector<Hit> main = ScanIvfLists(q, k, filter, all, INT64_MAX);
     if (index_->ntotal == slots) return main;
     return MergeHits(main, ExactRange(q, k, filter, index_->ntotal, slots), k);
   }
   return ExactRange(q, k, filter, 0, slots);
 }
 
-std::vector<Hit> FaissIndex::ExactIvfFlat(const float* q, int k,
-                                          const SearchFilter& filter) const {
+std::vector<Hit> FaissIndex::FilteredIvfFlat(const float* q, int k,
+                                             const SearchFilter& filter) const {
+  const size_t nlist = ivf_->nlist;
+  std::vector<faiss_idx_t> order;
+  if (!culture_lists_.Order(q, filter.cultures, &order)) {  // untracked codes: centroids
+    order.resize(nlist);
+    std::vector<float> centroid_scores(nlist);
+    ivf_->quantizer->search(1, q, static_cast<faiss_idx_t>(nlist), centroid_scores.data(),
+                            order.data());
+  }
+  // As many vectors as an unfiltered search scores (nprobe average lists),
+  // and never fewer than kFilteredMinPerK per result.
+  const double per_list = static_cast<double>(id_to_slot_.size()) / static_cast<double>(nlist);
+  const auto budget = std::max<int64_t>(
+      static_cast<int64_t>(static_cast<double>(ivf_->nprobe) * per_list),
+      kFilteredMinPerK * static_cast<int64_t>(k));
+  return ScanIvfLists(q, k, filter, order, budget);
+}
+
+std::vector<Hit> FaissIndex::ScanIvfLists(const float* q, int k, const SearchFilter& filter,
+                                          std::span<const faiss_idx_t> order,
+                                          int64_t budget) const {
   const SlotFilter sf(slots_, filter);
   TopK top(k);
   const faiss::InvertedLists* lists = ivf_->invlists;
-  for (size_t l = 0; l < lists->nlist; ++l) {
-    const size_t n = lists->list_size(l);
+  int64_t scored = 0;
+  for (const faiss_idx_t l : order) {
+    if (scored >= budget) break;
+    if (l < 0) continue;
+    const size_t n = lists->list_size(static_cast<size_t>(l));
     if (n == 0) continue;
-    faiss::InvertedLists::ScopedCodes codes(lists, l);
-    faiss::InvertedLists::ScopedIds ids(lists, l);
+    faiss::InvertedLists::ScopedCodes codes(lists, static_cast<size_t>(l));
+    faiss::InvertedLists::ScopedIds ids(lists, static_cast<size_t>(l));
     const float* vecs = reinterpret_cast<const float*>(codes.get());
     for (size_t j = 0; j < n; ++j) {
       const int64_t slot = ids[j];
       if (!sf.Passes(slot)) continue;
+      ++scored;
       const float score = InnerProduct(q, vecs + j * options_.dim, options_.dim);
       if (!top.WouldEnter(score)) continue;
       if (sf.Excluded(slot)) continue;
@@ -453,11 +505,16 @@ Result<std::vector<Hit>> FaissIndex::Search(std::span<const float> query, int k,
   if (allowed == 0) return std::vector<Hit>{};
   const double share = static_cast<double>(allowed) / static_cast<double>(live);
   const bool culture_filter = !filter.cultures.empty() && allowed < live;
-  if (kind_ != Kind::kFlat && culture_filter && allowed <= options_.filtered_exact_max) {
-    return ExactLocked(query.data(), k, filter);
-  }
   std::vector<Hit> hits;
-  if (index_->ntotal > 0) {
+  if (culture_filter && IvfFlat()) {
+    try {
+      hits = FilteredIvfFlat(query.data(), k, filter);
+    } catch (const std::exception& e) {
+      return Status::Internal("search in '" + spec_ + "' failed: " + FirstLine(e.what()));
+    }
+  } else if (kind_ != Kind::kFlat && culture_filter && allowed <= options_.filtered_exact_max) {
+    return ExactLocked(query.data(), k, filter);
+  } else if (index_->ntotal > 0) {
     auto main = SearchMain(query.data(), k, filter, share);
     if (!main.ok()) return main.status();
     hits = std::move(main).value();

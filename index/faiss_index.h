@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "index/ann_index.h"
+#include "index/culture_lists.h"
 #include "index/delta.h"
 #include "index/snapshot.h"
 
@@ -159,7 +160,17 @@ class FaissIndex final : public AnnIndex {
   // Exact top k over every slot. IVF,Flat scans its inverted lists in
   // place (reconstructing each vector would copy the whole corpus per call).
   std::vector<Hit> ExactLocked(const float* q, int k, const SearchFilter& filter) const;
-  std::vector<Hit> ExactIvfFlat(const float* q, int k, const SearchFilter& filter) const;
+  bool IvfFlat() const { return ivf_flat_; }  // IVF, uncompressed vectors in its lists
+  // A culture-restricted IVF,Flat search: the lists holding allowed
+  // cultures, closest first (CultureLists), until it has scored as many
+  // vectors as an unfiltered search does. Unlike Faiss's fixed nprobe it
+  // goes past lists the filter empties (a home-culture user asking for other
+  // cultures).
+  std::vector<Hit> FilteredIvfFlat(const float* q, int k, const SearchFilter& filter) const;
+  // Top k over the lists in order, scoring vectors in place; stops before
+  // the next list once budget vectors passing the filter were scored.
+  std::vector<Hit> ScanIvfLists(const float* q, int k, const SearchFilter& filter,
+                                std::span<const int64_t> order, int64_t budget) const;
   // The approximate search over the Faiss index only.
   Result<std::vector<Hit>> SearchMain(const float* q, int k, const SearchFilter& filter,
                                       double share) const;
@@ -177,8 +188,10 @@ class FaissIndex final : public AnnIndex {
   Kind kind_ = Kind::kFlat;
   faiss::IndexHNSW* hnsw_ = nullptr;
   faiss::IndexIVF* ivf_ = nullptr;
+  bool ivf_flat_ = false;
   const faiss::IndexFlat* flat_ = nullptr;  // raw vectors when stored uncompressed
   DeltaBuffer delta_;
+  CultureLists culture_lists_;  // IVF,Flat only
   Slots slots_;
   std::unordered_map<uint64_t, int64_t> id_to_slot_;  // live ids only
   std::vector<int64_t> culture_live_;                 // live count per culture code

@@ -9,6 +9,7 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/io.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
@@ -97,6 +98,27 @@ Status FaissIndex::AdoptSlots(SlotArrays slots, uint64_t train_size, std::vector
     }
   }
   train_size_ = static_cast<int64_t>(train_size);
+  if (IvfFlat()) {  // where each culture lies: rebuilt from the lists, not stored
+    const faiss::InvertedLists* lists = ivf_->invlists;
+    for (size_t l = 0; l < lists->nlist; ++l) {
+      const size_t size = lists->list_size(l);
+      if (size == 0) continue;
+      faiss::InvertedLists::ScopedCodes codes(lists, l);
+      faiss::InvertedLists::ScopedIds ids(lists, l);
+      const float* vecs = reinterpret_cast<const float*>(codes.get());
+      for (size_t j = 0; j < size; ++j) {
+        const int64_t slot = ids[j];
+        if (slot < 0 || static_cast<size_t>(slot) >= n) {
+          return Status::Corruption("index file has a vector for slot " + std::to_string(slot) +
+                                    " of " + std::to_string(n));
+        }
+        // As the live index had it: sums keep removed vectors, counts do not.
+        culture_lists_.Add(slot, static_cast<int64_t>(l), slots_.cultures[slot],
+                           vecs + j * static_cast<size_t>(options_.dim));
+        if (slots_.tomb[slot]) culture_lists_.Remove(slot, slots_.cultures[slot]);
+      }
+    }
+  }
   // Options without a delta (or a kind that never has one): merge it now.
   if (!UsesDelta()) BF_RETURN_IF_ERROR(FlushDeltaLocked(delta_.rows()));
   return Status::OK();

@@ -246,10 +246,13 @@ TEST(AnnIndexCreate, AutoResolvesBySize) {
   auto small = AnnIndex::Create(o, 5000);
   ASSERT_RESULT_OK(small);
   EXPECT_EQ(small.value()->Stats().type, "Flat");
+  EXPECT_EQ(small.value()->Stats().search, "exact");
   Corpus big = MakeCorpus(12000, 16, 8, 2, 7);
   auto built = AnnIndex::Build(o, 12000, big.ids.data(), big.cultures.data(), big.vectors.data());
   ASSERT_RESULT_OK(built);
   EXPECT_EQ(built.value()->Stats().type, "IVF256,Flat");
+  // nprobe: the options' 32, above auto's floor of nlist / 16.
+  EXPECT_EQ(built.value()->Stats().search, "nprobe 32");
   // An auto Flat index asks for a rebuild once it outgrows the threshold.
   Corpus c = MakeCorpus(1001, 16, 8, 2, 7);
   ASSERT_OK(small.value()->AddBatch(1000, c.ids.data(), c.cultures.data(), c.vectors.data()));
@@ -296,6 +299,52 @@ TEST(AnnIndexBuild, ReportsProgressAndKeepsTheLastDuplicate) {
   auto hits = built.value()->Search(c.Vec(39999), 1);
   ASSERT_RESULT_OK(hits);
   EXPECT_EQ(hits.value()[0].id, c.ids[0]);
+}
+
+// IVF,Flat's culture-filtered search walks lists nearest first until it has
+// scored enough allowed vectors. With culture-specific clusters, the lists a
+// fixed nprobe of 4 would visit hold none of culture 3.
+TEST(AnnIndexFilteredIvf, WalksPastListsTheFilterEmpties) {
+  constexpr int kDimF = 32;
+  constexpr size_t kNF = 40000;
+  Corpus c = MakeCorpus(kNF, kDimF, 200, 10, 5);
+  IndexOptions o;
+  o.dim = kDimF;
+  o.spec = "IVF128,Flat";
+  o.ivf_nprobe = 4;
+  auto built = AnnIndex::Build(o, int64_t(kNF), c.ids.data(), c.cultures.data(), c.vectors.data());
+  ASSERT_RESULT_OK(built);
+  AnnIndex& index = *built.value();
+  std::unordered_map<uint64_t, uint16_t> culture_of;
+  for (size_t i = 0; i < kNF; ++i) culture_of[c.ids[i]] = c.cultures[i];
+  SearchFilter f;
+  f.cultures.assign(10, 0);
+  f.cultures[3] = 1;
+  std::vector<std::vector<Hit>> approx, exact;
+  size_t first = kNF;
+  for (size_t i = 0; i < kNF && approx.size() < 50; ++i) {
+    if (c.cultures[i] != 0) continue;
+    first = std::min(first, i);
+    approx.push_back(index.Search(c.Vec(i), 10, f).value());
+    exact.push_back(index.SearchExact(c.Vec(i), 10, f).value());
+    ASSERT_EQ(approx.back().size(), 10u);
+    for (const Hit& h : approx.back()) EXPECT_EQ(culture_of.at(h.id), 3);
+  }
+  const double recall = RecallAtK(approx, exact, 10);
+  std::printf("[ IVF128,Flat nprobe 4 ] filtered recall@10 (10%% culture, 40k): %.3f\n", recall);
+  EXPECT_GE(recall, 0.9);
+  // Exclusions and tombstones hold on this path too.
+  std::unordered_set<uint64_t> exclude = {approx[0][0].id, approx[0][1].id};
+  ASSERT_TRUE(index.Remove(approx[0][2].id));
+  f.exclude = &exclude;
+  auto again = index.Search(c.Vec(first), 10, f);
+  ASSERT_RESULT_OK(again);
+  ASSERT_EQ(again.value().size(), 10u);
+  for (const Hit& h : again.value()) {
+    EXPECT_EQ(exclude.count(h.id), 0u);
+    EXPECT_NE(h.id, approx[0][2].id);
+    EXPECT_EQ(culture_of.at(h.id), 3);
+  }
 }
 
 TEST(RecallAtK, CountsSharedIds) {

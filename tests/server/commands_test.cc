@@ -162,6 +162,7 @@ TEST_F(CommandsTest, Client) {
 TEST_F(CommandsTest, Info) {
   engine_.counters = {.users = 3, .posts = 4, .disk_bytes = 5, .feed_requests = 6, .events = 8};
   engine_.index.stats.type = "Flat";
+  engine_.index.stats.search = "exact";
   engine_.index.stats.ntotal = 9;
   stats_.feed_latency.Record(100);  // bucket 96..103: reported as 103
   const std::string all = Run({"INFO"});
@@ -172,7 +173,7 @@ TEST_F(CommandsTest, Info) {
         "total_commands_processed:1\r\n", "total_connections_received:0\r\n",
         "feed_requests:6\r\n", "events:8\r\n", "errors:0\r\n", "feed_p50_usec:103\r\n",
         "feed_p99_usec:103\r\n", "feed_p999_usec:103\r\n", "users:3\r\n", "posts:4\r\n",
-        "db_size_bytes:5\r\n", "# Index\r\ntype:Flat\r\nntotal:9\r\n", "tombstones:0\r\n",
+        "db_size_bytes:5\r\n", "# Index\r\ntype:Flat\r\nsearch:exact\r\nntotal:9\r\n", "tombstones:0\r\n",
         "last_rebuild:0\r\n"}) {
     EXPECT_NE(all.find(want), std::string::npos) << want;
   }
@@ -360,7 +361,7 @@ TEST_F(CommandsTest, Similar) {
 }
 
 TEST_F(CommandsTest, IndexAndMaintenance) {
-  engine_.index = {.stats = {.type = "HNSW32", .dim = 3, .ntotal = 10, .live = 8,
+  engine_.index = {.stats = {.type = "HNSW32", .search = "efSearch 128", .dim = 3, .ntotal = 10, .live = 8,
                              .tombstones = 2, .trained = true},
                    .snapshot_seq = 42, .rebuilding = true, .last_rebuild = 1700000000};
   EXPECT_EQ(Run({"INDEX.INFO"}),

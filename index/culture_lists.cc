@@ -1,0 +1,70 @@
+#include "index/culture_lists.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "index/delta.h"  // InnerProduct
+
+namespace bf::internal {
+
+void CultureLists::Reset(int64_t nlist, int dim) {
+  *this = CultureLists();
+  nlist_ = nlist;
+  dim_ = dim;
+}
+
+void CultureLists::Add(int64_t slot, int64_t list, uint16_t culture, const float* v) {
+  if (slot >= static_cast<int64_t>(slot_list_.size())) slot_list_.resize(slot + 1, -1);
+  if (culture >= kMaxCultures || list < 0 || list >= nlist_) {
+    untracked_ = untracked_ || culture >= kMaxCultures;
+    return;
+  }
+  slot_list_[slot] = static_cast<int32_t>(list);
+  if (culture >= cultures_) {  // a new column block per culture: no re-layout
+    cultures_ = culture + 1;
+    sums_.resize(cultures_ * nlist_ * dim_, 0.f);
+    norms_.resize(cultures_ * nlist_, 0.f);
+    counts_.resize(cultures_ * nlist_, 0);
+  }
+  float* sum = Sum(culture, list);
+  for (int64_t j = 0; j < dim_; ++j) sum[j] += v[j];
+  const int64_t at = culture * nlist_ + list;
+  norms_[at] = std::sqrt(InnerProduct(sum, sum, static_cast<int>(dim_)));
+  ++counts_[at];
+}
+
+void CultureLists::Remove(int64_t slot, uint16_t culture) {
+  if (slot >= static_cast<int64_t>(slot_list_.size()) || culture >= cultures_) return;
+  const int32_t list = std::exchange(slot_list_[slot], -1);
+  if (list >= 0) --counts_[culture * nlist_ + list];
+}
+
+bool CultureLists::Order(const float* q, const std::vector<uint8_t>& allowed,
+                         std::vector<int64_t>* out) const {
+  if (untracked_) return false;
+  constexpr float kNone = -std::numeric_limits<float>::infinity();
+  std::vector<float> best(static_cast<size_t>(nlist_), kNone);
+  const auto n = static_cast<int64_t>(std::min<size_t>(allowed.size(), cultures_));
+  for (int64_t c = 0; c < n; ++c) {
+    if (allowed[c] == 0) continue;
+    for (int64_t l = 0; l < nlist_; ++l) {
+      const int64_t at = c * nlist_ + l;
+      if (counts_[at] <= 0) continue;
+      const float s = InnerProduct(q, &sums_[at * dim_], static_cast<int>(dim_)) /
+                      std::max(norms_[at], 1e-12f);
+      best[l] = std::max(best[l], s);
+    }
+  }
+  out->clear();
+  for (int64_t l = 0; l < nlist_; ++l) {
+    if (best[l] != kNone) out->push_back(l);
+  }
+  std::sort(out->begin(), out->end(), [&](int64_t a, int64_t b) {
+    return best[a] != best[b] ? best[a] > best[b] : a < b;
+  });
+  return true;
+}
+
+}  // namespace bf::internal

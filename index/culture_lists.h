@@ -1,0 +1,43 @@
+// Where each culture lives in an IVF index: per inverted list and culture,
+// the number of live vectors and the sum of their vectors. A culture-filtered
+// search ranks lists by how close the query is to the allowed cultures' part
+// of each list, not by the list's centroid, which the rest of the list pulls
+// toward the cultures the filter rejects.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace bf::internal {
+
+class CultureLists {
+ public:
+  // Codes at or past this are not tracked; Order() then declines.
+  static constexpr uint16_t kMaxCultures = 64;
+
+  // Empty, for an index of nlist lists and dimension dim.
+  void Reset(int64_t nlist, int dim);
+  // Vector v of the given culture went into list `list` as slot `slot`.
+  void Add(int64_t slot, int64_t list, uint16_t culture, const float* v);
+  // The slot's vector is no longer live. Only the count changes: the sum
+  // keeps its direction until the next rebuild.
+  void Remove(int64_t slot, uint16_t culture);
+  // Lists holding a live vector of an allowed culture, best first by the
+  // highest q . mean over those cultures. False (out untouched) when some
+  // culture code is not tracked.
+  bool Order(const float* q, const std::vector<uint8_t>& allowed, std::vector<int64_t>* out) const;
+
+ private:
+  float* Sum(uint16_t c, int64_t list) { return &sums_[(c * nlist_ + list) * dim_]; }
+
+  int64_t nlist_ = 0;
+  int64_t dim_ = 0;
+  int64_t cultures_ = 0;         // columns allocated
+  std::vector<float> sums_;      // [culture][list][dim]
+  std::vector<float> norms_;     // [culture][list]: |sum|
+  std::vector<int32_t> counts_;  // [culture][list]: live vectors
+  std::vector<int32_t> slot_list_;  // list of each slot, -1: none
+  bool untracked_ = false;       // a code >= kMaxCultures was added
+};
+
+}  // namespace bf::internal
