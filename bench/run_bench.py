@@ -436,6 +436,11 @@ def step_recall(args, cfg, build, snap, queries):
                                            **{flag: v})[0]["qps"]
             row["value"] = v
             res["sweep"].append(row)
+    # The culture-filtered searches a FEED makes: every culture but the user's home, and one
+    # small culture alone.
+    res["filtered"] = [annbench(args, build, "recall", snapshot=snap, queries=queries, k=FEED_K,
+                                sample=min(200, cfg["recall_sample"]), filter=f)[0]
+                       for f in ("none", "cross", "rarest")]
     log(f"recall@{FEED_K} {res['recall']:.3f} ({res.get('type')}, {res.get('search')}); " +
         ", ".join(f"{res.get('sweep_param')} {x['value']}: {x['recall']:.3f}" for x in res["sweep"]))
     return res
@@ -920,6 +925,15 @@ def write_report(r, out, pngs):
                      for x in rc["sweep"]]
             rows.sort(key=lambda row: int(re.search(r"\d+", row[0]).group()))
             L += [table(["setting", f"recall@{rc['k']}", "score sum ratio", "queries/s, 1 thread"], rows), ""]
+        if rc.get("filtered"):
+            names = {"none": "none", "cross": "every culture but the user's home (FEED's cross search)",
+                     "rarest": "the smallest culture only"}
+            L += ["Culture-filtered searches (`annbench recall --filter`; a user's home is the most "
+                  f"common culture among its exact top {rc['k']}), at the serving setting, 1 thread:", "",
+                  table(["filter", f"recall@{rc['k']}", "ms per search", "exact scan ms"],
+                        [(names.get(x["filter"], x["filter"]), fmt(x["recall"], 4),
+                          fmt(x["ms_per_query"], 3), fmt(x["exact_ms_per_query"], 2))
+                         for x in rc["filtered"]]), ""]
     if "ingest" in r:
         i = r["ingest"]
         ip = i["inprocess"]
