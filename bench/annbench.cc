@@ -10,7 +10,7 @@
 //       `threads` threads for `seconds`: queries/s and latency percentiles.
 //   annbench recall --snapshot F --queries Q.f32 --k 200 [--sample 500] [--filter none]
 //       recall@k of Search against SearchExact on the same loaded index; --filter cross
-//       (every culture but the query's home) or rarest (one small culture) measures the
+//       (every culture but the query's home), home, or rarest (one small culture) measures the
 //       culture-filtered searches a FEED makes.
 //   annbench specs --base B.f32 --queries Q.f32 --dim 100 --tmp DIR
 //                  --specs "Flat;HNSW32;IVF1024,Flat" [--ef_list 16,..] [--nprobe_list 4,..]
@@ -219,6 +219,7 @@ double Recall(const AnnIndex& idx, const std::vector<float>& q, int dim, size_t 
 // Culture filters like a FEED's (the post cultures come from the index):
 //   cross   every culture but the query's home, taken as the most common
 //           culture among its exact top k (the FEED "cross" search)
+//   home    only the query's home culture (the FEED "home" search)
 //   rarest  only the culture with the fewest posts (a one-culture search)
 std::vector<SearchFilter> Filters(const AnnIndex& idx, const std::string& kind,
                                   const std::vector<float>& q, int dim, size_t nq, int k) {
@@ -241,15 +242,16 @@ std::vector<SearchFilter> Filters(const AnnIndex& idx, const std::string& kind,
     }
     return out;
   }
-  if (kind != "cross") Die("--filter must be none, cross or rarest");
+  if (kind != "cross" && kind != "home") Die("--filter must be none, cross, home or rarest");
   for (size_t i = 0; i < nq; ++i) {
     auto r = idx.SearchExact(std::span<const float>(&q[i * dim], dim), k);
     if (!r.ok()) Die(r.status().ToString());
     std::vector<int> votes(count.size(), 0);
     for (const Hit& h : *r) ++votes[culture_of.at(h.id)];
     const auto home = std::max_element(votes.begin(), votes.end()) - votes.begin();
-    out[i].cultures.assign(count.size(), 1);
-    out[i].cultures[static_cast<size_t>(home)] = 0;
+    const bool cross = kind == "cross";
+    out[i].cultures.assign(count.size(), cross ? 1 : 0);
+    out[i].cultures[static_cast<size_t>(home)] = cross ? 0 : 1;
   }
   return out;
 }

@@ -141,6 +141,12 @@ class Server:
             time.sleep(0.05)
         raise RuntimeError(f"{self.name} not serving after {timeout} s; log {self.logfile}")
 
+    def cpu_seconds(self):
+        """User plus system CPU time of the process so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self):
         out = {}
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -366,6 +372,7 @@ def step_feed(args, cfg, server, users, snapshot, queries, faiss_build, threads)
     """FEED at each client count, and FEED at 50 clients alternated with the bare search."""
     res = {"k": FEED_K, "count": FEED_COUNT, "command": "FEED u:__rand_int__ COUNT 20 PEEK",
            "users": users, "by_clients": []}
+    stats0, cpu0 = info(server.port, "stats"), server.cpu_seconds()
     est = 500.0
     for c in cfg["feed_clients"]:
         row = feed_run(server.port, c, users, cfg["feed_seconds"], est)
@@ -378,6 +385,17 @@ def step_feed(args, cfg, server, users, snapshot, queries, faiss_build, threads)
         feeds.append(feed_run(server.port, 50, users, cfg["feed_seconds"], est))
         bares.append(annbench(args, faiss_build, "search", snapshot=snapshot, queries=queries,
                               k=FEED_K, threads=threads, seconds=cfg["bare_seconds"])[0])
+    # Where a FEED's server time goes: its ANN searches (INFO stats) and the rest.
+    stats1, cpu1 = info(server.port, "stats"), server.cpu_seconds()
+    n = int(stats1["feed_requests"]) - int(stats0["feed_requests"])
+    if n > 0:
+        res["per_feed"] = {
+            "feeds": n,
+            "searches": (int(stats1["feed_searches"]) - int(stats0["feed_searches"])) / n,
+            "search_ms": (int(stats1["feed_search_usec"]) - int(stats0["feed_search_usec"])) / n / 1e3,
+            "server_cpu_ms": (cpu1 - cpu0) * 1e3 / n}
+        log(f"per FEED: {res['per_feed']['searches']:.2f} ANN searches taking "
+            f"{res['per_feed']['search_ms']:.3f} ms; server CPU {res['per_feed']['server_cpu_ms']:.3f} ms")
     res["feed_50"] = median_rows([{k: v for k, v in f.items()} for f in feeds])
     res["bare"] = median_rows([{k: v for k, v in b.items() if isinstance(v, (int, float))}
                                for b in bares])
@@ -896,6 +914,15 @@ def write_report(r, out, pngs):
               f"req/s. FEED/bare = **{fmt(f['feed_over_bare'])}** (per run: "
               f"{', '.join(fmt(x) for x in f['feed_over_bare_each_run'])}). redis-benchmark runs on "
               "the same 2 cores as the server during FEED, and not during the bare search.", ""]
+        pf = f.get("per_feed")
+        if pf:
+            L += [f"Per FEED over this step ({pf['feeds']:,} FEEDs, from `INFO stats` and the "
+                  f"server's CPU time): **{fmt(pf['searches'])} ANN searches** (the interest search, "
+                  "plus a culture-filtered one when the interest results hold too few posts of a "
+                  f"pool) taking {fmt(pf['search_ms'], 3)} ms of wall time, and "
+                  f"{fmt(pf['server_cpu_ms'], 3)} ms of server CPU in all. One bare search takes "
+                  f"{fmt(r['config']['threads'] * 1e3 / max(b['qps'], 1e-9), 3)} ms of CPU here ({r['config']['threads']} "
+                  "threads).", ""]
     if "builds" in r:
         bl = r["builds"]
         rows = [(b, fmt(bl[b]["qps"], 0), fmt(bl[b]["p50_us"], 0)) for b in ("package", "avx2") if b in bl]

@@ -107,10 +107,13 @@ Status EngineImpl::Init() {
 
   // The in-memory columns, from the store.
   std::vector<std::string> cultures = store_->CultureNames();
+  auto expected = store_->CountPosts();
+  table_.BeginBulk(expected.ok() ? static_cast<size_t>(*expected) : 0);
   BF_RETURN_IF_ERROR(store_->ForEachPost([&](const PostRecord& p) {
     table_.Upsert(p);
     return true;
   }));
+  table_.EndBulk();
   BF_RETURN_IF_ERROR(store_->ForEachStats([&](uint64_t iid, const CultureCounts& c) {
     auto code = c.culture.empty() ? std::optional<uint16_t>(kNoCulture)
                                   : store_->CultureCode(c.culture);
@@ -351,6 +354,16 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
   std::vector<Ranked> ranked;
   std::vector<FeedItem> items;
   std::shared_ptr<AnnIndex> idx = index();
+  // Every ANN search of this FEED, counted and timed for INFO stats.
+  auto search = [&](std::span<const float> v, int k, const SearchFilter& filter) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto hits = idx->Search(v, k, filter);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    feed_search_usec_ += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+    ++feed_searches_;
+    return hits;
+  };
   {
     std::shared_lock lock(table_mu_);
     in.own_author = table_.FindAuthor(req.user);
@@ -359,7 +372,7 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
       const int k = std::max(100, ro.candidates_per_slot * req.count);
       SearchFilter all;
       all.exclude = &exclude;
-      auto interest = idx->Search(u->vector, k, all);
+      auto interest = search(u->vector, k, all);
       if (!interest.ok()) return interest.status();
       in.interest = std::move(interest).value();
       // The interest results usually hold enough posts of both pools for the
@@ -378,7 +391,7 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
           SearchFilter other;
           other.exclude = &exclude;
           other.cultures = CultureMask(*in.user_culture, /*only=*/false);
-          auto cross = idx->Search(u->vector, k, other);
+          auto cross = search(u->vector, k, other);
           if (!cross.ok()) return cross.status();
           in.cross = std::move(cross).value();
         }
@@ -390,7 +403,7 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
           mine.cultures = CultureMask(*in.user_culture, /*only=*/true);
           // A culture no post has: nothing to search (an empty mask would mean all).
           if (*in.user_culture < mine.cultures.size()) {
-            auto home = idx->Search(u->vector, k, mine);
+            auto home = search(u->vector, k, mine);
             if (!home.ok()) return home.status();
             in.interest.insert(in.interest.end(), home->begin(), home->end());
           }
@@ -460,6 +473,8 @@ EngineCounters EngineImpl::Counters() const {
   }
   c.disk_bytes = store_->DiskBytes();
   c.feed_requests = feed_requests_;
+  c.feed_searches = feed_searches_;
+  c.feed_search_usec = feed_search_usec_;
   c.events = events_;
   return c;
 }

@@ -86,6 +86,10 @@ struct EngineCounters {
   uint64_t posts = 0;
   uint64_t disk_bytes = 0;
   uint64_t feed_requests = 0;
+  // ANN searches FEED made (interest, cross, home) and the time they took:
+  // what a FEED costs beyond its searches is the rest of its latency.
+  uint64_t feed_searches = 0;
+  uint64_t feed_search_usec = 0;
   uint64_t events = 0;
 };
 

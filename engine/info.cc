@@ -86,6 +86,8 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     r.Field("total_commands_processed", stats.total_commands.load());
     r.Field("rejected_connections", stats.rejected_connections.load());
     r.Field("feed_requests", c.feed_requests);
+    r.Field("feed_searches", c.feed_searches);
+    r.Field("feed_search_usec", c.feed_search_usec);
     r.Field("events", c.events);
     r.Field("errors", stats.errors.load());
   }

@@ -25,12 +25,15 @@ void PostTable::Upsert(const PostRecord& record) {
   BF_CHECK(record.vector.size() == static_cast<size_t>(dim_));
   const uint64_t iid = record.iid;
   if (iid >= posts_.size()) {
-    // Grow geometrically so a bulk load does not reallocate per post.
-    size_t n = std::max<size_t>(iid + 1, posts_.size() + posts_.size() / 2);
+    // Grow geometrically so a bulk load does not reallocate per post; within
+    // reserved room (BeginBulk), just to this iid.
+    size_t n = iid + 1;
+    if (n > posts_.capacity()) n = std::max<size_t>(n, posts_.size() + posts_.size() / 2);
     posts_.resize(n);
     vectors_.resize(n * static_cast<size_t>(dim_));
   }
   PostEntry& e = posts_[iid];
+  if (e.live && bulk_) FlushPending();  // its entry may still be queued
   if (e.live) {
     fresh_.erase({e.ts, iid});
     fresh_by_culture_[e.culture].erase({e.ts, iid});
@@ -49,12 +52,45 @@ void PostTable::Upsert(const PostRecord& record) {
   std::copy(record.vector.begin(), record.vector.end(),
             vectors_.begin() + static_cast<std::ptrdiff_t>(iid * dim_));
   by_id_[record.id] = iid;
+  if (bulk_) {
+    pending_.emplace_back(e.ts, iid);
+    return;
+  }
   fresh_.insert({e.ts, iid});
   fresh_by_culture_[e.culture].insert({e.ts, iid});
 }
 
+void PostTable::BeginBulk(size_t expected) {
+  bulk_ = true;
+  by_id_.reserve(by_id_.size() + expected);
+  // Internal ids run from 1 with few gaps on a database that was loaded in
+  // bulk: room for them, so the columns are not copied as they grow.
+  posts_.reserve(expected + 1);
+  vectors_.reserve((expected + 1) * static_cast<size_t>(dim_));
+  pending_.reserve(expected);
+}
+
+void PostTable::EndBulk() {
+  FlushPending();
+  bulk_ = false;
+  pending_ = {};
+}
+
+void PostTable::FlushPending() {
+  // In the sets' own order, so each insert lands at the end (amortised O(1)
+  // when the sets start empty, as at a start).
+  std::sort(pending_.begin(), pending_.end(), FreshSet::key_compare());
+  for (const auto& entry : pending_) {
+    fresh_.insert(fresh_.end(), entry);
+    FreshSet& of = fresh_by_culture_[posts_[entry.second].culture];
+    of.insert(of.end(), entry);
+  }
+  pending_.clear();
+}
+
 bool PostTable::Remove(uint64_t iid) {
   if (!IsLive(iid)) return false;
+  if (bulk_) FlushPending();
   PostEntry& e = posts_[iid];
   fresh_.erase({e.ts, iid});
   fresh_by_culture_[e.culture].erase({e.ts, iid});

@@ -63,6 +63,12 @@ class PostTable {
   void Upsert(const PostRecord& record);
   // Marks iid deleted. false when it was not live.
   bool Remove(uint64_t iid);
+  // A bulk load (the engine's start): Upserts between BeginBulk and EndBulk
+  // queue their newest-first entries, and EndBulk inserts them in order,
+  // each at the end of its set, instead of one tree search per post.
+  // expected: posts coming, for the id map. fresh() is incomplete until EndBulk.
+  void BeginBulk(size_t expected);
+  void EndBulk();
   // Adds counter deltas from one viewer culture and refreshes the bridging
   // score. Ignored for a post that is not live.
   void AddStats(uint64_t iid, uint16_t viewer_culture, int64_t impressions, int64_t positives,
@@ -116,6 +122,9 @@ class PostTable {
   std::unordered_map<uint16_t, FreshSet> fresh_by_culture_;
   BridgeSet bridging_;  // only posts with a score above 0
   int64_t live_ = 0;
+  bool bulk_ = false;
+  std::vector<std::pair<int64_t, uint64_t>> pending_;  // (ts, iid) queued by a bulk load
+  void FlushPending();
 };
 
 }  // namespace bf

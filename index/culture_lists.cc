@@ -15,7 +15,8 @@ void CultureLists::Reset(int64_t nlist, int dim) {
   dim_ = dim;
 }
 
-void CultureLists::Add(int64_t slot, int64_t list, uint16_t culture, const float* v) {
+void CultureLists::Add(int64_t slot, int64_t list, int64_t offset, uint16_t culture,
+                       const float* v) {
   if (slot >= static_cast<int64_t>(slot_list_.size())) slot_list_.resize(slot + 1, -1);
   if (culture >= kMaxCultures || list < 0 || list >= nlist_) {
     untracked_ = untracked_ || culture >= kMaxCultures;
@@ -27,12 +28,14 @@ void CultureLists::Add(int64_t slot, int64_t list, uint16_t culture, const float
     sums_.resize(cultures_ * nlist_ * dim_, 0.f);
     norms_.resize(cultures_ * nlist_, 0.f);
     counts_.resize(cultures_ * nlist_, 0);
+    offsets_.resize(cultures_ * nlist_);
   }
   float* sum = Sum(culture, list);
   for (int64_t j = 0; j < dim_; ++j) sum[j] += v[j];
   const int64_t at = culture * nlist_ + list;
   norms_[at] = std::sqrt(InnerProduct(sum, sum, static_cast<int>(dim_)));
   ++counts_[at];
+  offsets_[at].push_back(static_cast<uint32_t>(offset));
 }
 
 void CultureLists::Remove(int64_t slot, uint16_t culture) {

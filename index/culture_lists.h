@@ -1,8 +1,10 @@
 // Where each culture lives in an IVF index: per inverted list and culture,
-// the number of live vectors and the sum of their vectors. A culture-filtered
-// search ranks lists by how close the query is to the allowed cultures' part
-// of each list, not by the list's centroid, which the rest of the list pulls
-// toward the cultures the filter rejects.
+// the positions of its vectors in the list, how many are live, and the sum of
+// their vectors. A culture-filtered search ranks lists by how close the query
+// is to the allowed cultures' part of each list (not by the list's centroid,
+// which the rest of the list pulls toward the rejected cultures), then reads
+// only those positions: a small culture costs its own vectors, not a walk
+// over every list it appears in.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +19,9 @@ class CultureLists {
 
   // Empty, for an index of nlist lists and dimension dim.
   void Reset(int64_t nlist, int dim);
-  // Vector v of the given culture went into list `list` as slot `slot`.
-  void Add(int64_t slot, int64_t list, uint16_t culture, const float* v);
+  // Vector v of the given culture went into list `list` at position
+  // `offset`, as slot `slot`.
+  void Add(int64_t slot, int64_t list, int64_t offset, uint16_t culture, const float* v);
   // The slot's vector is no longer live. Only the count changes: the sum
   // keeps its direction until the next rebuild.
   void Remove(int64_t slot, uint16_t culture);
@@ -26,6 +29,11 @@ class CultureLists {
   // highest q . mean over those cultures. False (out untouched) when some
   // culture code is not tracked.
   bool Order(const float* q, const std::vector<uint8_t>& allowed, std::vector<int64_t>* out) const;
+  // Positions in list `list` of the culture's vectors, removed ones included.
+  const std::vector<uint32_t>& Offsets(uint16_t culture, int64_t list) const {
+    return offsets_[culture * nlist_ + list];
+  }
+  int64_t cultures() const { return cultures_; }
 
  private:
   float* Sum(uint16_t c, int64_t list) { return &sums_[(c * nlist_ + list) * dim_]; }
@@ -36,6 +44,7 @@ class CultureLists {
   std::vector<float> sums_;      // [culture][list][dim]
   std::vector<float> norms_;     // [culture][list]: |sum|
   std::vector<int32_t> counts_;  // [culture][list]: live vectors
+  std::vector<std::vector<uint32_t>> offsets_;  // [culture][list]: positions
   std::vector<int32_t> slot_list_;  // list of each slot, -1: none
   bool untracked_ = false;       // a code >= kMaxCultures was added
 };

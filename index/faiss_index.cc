@@ -209,9 +209,18 @@ Status FaissIndex::AddLocked(int64_t n, const uint64_t* ids, const uint16_t* cul
   Status status;
   // IVF,Flat: assigned here, so each vector's list is known (CultureLists).
   std::vector<faiss_idx_t> lists(IvfFlat() ? static_cast<size_t>(n) : 0, -1);
+  std::vector<int64_t> offsets(lists.size(), 0);
   try {
     if (IvfFlat()) {
       ivf_->quantizer->assign(n, vectors, lists.data());
+      // Faiss appends each list's rows in input order.
+      std::unordered_map<faiss_idx_t, int64_t> next;
+      for (int64_t i = 0; i < n; ++i) {
+        if (lists[i] < 0) continue;
+        auto [it, fresh] = next.try_emplace(lists[i], 0);
+        if (fresh) it->second = static_cast<int64_t>(ivf_->invlists->list_size(lists[i]));
+        offsets[i] = it->second++;
+      }
       ivf_->add_core(n, vectors, nullptr, lists.data());
     } else {
       index_->add(n, vectors);
@@ -223,7 +232,9 @@ Status FaissIndex::AddLocked(int64_t n, const uint64_t* ids, const uint16_t* cul
   // arrays in step with ntotal, with the unmapped part tombstoned.
   const int64_t added = index_->ntotal - base;
   for (int64_t i = 0; i < added; ++i) {
-    if (IvfFlat()) culture_lists_.Add(base + i, lists[i], cultures[i], vectors + i * options_.dim);
+    if (IvfFlat()) {
+      culture_lists_.Add(base + i, lists[i], offsets[i], cultures[i], vectors + i * options_.dim);
+    }
     RecordSlot(ids[i], cultures[i], status.ok());
   }
   return status;
@@ -383,7 +394,8 @@ std::vector<Hit> FaissIndex::FilteredIvfFlat(const float* q, int k,
                                              const SearchFilter& filter) const {
   const size_t nlist = ivf_->nlist;
   std::vector<faiss_idx_t> order;
-  if (!culture_lists_.Order(q, filter.cultures, &order)) {  // untracked codes: centroids
+  const bool by_culture = culture_lists_.Order(q, filter.cultures, &order);
+  if (!by_culture) {  // untracked culture codes: centroid order, whole lists
     order.resize(nlist);
     std::vector<float> centroid_scores(nlist);
     ivf_->quantizer->search(1, q, static_cast<faiss_idx_t>(nlist), centroid_scores.data(),
@@ -391,20 +403,26 @@ std::vector<Hit> FaissIndex::FilteredIvfFlat(const float* q, int k,
   }
   // As many vectors as an unfiltered search scores (nprobe average lists),
   // and never fewer than kFilteredMinPerK per result.
+  // (Scoring as many allowed vectors as an unfiltered search scores of them,
+  // nprobe * allowed / nlist, was measured: recall 0.90 for the home search
+  // at 1M and 0.64 on the unit test's data, for little time saved.)
   const double per_list = static_cast<double>(id_to_slot_.size()) / static_cast<double>(nlist);
   const auto budget = std::max<int64_t>(
       static_cast<int64_t>(static_cast<double>(ivf_->nprobe) * per_list),
       kFilteredMinPerK * static_cast<int64_t>(k));
-  return ScanIvfLists(q, k, filter, order, budget);
+  return ScanIvfLists(q, k, filter, order, budget, by_culture);
 }
 
 std::vector<Hit> FaissIndex::ScanIvfLists(const float* q, int k, const SearchFilter& filter,
-                                          std::span<const faiss_idx_t> order,
-                                          int64_t budget) const {
+                                          std::span<const faiss_idx_t> order, int64_t budget,
+                                          bool by_culture) const {
   const SlotFilter sf(slots_, filter);
   TopK top(k);
   const faiss::InvertedLists* lists = ivf_->invlists;
+  const int64_t cultures =
+      std::min<int64_t>(static_cast<int64_t>(filter.cultures.size()), culture_lists_.cultures());
   int64_t scored = 0;
+  const bool tombstones = tombstones_ > 0;
   for (const faiss_idx_t l : order) {
     if (scored >= budget) break;
     if (l < 0) continue;
@@ -413,14 +431,33 @@ std::vector<Hit> FaissIndex::ScanIvfLists(const float* q, int k, const SearchFil
     faiss::InvertedLists::ScopedCodes codes(lists, static_cast<size_t>(l));
     faiss::InvertedLists::ScopedIds ids(lists, static_cast<size_t>(l));
     const float* vecs = reinterpret_cast<const float*>(codes.get());
-    for (size_t j = 0; j < n; ++j) {
+    // known_allowed: the position holds an allowed culture, so only the
+    // tombstone needs a look (two random reads fewer per vector).
+    auto visit = [&](size_t j, bool known_allowed) {
       const int64_t slot = ids[j];
-      if (!sf.Passes(slot)) continue;
+      if (known_allowed ? tombstones && slots_.tomb[slot] : !sf.Passes(slot)) return;
       ++scored;
       const float score = InnerProduct(q, vecs + j * options_.dim, options_.dim);
-      if (!top.WouldEnter(score)) continue;
-      if (sf.Excluded(slot)) continue;
+      if (!top.WouldEnter(score)) return;
+      if (sf.Excluded(slot)) return;
       top.Push(score, slot);
+    };
+    size_t positions = 0;  // of allowed cultures in this list
+    for (int64_t c = 0; by_culture && c < cultures; ++c) {
+      if (filter.cultures[c] != 0) positions += culture_lists_.Offsets(c, l).size();
+    }
+    // Where the allowed cultures fill a good part of the list, one sequential
+    // pass reads memory in order instead of jumping between positions.
+    if (!by_culture || positions * 4 >= n) {
+      const bool pure = by_culture && positions == n;  // every vector allowed
+      for (size_t j = 0; j < n; ++j) visit(j, pure);
+      continue;
+    }
+    for (int64_t c = 0; c < cultures; ++c) {
+      if (filter.cultures[c] == 0) continue;
+      for (const uint32_t j : culture_lists_.Offsets(static_cast<uint16_t>(c), l)) {
+        if (j < n) visit(j, true);  // a failed batch add can leave a stale position
+      }
     }
   }
   std::vector<Hit> hits;

@@ -169,8 +169,10 @@ class FaissIndex final : public AnnIndex {
   std::vector<Hit> FilteredIvfFlat(const float* q, int k, const SearchFilter& filter) const;
   // Top k over the lists in order, scoring vectors in place; stops before
   // the next list once budget vectors passing the filter were scored.
+  // by_culture: read only the allowed cultures' positions (CultureLists).
   std::vector<Hit> ScanIvfLists(const float* q, int k, const SearchFilter& filter,
-                                std::span<const int64_t> order, int64_t budget) const;
+                                std::span<const int64_t> order, int64_t budget,
+                                bool by_culture = false) const;
   // The approximate search over the Faiss index only.
   Result<std::vector<Hit>> SearchMain(const float* q, int k, const SearchFilter& filter,
                                       double share) const;

@@ -113,7 +113,8 @@ Status FaissIndex::AdoptSlots(SlotArrays slots, uint64_t train_size, std::vector
                                     " of " + std::to_string(n));
         }
         // As the live index had it: sums keep removed vectors, counts do not.
-        culture_lists_.Add(slot, static_cast<int64_t>(l), slots_.cultures[slot],
+        culture_lists_.Add(slot, static_cast<int64_t>(l), static_cast<int64_t>(j),
+                           slots_.cultures[slot],
                            vecs + j * static_cast<size_t>(options_.dim));
         if (slots_.tomb[slot]) culture_lists_.Remove(slot, slots_.cultures[slot]);
       }

@@ -86,6 +86,8 @@ class EngineImpl final : public Engine {
   std::atomic<int64_t> last_rebuild_{0};
   std::thread rebuild_thread_;
   std::atomic<uint64_t> feed_requests_{0};
+  std::atomic<uint64_t> feed_searches_{0};
+  std::atomic<uint64_t> feed_search_usec_{0};
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> adds_since_check_{0};
 

@@ -131,7 +131,12 @@ TEST_F(EngineTest, OpennessWithNinetyPercentHomePosts) {
   User("u", "CN", Topic(2));
   EXPECT_EQ(CrossCount(Feed("u", 20, 0.5, true), "CN"), 10);
   EXPECT_EQ(CrossCount(Feed("u", 20, 0.0, true), "CN"), 0);
+  // All cross: the interest search holds too few US posts, so a second,
+  // culture-filtered search runs (and no home search).
+  const EngineCounters before = engine_->Counters();
   EXPECT_EQ(CrossCount(Feed("u", 20, 1.0, true), "CN"), 20);
+  EXPECT_EQ(engine_->Counters().feed_searches, before.feed_searches + 2);
+  EXPECT_EQ(engine_->Counters().feed_requests, before.feed_requests + 1);
   // The user's own openness, then the server default 0.3.
   User("v", "CN", Topic(2), 0.5f);
   EXPECT_EQ(CrossCount(Feed("v", 20, std::nullopt, true), "CN"), 10);
@@ -245,8 +250,10 @@ TEST_F(EngineTest, LikesMoveTheFeedTowardANewTopic) {
 
 TEST_F(EngineTest, ColdStartGivesFullPageAcrossCultures) {
   World(20);
+  const EngineCounters before = engine_->Counters();
   auto page = Feed("nobody-knows-me", 20);
   ASSERT_EQ(page.size(), 20u);
+  EXPECT_EQ(engine_->Counters().feed_searches, before.feed_searches);  // no vector: no ANN
   std::set<std::string> cultures;
   for (const FeedItem& f : page) cultures.insert(f.culture);
   EXPECT_EQ(cultures.size(), 2u);

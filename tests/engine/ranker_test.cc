@@ -136,6 +136,47 @@ TEST_F(RankerTest, BridgingPostOutranksHomeOnlyFavourite) {
   EXPECT_GT(page[0].bridging, page[1].bridging);
 }
 
+// A bulk load (the engine's start) ends with the same newest-first lists as
+// one Upsert at a time, replaces and removes in the middle included.
+TEST(PostTableTest, BulkLoadMatchesOneByOne) {
+  PostTable one(4, BridgingParams{}), bulk(4, BridgingParams{});
+  bulk.BeginBulk(300);
+  std::mt19937 rng(3);
+  for (uint64_t iid = 1; iid <= 300; ++iid) {
+    PostRecord p;
+    p.iid = iid;
+    p.id = "p" + std::to_string(iid);
+    p.author = "a" + std::to_string(iid % 7);
+    p.culture_code = static_cast<uint16_t>(iid % 3);
+    p.ts = static_cast<int64_t>(rng() % 50);  // many ties: the iid breaks them
+    p.vector = {1, 0, 0, 0};
+    one.Upsert(p);
+    bulk.Upsert(p);
+    if (iid % 50 == 0) {  // replace an earlier post with a new time and culture
+      p.iid = iid - 10;
+      p.id = "p" + std::to_string(p.iid);
+      p.ts = 99;
+      p.culture_code = 2;
+      one.Upsert(p);
+      bulk.Upsert(p);
+    }
+    if (iid % 70 == 0) {
+      EXPECT_TRUE(one.Remove(iid - 3));
+      EXPECT_TRUE(bulk.Remove(iid - 3));
+    }
+  }
+  bulk.EndBulk();
+  EXPECT_EQ(bulk.live(), one.live());
+  EXPECT_TRUE(std::equal(bulk.fresh().begin(), bulk.fresh().end(), one.fresh().begin(),
+                         one.fresh().end()));
+  for (uint16_t c = 0; c < 3; ++c) {
+    EXPECT_TRUE(std::equal(bulk.fresh_of(c).begin(), bulk.fresh_of(c).end(),
+                           one.fresh_of(c).begin(), one.fresh_of(c).end()))
+        << c;
+  }
+  EXPECT_EQ(bulk.fresh().begin()->first, 99);  // the replaced posts are the newest
+}
+
 TEST(BridgingScoreTest, MinimumOverAtLeastTwoCulturesWithEnoughImpressions) {
   BridgingParams p;  // a = 1, b = 4, min 5 impressions
   std::vector<CultureStat> one = {{kA, 100, 90, 0}};

@@ -160,7 +160,8 @@ TEST_F(CommandsTest, Client) {
 }
 
 TEST_F(CommandsTest, Info) {
-  engine_.counters = {.users = 3, .posts = 4, .disk_bytes = 5, .feed_requests = 6, .events = 8};
+  engine_.counters = {.users = 3, .posts = 4, .disk_bytes = 5, .feed_requests = 6,
+                      .feed_searches = 11, .feed_search_usec = 900, .events = 8};
   engine_.index.stats.type = "Flat";
   engine_.index.stats.search = "exact";
   engine_.index.stats.ntotal = 9;
@@ -171,7 +172,7 @@ TEST_F(CommandsTest, Info) {
        {"# Server\r\n", "bridgefeed_version:", "tcp_port:6479\r\n", "dim:3\r\n", "process_id:",
         "faiss_build:", "uptime_in_seconds:", "# Clients\r\nconnected_clients:0\r\n",
         "total_commands_processed:1\r\n", "total_connections_received:0\r\n",
-        "feed_requests:6\r\n", "events:8\r\n", "errors:0\r\n", "feed_p50_usec:103\r\n",
+        "feed_requests:6\r\nfeed_searches:11\r\nfeed_search_usec:900\r\n", "events:8\r\n", "errors:0\r\n", "feed_p50_usec:103\r\n",
         "feed_p99_usec:103\r\n", "feed_p999_usec:103\r\n", "users:3\r\n", "posts:4\r\n",
         "db_size_bytes:5\r\n", "# Index\r\ntype:Flat\r\nsearch:exact\r\nntotal:9\r\n", "tombstones:0\r\n",
         "last_rebuild:0\r\n"}) {
