@@ -455,11 +455,11 @@ def step_recall(args, cfg, build, snap, queries):
                                            **{flag: v})[0]["qps"]
             row["value"] = v
             res["sweep"].append(row)
-    # The culture-filtered searches a FEED makes: every culture but the user's home, and one
-    # small culture alone.
+    # The culture-filtered searches a FEED makes: every culture but the user's home, the home
+    # culture alone, and one small culture alone.
     res["filtered"] = [annbench(args, build, "recall", snapshot=snap, queries=queries, k=FEED_K,
                                 sample=min(200, cfg["recall_sample"]), filter=f)[0]
-                       for f in ("none", "cross", "rarest")]
+                       for f in ("none", "cross", "home", "rarest")]
     log(f"recall@{FEED_K} {res['recall']:.3f} ({res.get('type')}, {res.get('search')}); " +
         ", ".join(f"{res.get('sweep_param')} {x['value']}: {x['recall']:.3f}" for x in res["sweep"]))
     return res
@@ -957,6 +957,7 @@ def write_report(r, out, pngs):
             L += [table(["setting", f"recall@{rc['k']}", "score sum ratio", "queries/s, 1 thread"], rows), ""]
         if rc.get("filtered"):
             names = {"none": "none", "cross": "every culture but the user's home (FEED's cross search)",
+                     "home": "the user's home culture only (FEED's home search)",
                      "rarest": "the smallest culture only"}
             L += ["Culture-filtered searches (`annbench recall --filter`; a user's home is the most "
                   f"common culture among its exact top {rc['k']}), at the serving setting, 1 thread:", "",

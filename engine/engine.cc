@@ -109,7 +109,7 @@ Status EngineImpl::Init() {
   std::vector<std::string> cultures = store_->CultureNames();
   auto expected = store_->CountPosts();
   table_.BeginBulk(expected.ok() ? static_cast<size_t>(*expected) : 0);
-  BF_RETURN_IF_ERROR(store_->ForEachPost([&](const PostRecord& p) {
+  BF_RETURN_IF_ERROR(store_->ScanPosts([&](const PostRecord& p) {
     table_.Upsert(p);
     return true;
   }));

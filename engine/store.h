@@ -153,6 +153,10 @@ class Store {
   virtual Result<std::optional<uint64_t>> DeletePost(std::string_view id) = 0;
   // Visits every post in internal-id order; stop early by returning false.
   virtual Status ForEachPost(const std::function<bool(const PostRecord&)>& fn) const = 0;
+  // Visits every post in storage order (by external id): one sequential
+  // read, for loads that need no order. A cold start at 1M posts reads its
+  // posts this way instead of one random read per post.
+  virtual Status ScanPosts(const std::function<bool(const PostRecord&)>& fn) const = 0;
   virtual Result<uint64_t> CountPosts() const = 0;
 
   // Per-culture counters of a post (culture order: ascending by name).

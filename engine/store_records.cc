@@ -195,6 +195,23 @@ Status StoreImpl::ForEachPost(const std::function<bool(const PostRecord&)>& fn) 
   return Status::OK();
 }
 
+Status StoreImpl::ScanPosts(const std::function<bool(const PostRecord&)>& fn) const {
+  Snap snap(db_, !read_only_);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  ro.readahead_size = 2 << 20;  // sequential: read ahead on a cold page cache
+  ro.fill_cache = false;        // one pass; keep the block cache for serving
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(kPosts)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    PostRecord p;
+    BF_RETURN_IF_ERROR(DecodePost(ToView(it->value()), &p));
+    if (p.vector.size() != static_cast<size_t>(dim_))
+      return Status::Corruption("post record has a vector of the wrong size");
+    if (!fn(p)) return Status::OK();
+  }
+  return FromRocks(it->status(), "scan posts");
+}
+
 // Counters ------------------------------------------------------------------
 
 Result<std::vector<CultureCounts>> StoreImpl::GetStats(uint64_t iid) const {

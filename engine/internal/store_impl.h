@@ -58,6 +58,7 @@ class StoreImpl final : public Store {
   Result<std::optional<PostRecord>> GetPostByIid(uint64_t iid) const override;
   Result<std::optional<uint64_t>> DeletePost(std::string_view id) override;
   Status ForEachPost(const std::function<bool(const PostRecord&)>& fn) const override;
+  Status ScanPosts(const std::function<bool(const PostRecord&)>& fn) const override;
   Result<uint64_t> CountPosts() const override { return n_posts_.load(); }
 
   Result<std::vector<CultureCounts>> GetStats(uint64_t iid) const override;

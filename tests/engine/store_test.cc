@@ -6,6 +6,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include <map>
 #include <rocksdb/db.h>
 
 #include "tests/engine/store_test_util.h"
@@ -504,6 +506,18 @@ TEST_F(StoreTest, BulkPutPostsAndForEachPost) {
     return ++visited < 2000;
   }));
   EXPECT_EQ(visited, 2000u);
+  // ScanPosts: the same posts, each once, with their iids; stops when told.
+  std::map<uint64_t, std::string> by_iid, scanned;
+  ASSERT_OK(s().ForEachPost([&](const PostRecord& p) { return by_iid.emplace(p.iid, p.id).second; }));
+  ASSERT_OK(s().ScanPosts([&](const PostRecord& p) {
+    EXPECT_EQ(p.vector.size(), size_t(kDim));
+    return scanned.emplace(p.iid, p.id).second;
+  }));
+  EXPECT_EQ(scanned, by_iid);
+  EXPECT_EQ(scanned.size(), 2500u);
+  visited = 0;
+  ASSERT_OK(s().ScanPosts([&](const PostRecord&) { return ++visited < 10; }));
+  EXPECT_EQ(visited, 10u);
   // A bad record anywhere writes nothing.
   std::vector<PostRecord> bad{test::TestPost("q1", kDim, 1), test::TestPost("q2", kDim, 2)};
   bad[1].vector.pop_back();
