@@ -158,6 +158,13 @@ Result<std::optional<uint64_t>> StoreImpl::DeletePost(std::string_view id) {
   return std::optional<uint64_t>(prev.iid);
 }
 
+Status StoreImpl::DecodeStoredPost(std::string_view bytes, PostRecord* p) const {
+  BF_RETURN_IF_ERROR(DecodePost(bytes, p));
+  if (p->vector.size() != static_cast<size_t>(dim_))
+    return Status::Corruption("post record has a vector of the wrong size");
+  return Status::OK();
+}
+
 Status StoreImpl::ForEachPost(const std::function<bool(const PostRecord&)>& fn) const {
   Snap snap(db_, !read_only_);
   rocksdb::ReadOptions ro;
@@ -177,9 +184,7 @@ Status StoreImpl::ForEachPost(const std::function<bool(const PostRecord&)>& fn) 
         return Status::Corruption("post_ids names a missing post");
       BF_RETURN_IF_ERROR(FromRocks(statuses[i], "read post"));
       PostRecord p;
-      BF_RETURN_IF_ERROR(DecodePost(values[i], &p));
-      if (p.vector.size() != static_cast<size_t>(dim_))
-        return Status::Corruption("post record has a vector of the wrong size");
+      BF_RETURN_IF_ERROR(DecodeStoredPost(values[i], &p));
       stop = !fn(p);
     }
     ids.clear();
@@ -204,9 +209,7 @@ Status StoreImpl::ScanPosts(const std::function<bool(const PostRecord&)>& fn) co
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(kPosts)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     PostRecord p;
-    BF_RETURN_IF_ERROR(DecodePost(ToView(it->value()), &p));
-    if (p.vector.size() != static_cast<size_t>(dim_))
-      return Status::Corruption("post record has a vector of the wrong size");
+    BF_RETURN_IF_ERROR(DecodeStoredPost(ToView(it->value()), &p));
     if (!fn(p)) return Status::OK();
   }
   return FromRocks(it->status(), "scan posts");

@@ -59,6 +59,8 @@ class StoreImpl final : public Store {
   Result<std::optional<uint64_t>> DeletePost(std::string_view id) override;
   Status ForEachPost(const std::function<bool(const PostRecord&)>& fn) const override;
   Status ScanPosts(const std::function<bool(const PostRecord&)>& fn) const override;
+  // DecodePost plus the dimension check every full read makes.
+  Status DecodeStoredPost(std::string_view bytes, PostRecord* p) const;
   Result<uint64_t> CountPosts() const override { return n_posts_.load(); }
 
   Result<std::vector<CultureCounts>> GetStats(uint64_t iid) const override;
