@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/import_parse.h"
-#include "engine/store.h"
+#include "tools/import/import_parse.h"
+#include "engine/store/store.h"
 #include "index/ann_index.h"
 
 namespace bf {

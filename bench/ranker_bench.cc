@@ -9,7 +9,7 @@
 #include <random>
 
 #include "engine/engine.h"
-#include "engine/ranker.h"
+#include "engine/ranking/ranker.h"
 
 namespace bf {
 namespace {

@@ -1,4 +1,4 @@
-// RESP request parsing (engine/resp_parser.h) without sockets: a read's worth of
+// RESP request parsing (engine/server/resp_parser.h) without sockets: a read's worth of
 // pipelined commands appended at once, then parsed command by command, as a
 // connection does. items_per_second = commands parsed per second.
 #include <benchmark/benchmark.h>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/resp_parser.h"
+#include "engine/server/resp_parser.h"
 
 namespace bf {
 namespace {

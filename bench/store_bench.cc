@@ -1,4 +1,4 @@
-// Store writes and reads (engine/store.h) on RocksDB in a temporary folder:
+// Store writes and reads (engine/store/store.h) on RocksDB in a temporary folder:
 // post writes under each fsync policy, and the reads FEED does per request
 // (user record, seen marks) plus post lookups.
 #include <benchmark/benchmark.h>
@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "engine/store.h"
+#include "engine/store/store.h"
 
 namespace bf {
 namespace {

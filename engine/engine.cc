@@ -12,23 +12,11 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/internal/engine_impl.h"
-#include "engine/layout.h"
-#include "engine/ranker.h"
+#include "engine/store/layout.h"
+#include "engine/ranking/ranker.h"
 
 namespace bf {
 namespace {
-
-Status CheckId(std::string_view what, std::string_view id) {
-  if (id.empty() || id.size() > 128) {
-    return Status::Invalid(std::string(what) + " id must be 1 to 128 bytes");
-  }
-  return Status::OK();
-}
-
-Status CheckLang(std::string_view lang) {
-  if (lang.empty() || lang.size() > 16) return Status::Invalid("lang must be 1 to 16 bytes");
-  return Status::OK();
-}
 
 // Validates and normalises a vector given by a caller.
 Status PrepareVector(Vector& v, int dim) {
@@ -39,12 +27,6 @@ Status PrepareVector(Vector& v, int dim) {
   Normalize(v);
   return Status::OK();
 }
-
-bool IsPositive(EventType t) {
-  return t == EventType::kLike || t == EventType::kSave || t == EventType::kShare ||
-         t == EventType::kComment;
-}
-bool IsNegative(EventType t) { return t == EventType::kHide || t == EventType::kReport; }
 
 BridgingParams BridgingFrom(const RankingOptions& r) {
   return {r.bridge_a, r.bridge_b, r.bridge_min_impressions};
@@ -58,22 +40,6 @@ int64_t NowSeconds() {
       .count();
 }
 
-std::optional<EventType> ParseEventType(std::string_view word) {
-  static const std::pair<const char*, EventType> kTypes[] = {
-      {"VIEW", EventType::kView},       {"LIKE", EventType::kLike},
-      {"SAVE", EventType::kSave},       {"SHARE", EventType::kShare},
-      {"COMMENT", EventType::kComment}, {"HIDE", EventType::kHide},
-      {"REPORT", EventType::kReport}};
-  for (const auto& [name, type] : kTypes) {
-    std::string_view n(name);
-    if (n.size() == word.size() &&
-        std::equal(n.begin(), n.end(), word.begin(),
-                   [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); })) {
-      return type;
-    }
-  }
-  return std::nullopt;
-}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (options.dim < 1 || options.dim > kMaxDim) {
@@ -139,10 +105,6 @@ std::vector<uint8_t> EngineImpl::CultureMask(uint16_t code, bool only) const {
   return allowed;
 }
 
-std::string EngineImpl::CultureName(uint16_t code) const {
-  std::vector<std::string> names = store_->CultureNames();
-  return code < names.size() ? names[code] : std::string();
-}
 
 // Users ---------------------------------------------------------------------
 

@@ -13,8 +13,8 @@
 
 #include "embeddings/status.h"
 #include "embeddings/vector.h"
-#include "engine/ranking_options.h"
-#include "engine/store.h"
+#include "engine/ranking/ranking_options.h"
+#include "engine/store/store.h"
 #include "index/ann_index.h"
 
 namespace bf {
@@ -133,8 +133,5 @@ class Engine {
   virtual Status Close() = 0;
 };
 
-// Parses an event type word (case-insensitive): VIEW LIKE SAVE SHARE
-// COMMENT HIDE REPORT.
-std::optional<EventType> ParseEventType(std::string_view word);
 
 }  // namespace bf

@@ -9,7 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/internal/engine_impl.h"
-#include "engine/layout.h"
+#include "engine/store/layout.h"
 
 namespace bf {
 

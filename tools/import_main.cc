@@ -1,5 +1,5 @@
 // bridgefeed-import: fast offline bulk load of the JSON Lines files that
-// bridgefeed-gen writes (format: engine/import_parse.h) into a database the
+// bridgefeed-gen writes (format: tools/import/import_parse.h) into a database the
 // server is not running on.
 //
 // All or nothing, by default: every file is parsed and validated in full
@@ -32,9 +32,9 @@
 #include <CLI/CLI.hpp>
 
 #include "embeddings/vector.h"
-#include "engine/import_parse.h"
-#include "engine/layout.h"
-#include "engine/store.h"
+#include "tools/import/import_parse.h"
+#include "engine/store/layout.h"
+#include "engine/store/store.h"
 #include "index/ann_index.h"
 
 namespace bf {

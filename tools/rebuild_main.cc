@@ -14,8 +14,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "engine/layout.h"
-#include "engine/store.h"
+#include "engine/store/layout.h"
+#include "engine/store/store.h"
 #include "index/ann_index.h"
 
 namespace {

@@ -11,9 +11,9 @@
 #include <csignal>
 #include <iostream>
 
-#include "engine/config.h"
+#include "engine/server/config.h"
 #include "engine/engine.h"
-#include "engine/server.h"
+#include "engine/server/server.h"
 
 namespace {
 

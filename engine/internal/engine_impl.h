@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/post_table.h"
+#include "engine/ranking/post_table.h"
 
 namespace bf {
 
@@ -62,7 +62,6 @@ class EngineImpl final : public Engine {
   // A SearchFilter culture mask over every assigned code: only `code`, or
   // every code but it.
   std::vector<uint8_t> CultureMask(uint16_t code, bool only) const;
-  std::string CultureName(uint16_t code) const;
 
   const EngineOptions options_;
   std::unique_ptr<Store> store_;

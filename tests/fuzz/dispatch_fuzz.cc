@@ -1,4 +1,4 @@
-// libFuzzer target: command dispatch (engine/commands.h) against a real
+// libFuzzer target: command dispatch (engine/server/commands.h) against a real
 // Engine on a temporary data dir, dimension 4.
 //
 // The input is a stream of requests in either RESP form (inline words or
@@ -24,10 +24,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "engine/commands.h"
-#include "engine/config.h"
+#include "engine/server/commands.h"
+#include "engine/server/config.h"
 #include "engine/engine.h"
-#include "engine/resp_parser.h"
+#include "engine/server/resp_parser.h"
 
 namespace {
 

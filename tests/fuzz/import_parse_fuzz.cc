@@ -1,4 +1,4 @@
-// libFuzzer target: the bulk-import line parser (engine/import_parse.h).
+// libFuzzer target: the bulk-import line parser (tools/import/import_parse.h).
 //
 // Each input is one line, tried as a post, a user and an event, and for its
 // vector's length, with a small dimension so valid vectors are reachable.
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "engine/import_parse.h"
+#include "tools/import/import_parse.h"
 
 namespace {
 

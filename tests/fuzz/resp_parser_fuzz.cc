@@ -1,4 +1,4 @@
-// libFuzzer target: the RESP request parser (engine/resp_parser.h).
+// libFuzzer target: the RESP request parser (engine/server/resp_parser.h).
 //
 // The input is fed in chunks whose sizes come from the input itself, so the
 // resumable paths (a header or bulk split across reads, Compact between
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/resp_parser.h"
+#include "engine/server/resp_parser.h"
 
 namespace {
 

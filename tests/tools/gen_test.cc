@@ -13,7 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/import_parse.h"
+#include "tools/import/import_parse.h"
 #include "tests/test_util.h"
 
 namespace bf::gen {

@@ -1,4 +1,4 @@
-#include "engine/import_parse.h"
+#include "tools/import/import_parse.h"
 
 #include <cmath>
 #include <string>

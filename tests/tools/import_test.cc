@@ -14,11 +14,11 @@
 #include <gtest/gtest.h>
 
 #include "embeddings/vector.h"
-#include "engine/import_parse.h"
-#include "engine/layout.h"
-#include "engine/store.h"
+#include "tools/import/import_parse.h"
+#include "engine/store/layout.h"
+#include "engine/store/store.h"
 #include "index/ann_index.h"
-#include "tests/engine/store_test_util.h"
+#include "tests/engine/store/store_test_util.h"
 #include "tests/test_util.h"
 
 namespace bf {
@@ -113,11 +113,6 @@ class ImportTest : public ::testing::Test {
 constexpr char kNothingWritten[] =
     "bridgefeed-import: nothing was written (--skip-invalid loads the valid lines)\n";
 
-bool IsPositive(EventType t) {
-  return t == EventType::kLike || t == EventType::kSave || t == EventType::kShare ||
-         t == EventType::kComment;
-}
-bool IsNegative(EventType t) { return t == EventType::kHide || t == EventType::kReport; }
 
 TEST_F(ImportTest, GeneratedWorldRoundTrips) {
   const std::string world = Path("world");

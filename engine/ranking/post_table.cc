@@ -1,0 +1,170 @@
+#include "engine/ranking/post_table.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace bf {
+
+double BridgingScore(std::span<const CultureStat> stats, const BridgingParams& params) {
+  int groups = 0;
+  double lowest = std::numeric_limits<double>::infinity();
+  for (const CultureStat& s : stats) {
+    if (s.culture == kNoCulture || s.impressions < params.min_impressions) continue;
+    // A like without a recorded view still counts as seen.
+    const double seen = static_cast<double>(std::max(s.impressions, s.positives + s.negatives));
+    const double rate = (static_cast<double>(s.positives) + params.a) / (seen + params.a + params.b);
+    lowest = std::min(lowest, rate);
+    ++groups;
+  }
+  return groups >= 2 ? lowest : 0.0;
+}
+
+PostTable::PostTable(int dim, BridgingParams params) : dim_(dim), params_(params) {}
+
+void PostTable::Upsert(const PostRecord& record) {
+  BF_CHECK(record.vector.size() == static_cast<size_t>(dim_));
+  const uint64_t iid = record.iid;
+  if (iid >= posts_.size()) {
+    // Grow geometrically so a bulk load does not reallocate per post; within
+    // reserved room (BeginBulk), just to this iid.
+    size_t n = iid + 1;
+    if (n > posts_.capacity()) n = std::max<size_t>(n, posts_.size() + posts_.size() / 2);
+    posts_.resize(n);
+    vectors_.resize(n * static_cast<size_t>(dim_));
+  }
+  PostEntry& e = posts_[iid];
+  if (e.live && bulk_) FlushPending();  // its entry may still be queued
+  if (e.live) {
+    fresh_.erase({e.ts, iid});
+    fresh_by_culture_[e.culture].erase({e.ts, iid});
+    if (e.id != record.id) by_id_.erase(e.id);
+  } else {
+    ++live_;
+  }
+  e.id = record.id;
+  auto [it, inserted] = author_codes_.try_emplace(record.author, authors_.size());
+  if (inserted) authors_.push_back(record.author);
+  e.author = it->second;
+  e.culture = record.culture_code;
+  e.ts = record.ts;
+  e.seq = record.seq;
+  e.live = true;
+  std::copy(record.vector.begin(), record.vector.end(),
+            vectors_.begin() + static_cast<std::ptrdiff_t>(iid * dim_));
+  by_id_[record.id] = iid;
+  if (bulk_) {
+    pending_.emplace_back(e.ts, iid);
+    return;
+  }
+  fresh_.insert({e.ts, iid});
+  fresh_by_culture_[e.culture].insert({e.ts, iid});
+}
+
+void PostTable::BeginBulk(size_t expected) {
+  bulk_ = true;
+  by_id_.reserve(by_id_.size() + expected);
+  // Internal ids run from 1 with few gaps on a database that was loaded in
+  // bulk: room for them, so the columns are not copied as they grow.
+  posts_.reserve(expected + 1);
+  vectors_.reserve((expected + 1) * static_cast<size_t>(dim_));
+  pending_.reserve(expected);
+}
+
+void PostTable::EndBulk() {
+  FlushPending();
+  bulk_ = false;
+  pending_ = {};
+}
+
+void PostTable::FlushPending() {
+  // In the sets' own order, so each insert lands at the end (amortised O(1)
+  // when the sets start empty, as at a start).
+  std::sort(pending_.begin(), pending_.end(), FreshSet::key_compare());
+  for (const auto& entry : pending_) {
+    fresh_.insert(fresh_.end(), entry);
+    FreshSet& of = fresh_by_culture_[posts_[entry.second].culture];
+    of.insert(of.end(), entry);
+  }
+  pending_.clear();
+}
+
+bool PostTable::Remove(uint64_t iid) {
+  if (!IsLive(iid)) return false;
+  if (bulk_) FlushPending();
+  PostEntry& e = posts_[iid];
+  fresh_.erase({e.ts, iid});
+  fresh_by_culture_[e.culture].erase({e.ts, iid});
+  if (e.bridging > 0) bridging_.erase({e.bridging, iid});
+  by_id_.erase(e.id);
+  e.live = false;
+  e.bridging = 0;
+  e.stats.clear();
+  --live_;
+  return true;
+}
+
+CultureStat& PostTable::StatOf(PostEntry& e, uint16_t viewer_culture) {
+  auto it = std::find_if(e.stats.begin(), e.stats.end(),
+                         [&](const CultureStat& s) { return s.culture == viewer_culture; });
+  if (it != e.stats.end()) return *it;
+  return e.stats.emplace_back(CultureStat{viewer_culture, 0, 0, 0});
+}
+
+void PostTable::AddStats(uint64_t iid, uint16_t viewer_culture, int64_t impressions,
+                         int64_t positives, int64_t negatives) {
+  if (!IsLive(iid)) return;
+  PostEntry& e = posts_[iid];
+  CultureStat& s = StatOf(e, viewer_culture);
+  s.impressions += impressions;
+  s.positives += positives;
+  s.negatives += negatives;
+  SetBridging(iid, static_cast<float>(BridgingScore(e.stats, params_)));
+}
+
+void PostTable::SetStats(uint64_t iid, uint16_t viewer_culture, const CultureCounts& counts) {
+  if (!IsLive(iid)) return;
+  PostEntry& e = posts_[iid];
+  CultureStat& s = StatOf(e, viewer_culture);
+  s.impressions = counts.impressions;
+  s.positives = counts.positives;
+  s.negatives = counts.negatives;
+  SetBridging(iid, static_cast<float>(BridgingScore(e.stats, params_)));
+}
+
+void PostTable::SetBridging(uint64_t iid, float score) {
+  PostEntry& e = posts_[iid];
+  if (e.bridging == score) return;
+  if (e.bridging > 0) bridging_.erase({e.bridging, iid});
+  e.bridging = score;
+  if (score > 0) bridging_.insert({score, iid});
+}
+
+std::optional<uint64_t> PostTable::Find(std::string_view id) const {
+  auto it = by_id_.find(std::string(id));
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+const PostTable::FreshSet& PostTable::fresh_of(uint16_t culture) const {
+  static const FreshSet kEmpty;
+  auto it = fresh_by_culture_.find(culture);
+  return it == fresh_by_culture_.end() ? kEmpty : it->second;
+}
+
+int64_t PostTable::live_of(uint16_t culture) const {
+  return static_cast<int64_t>(fresh_of(culture).size());
+}
+
+uint32_t PostTable::FindAuthor(std::string_view author) const {
+  auto it = author_codes_.find(std::string(author));
+  return it == author_codes_.end() ? std::numeric_limits<uint32_t>::max() : it->second;
+}
+
+void PostTable::ForEachLive(
+    const std::function<void(uint64_t, const PostEntry&, std::span<const float>)>& fn) const {
+  for (uint64_t iid = 0; iid < posts_.size(); ++iid) {
+    if (posts_[iid].live) fn(iid, posts_[iid], VectorOf(iid));
+  }
+}
+
+}  // namespace bf

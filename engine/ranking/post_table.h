@@ -1,0 +1,126 @@
+// PostTable: the in-memory columns the ranker touches per candidate
+// (culture, author, time, counters, bridging score, vector), indexed by the
+// store's internal post id. RocksDB stays the source of truth; this table is
+// rebuilt from it on start.
+//
+// Not thread-safe: the engine guards it with a reader/writer lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/store/store.h"
+
+namespace bf {
+
+// Culture code used for viewers who have no culture; never a post's.
+inline constexpr uint16_t kNoCulture = 0xFFFF;
+
+struct BridgingParams {
+  double a = 1.0;  // smoothing: (pos + a) / (imp + a + b)
+  double b = 4.0;
+  int64_t min_impressions = 5;
+};
+
+struct CultureStat {
+  uint16_t culture = kNoCulture;
+  int64_t impressions = 0;
+  int64_t positives = 0;
+  int64_t negatives = 0;
+};
+
+struct PostEntry {
+  std::string id;
+  uint32_t author = 0;
+  uint16_t culture = 0;
+  bool live = false;
+  int64_t ts = 0;
+  uint64_t seq = 0;
+  float bridging = 0;
+  std::vector<CultureStat> stats;  // one per viewer culture seen
+};
+
+// The bridging score of a post: for each culture with at least
+// min_impressions impressions, a smoothed positive rate (pos + a) /
+// (imp + a + b); the minimum over those cultures when there are at least
+// two, else 0. Viewers without a culture do not form a group.
+double BridgingScore(std::span<const CultureStat> stats, const BridgingParams& params);
+
+class PostTable {
+ public:
+  PostTable(int dim, BridgingParams params);
+
+  int dim() const { return dim_; }
+  // Inserts or replaces a post. REQUIRES: record.vector has dim components.
+  void Upsert(const PostRecord& record);
+  // Marks iid deleted. false when it was not live.
+  bool Remove(uint64_t iid);
+  // A bulk load (the engine's start): Upserts between BeginBulk and EndBulk
+  // queue their newest-first entries, and EndBulk inserts them in order,
+  // each at the end of its set, instead of one tree search per post.
+  // expected: posts coming, for the id map. fresh() is incomplete until EndBulk.
+  void BeginBulk(size_t expected);
+  void EndBulk();
+  // Adds counter deltas from one viewer culture and refreshes the bridging
+  // score. Ignored for a post that is not live.
+  void AddStats(uint64_t iid, uint16_t viewer_culture, int64_t impressions, int64_t positives,
+                int64_t negatives);
+  // Replaces a post's counters wholesale (loading from the store).
+  void SetStats(uint64_t iid, uint16_t viewer_culture, const CultureCounts& counts);
+
+  bool IsLive(uint64_t iid) const { return iid < posts_.size() && posts_[iid].live; }
+  // REQUIRES: IsLive(iid) or a slot that once held a post.
+  const PostEntry& Get(uint64_t iid) const { return posts_[iid]; }
+  std::span<const float> VectorOf(uint64_t iid) const {
+    return {vectors_.data() + iid * static_cast<size_t>(dim_), static_cast<size_t>(dim_)};
+  }
+  // Internal id of a live post.
+  std::optional<uint64_t> Find(std::string_view id) const;
+  // Author code for a name, or UINT32_MAX when no post has that author.
+  uint32_t FindAuthor(std::string_view author) const;
+  const std::string& AuthorName(uint32_t code) const { return authors_[code]; }
+
+  int64_t live() const { return live_; }
+
+  // Newest first: (ts, iid), and highest bridging first: (score, iid).
+  using FreshSet = std::set<std::pair<int64_t, uint64_t>, std::greater<>>;
+  using BridgeSet = std::set<std::pair<float, uint64_t>, std::greater<>>;
+  const FreshSet& fresh() const { return fresh_; }
+  // Newest first among one culture's posts (empty set for an unknown code).
+  const FreshSet& fresh_of(uint16_t culture) const;
+  int64_t live_of(uint16_t culture) const;
+  const BridgeSet& top_bridging() const { return bridging_; }
+
+  // Visits every live post: (iid, entry, vector).
+  void ForEachLive(
+      const std::function<void(uint64_t, const PostEntry&, std::span<const float>)>& fn) const;
+
+ private:
+  void SetBridging(uint64_t iid, float score);
+  static CultureStat& StatOf(PostEntry& e, uint16_t viewer_culture);
+
+  const int dim_;
+  const BridgingParams params_;
+  std::vector<PostEntry> posts_;
+  std::vector<float> vectors_;
+  std::unordered_map<std::string, uint64_t> by_id_;
+  std::unordered_map<std::string, uint32_t> author_codes_;
+  std::vector<std::string> authors_;
+  FreshSet fresh_;
+  std::unordered_map<uint16_t, FreshSet> fresh_by_culture_;
+  BridgeSet bridging_;  // only posts with a score above 0
+  int64_t live_ = 0;
+  bool bulk_ = false;
+  std::vector<std::pair<int64_t, uint64_t>> pending_;  // (ts, iid) queued by a bulk load
+  void FlushPending();
+};
+
+}  // namespace bf

@@ -1,0 +1,201 @@
+#include "engine/server/commands.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "engine/server/internal/handlers.h"
+#include "engine/store/store.h"
+
+namespace bf {
+
+using namespace internal;  // NOLINT: the handlers
+
+namespace {
+
+// The command table: the single source for dispatch, COMMAND and the docs.
+constexpr uint32_t kConn = kCmdNoAuth | kCmdLoading | kCmdStale | kCmdFast;
+const CommandSpec kCommands[] = {
+    // Connection and server.
+    {"PING", -1, kCmdFast | kCmdStale, "connection", "[message]",
+     "Replies PONG, or the message", CmdPing},
+    {"ECHO", 2, kCmdFast, "connection", "message", "Replies the message", CmdEcho},
+    {"QUIT", -1, kConn, "connection", "", "Replies OK and closes the connection", CmdQuit},
+    {"AUTH", -2, kConn, "connection", "[default] password",
+     "Authenticates the connection", CmdAuth},
+    {"HELLO", -1, kConn, "connection", "[2 [AUTH default password] [SETNAME name]]",
+     "Handshake: server properties (RESP2 only)", CmdHello},
+    {"COMMAND", -1, kCmdLoading | kCmdStale, "server", "[COUNT | INFO [name ...] | DOCS [name ...] | LIST]",
+     "Describes the commands", CmdCommand},
+    {"CLIENT", -2, kCmdLoading | kCmdStale, "connection",
+     "ID | SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | INFO | LIST",
+     "Connection properties", CmdClient},
+    {"SELECT", 2, kCmdFast | kCmdLoading | kCmdStale, "connection", "0",
+     "Only database 0 exists", CmdSelect},
+    {"CONFIG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET pattern [pattern ...]",
+     "Reads settings", CmdConfig},
+    {"INFO", -1, kCmdLoading | kCmdStale, "server", "[section ...]",
+     "Server report: server clients stats latency storage index", CmdInfo},
+    // Users.
+    {"USER.SET", -2, kCmdWrite, "user",
+     "user [CULTURE c] [LANGS l1,l2,...] [OPENNESS f] [VECTOR FP32 blob | VECTOR VALUES n v ...]",
+     "Creates or updates a user", CmdUserSet},
+    {"USER.GET", -2, kCmdReadonly | kCmdFast, "user", "user [WITHVECTOR]",
+     "A user's fields, or nil", CmdUserGet},
+    {"USER.DEL", 2, kCmdWrite, "user", "user",
+     "Deletes a user, its events and seen set", CmdUserDel},
+    // Posts.
+    {"POST.ADD", -2, kCmdWrite, "post",
+     "post AUTHOR author CULTURE c VECTOR (FP32 blob | VALUES n v ...) [LANG l] [TS t] "
+     "[TAGS t1,t2,...] [TITLE text]",
+     "Creates or replaces a post", CmdPostAdd},
+    {"POST.GET", -2, kCmdReadonly | kCmdFast, "post", "post [WITHVECTOR]",
+     "A post's fields and counters, or nil", CmdPostGet},
+    {"POST.DEL", 2, kCmdWrite, "post", "post", "Deletes a post", CmdPostDel},
+    // Feedback and feeds.
+    {"EVENT", -4, kCmdWrite, "feedback",
+     "user post VIEW|LIKE|SAVE|SHARE|COMMENT|HIDE|REPORT [TS t]",
+     "Records a user's feedback on a post", CmdEvent},
+    {"FEED", -2, kCmdWrite, "feed", "user [COUNT n] [OPENNESS f] [EXPLAIN] [PEEK]",
+     "A ranked page of posts for a user", CmdFeed},
+    {"SIMILAR", -2, kCmdReadonly, "feed", "post [COUNT n] [CROSS]",
+     "Posts nearest to a post", CmdSimilar},
+    // Index and maintenance.
+    {"INDEX.INFO", 1, kCmdReadonly | kCmdFast, "index", "", "ANN index properties",
+     CmdIndexInfo},
+    {"INDEX.REBUILD", 1, kCmdAdmin, "index", "",
+     "Rebuilds the ANN index in the background", CmdIndexRebuild},
+    {"INDEX.LOAD", 2, kCmdAdmin, "index", "path",
+     "Swaps in an index file written by bridgefeed-rebuild", CmdIndexLoad},
+    {"SAVE", 1, kCmdAdmin, "server", "", "Writes the index snapshot now", CmdSave},
+    {"BACKUP", 2, kCmdAdmin, "server", "dir",
+     "Consistent copy of database and index snapshot in dir", CmdBackup},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> CommandTable() { return kCommands; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'a' && x <= 'z') x -= 32;
+    if (y >= 'a' && y <= 'z') y -= 32;
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c += 32;
+  }
+  return out;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  // Walk the longer length always; a length difference is folded in too.
+  const size_t n = std::max(a.size(), b.size());
+  unsigned diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? a[i] : 0;
+    const unsigned char y = i < b.size() ? b[i] : 0;
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+const CommandSpec* FindCommand(std::string_view name) {
+  for (const CommandSpec& c : kCommands) {
+    if (EqualsIgnoreCase(c.name, name)) return &c;
+  }
+  return nullptr;
+}
+
+namespace internal {
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  if (s.empty() || s[0] == '+') return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool ParseDouble(std::string_view s, double* out) {
+  if (s.empty() || s[0] == '+') return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(*out);
+}
+
+Result<std::string> ParseCulture(std::string_view s) {
+  // The store's rule, with the wire's wording (docs/protocol.md).
+  auto culture = CanonicalCulture(s);
+  if (!culture.ok()) return Status::Invalid("culture must be 1 to 16 characters of A-Z a-z 0-9 _ -");
+  return culture;
+}
+
+std::string ArityError(std::string_view fullname) {
+  return "ERR wrong number of arguments for '" + ToLower(fullname) + "' command";
+}
+
+std::string UnknownSubcommand(std::string_view sub, std::string_view cmd) {
+  return "ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " +
+         std::string(cmd) + " HELP.";
+}
+
+}  // namespace internal
+
+namespace {
+
+std::string UnknownCommand(CommandArgs args) {
+  // Redis 7 wording, trailing blank included.
+  std::string list;
+  for (size_t i = 1; i < args.size() && list.size() < 128; ++i) {
+    list += '\'';
+    list += args[i].substr(0, 128 - list.size());
+    list += "' ";
+  }
+  return "ERR unknown command '" + std::string(args[0].substr(0, 128)) +
+         "', with args beginning with: " + list;
+}
+
+bool ArityOk(int arity, size_t argc) {
+  return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
+}
+
+}  // namespace
+
+void Dispatch(CommandContext& ctx, CommandArgs args, std::string* out) {
+  const size_t before = out->size();
+  RespWriter w(out);
+  ctx.stats->total_commands.fetch_add(1, std::memory_order_relaxed);
+  const CommandSpec* spec = args.empty() ? nullptr : FindCommand(args[0]);
+  if (args.empty()) {
+    w.Error("ERR empty command");
+  } else if (spec == nullptr) {
+    w.Error(UnknownCommand(args));
+  } else if (!ArityOk(spec->arity, args.size())) {
+    w.Error(ArityError(spec->name));
+  } else if (!ctx.config->requirepass.empty() && !ctx.client->authenticated &&
+             !(spec->flags & kCmdNoAuth)) {
+    w.Error("NOAUTH Authentication required.");
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    spec->handler(ctx, args, w);
+    const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - t0)
+                          .count();
+    if (ctx.config->slowlog_usec >= 0 && usec > ctx.config->slowlog_usec) {
+      // Name and argument count only: arguments may hold passwords.
+      spdlog::warn("slow command {} ({} args) took {} usec, client {}", spec->name,
+                   args.size() - 1, usec, ctx.client->id);
+    }
+  }
+  if (out->size() > before && (*out)[before] == '-') {
+    ctx.stats->errors.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace bf

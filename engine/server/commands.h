@@ -1,0 +1,94 @@
+// The command layer: the command table (declared as data, the one source for
+// dispatch, COMMAND, COMMAND DOCS and the docs) and Dispatch(), which checks
+// name, arity and auth, runs a handler and appends its RESP reply.
+//
+// Handlers see a CommandContext and never a socket, so they are tested with a
+// fake Engine and no network.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/server/config.h"
+#include "engine/engine.h"
+#include "engine/server/latency.h"
+#include "engine/server/resp_writer.h"
+
+namespace bf {
+
+// Server-wide counters, shared by every connection. Thread-safe (atomics).
+struct ServerStats {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  int port = 0;  // the port actually bound
+  std::atomic<uint64_t> next_client_id{1};
+  std::atomic<int64_t> connected_clients{0};
+  std::atomic<uint64_t> total_connections{0};
+  std::atomic<uint64_t> total_commands{0};
+  std::atomic<uint64_t> errors{0};  // error replies sent
+  std::atomic<uint64_t> rejected_connections{0};
+  LatencyHistogram feed_latency;    // FEED handler time, microseconds
+};
+
+// One connection's state. Touched only by that connection's handlers.
+struct ClientState {
+  uint64_t id = 0;
+  std::string addr;  // "ip:port" of the peer
+  std::string name;  // CLIENT SETNAME
+  std::string lib_name, lib_ver;  // CLIENT SETINFO
+  bool authenticated = false;
+  bool quit = false;  // close once the replies so far are written
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+};
+
+struct CommandContext {
+  Engine* engine = nullptr;
+  const ServerConfig* config = nullptr;
+  ServerStats* stats = nullptr;
+  ClientState* client = nullptr;
+};
+
+using CommandArgs = std::span<const std::string_view>;
+using CommandHandler = void (*)(CommandContext& ctx, CommandArgs args, RespWriter& out);
+
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1 << 0,     // changes data
+  kCmdReadonly = 1 << 1,  // reads data
+  kCmdAdmin = 1 << 2,     // operator command
+  kCmdFast = 1 << 3,      // O(1) or O(log n)
+  kCmdNoAuth = 1 << 4,    // allowed before AUTH
+  kCmdLoading = 1 << 5,   // allowed while loading
+  kCmdStale = 1 << 6,
+};
+
+struct CommandSpec {
+  std::string_view name;     // upper case, as documented
+  int arity;                 // Redis convention: argc incl. name; negative = at least -arity
+  uint32_t flags;            // CommandFlag bits
+  std::string_view group;    // connection, server, user, post, feedback, feed, index
+  std::string_view syntax;   // arguments after the name, api.md notation
+  std::string_view summary;  // one line
+  CommandHandler handler;
+};
+
+// Every command, in documentation order.
+std::span<const CommandSpec> CommandTable();
+// Case-insensitive lookup; nullptr if unknown.
+const CommandSpec* FindCommand(std::string_view name);
+
+// Runs one command (args[0] is its name) and appends exactly one reply to
+// *out. Counts the command and error replies in ctx.stats; logs commands
+// slower than config->slowlog_usec. Thread-safe as far as the engine is.
+void Dispatch(CommandContext& ctx, CommandArgs args, std::string* out);
+
+// Lower-case copy, for Redis-style messages.
+std::string ToLower(std::string_view s);
+// Case-insensitive ASCII comparison.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Compares without an early exit, so timing does not reveal the match length.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace bf

@@ -1,0 +1,123 @@
+#include "engine/server/info.h"
+
+#include <unistd.h>
+
+#include <optional>
+
+namespace bf {
+namespace {
+
+class Report {
+ public:
+  void Section(std::string_view name) {
+    if (!text_.empty()) text_ += "\r\n";
+    text_ += "# ";
+    text_ += name;
+    text_ += "\r\n";
+  }
+  template <typename T>
+  void Field(std::string_view key, const T& value) {
+    text_ += key;
+    text_ += ':';
+    if constexpr (std::is_convertible_v<T, std::string_view>) {
+      text_ += std::string_view(value);
+    } else {
+      text_ += std::to_string(value);
+    }
+    text_ += "\r\n";
+  }
+  std::string Take() { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+}  // namespace
+
+std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const ServerStats& stats,
+                            std::span<const std::string_view> sections) {
+  bool all = sections.empty();
+  auto wants = [&](std::string_view name) {
+    if (all) return true;
+    for (auto s : sections) {
+      if (EqualsIgnoreCase(s, name)) return true;
+    }
+    return false;
+  };
+  for (auto s : sections) {
+    if (EqualsIgnoreCase(s, "all") || EqualsIgnoreCase(s, "default") ||
+        EqualsIgnoreCase(s, "everything")) {
+      all = true;
+    }
+  }
+  std::optional<EngineCounters> counters;
+  auto get_counters = [&]() -> const EngineCounters& {
+    if (!counters) counters = engine.Counters();
+    return *counters;
+  };
+
+  Report r;
+  if (wants("server")) {
+    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - stats.started);
+    r.Section("Server");
+    r.Field("bridgefeed_version", Version());
+    // Some client libraries read redis_version to pick features; we speak
+    // the RESP2 subset of Redis 7.
+    r.Field("redis_version", "7.0.0");
+    r.Field("redis_mode", "standalone");
+    r.Field("process_id", static_cast<int64_t>(::getpid()));
+    r.Field("tcp_port", stats.port);
+    r.Field("uptime_in_seconds", static_cast<int64_t>(uptime.count()));
+    r.Field("uptime_in_days", static_cast<int64_t>(uptime.count() / 86400));
+    r.Field("dim", engine.dim());
+    // Which Faiss library is linked: "avx2" or "package" (docs/faiss.md).
+    r.Field("faiss_build", BRIDGEFEED_FAISS_BUILD);
+  }
+  if (wants("clients")) {
+    r.Section("Clients");
+    r.Field("connected_clients", stats.connected_clients.load());
+    r.Field("maxclients", config.maxclients);
+  }
+  if (wants("stats")) {
+    const auto& c = get_counters();
+    r.Section("Stats");
+    r.Field("total_connections_received", stats.total_connections.load());
+    r.Field("total_commands_processed", stats.total_commands.load());
+    r.Field("rejected_connections", stats.rejected_connections.load());
+    r.Field("feed_requests", c.feed_requests);
+    r.Field("feed_searches", c.feed_searches);
+    r.Field("feed_search_usec", c.feed_search_usec);
+    r.Field("events", c.events);
+    r.Field("errors", stats.errors.load());
+  }
+  if (wants("latency")) {
+    r.Section("Latency");
+    r.Field("feed_samples", stats.feed_latency.count());
+    r.Field("feed_p50_usec", stats.feed_latency.Percentile(0.50));
+    r.Field("feed_p99_usec", stats.feed_latency.Percentile(0.99));
+    r.Field("feed_p999_usec", stats.feed_latency.Percentile(0.999));
+  }
+  if (wants("storage")) {
+    const auto& c = get_counters();
+    r.Section("Storage");
+    r.Field("users", c.users);
+    r.Field("posts", c.posts);
+    r.Field("db_size_bytes", c.disk_bytes);
+  }
+  if (wants("index")) {
+    const IndexInfo info = engine.GetIndexInfo();
+    r.Section("Index");
+    r.Field("type", info.stats.type);
+    r.Field("search", info.stats.search);
+    r.Field("ntotal", info.stats.ntotal);
+    r.Field("live", info.stats.live);
+    r.Field("tombstones", info.stats.tombstones);
+    r.Field("snapshot_seq", info.snapshot_seq);
+    r.Field("rebuilding", info.rebuilding ? 1 : 0);
+    r.Field("last_rebuild", info.last_rebuild);
+  }
+  return r.Take();
+}
+
+}  // namespace bf

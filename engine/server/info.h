@@ -1,0 +1,19 @@
+// The INFO report, built apart from the command: `# Section` headers and
+// `key:value` lines, CRLF-separated, as Redis's INFO.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/server/commands.h"
+
+namespace bf {
+
+// sections: names given to INFO (case-insensitive); empty, "all", "default"
+// or "everything" mean every section. Unknown names add nothing. Engine
+// counters are fetched only for the sections that need them.
+std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const ServerStats& stats,
+                            std::span<const std::string_view> sections);
+
+}  // namespace bf

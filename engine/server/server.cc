@@ -1,0 +1,378 @@
+#include "engine/server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/server/resp_parser.h"
+
+namespace bf {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr size_t kReadChunk = 16 << 10;
+// A write buffer grown past this is released after use.
+constexpr size_t kKeepBuffer = 1 << 20;
+constexpr auto kStopGrace = std::chrono::seconds(5);
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+
+}  // namespace
+
+class Connection;
+
+class Server::Impl {
+ public:
+  Impl(const ServerConfig& config, Engine* engine)
+      : config_(config), engine_(engine), strand_(asio::make_strand(io_)), acceptor_(strand_),
+        stop_timer_(strand_), accept_retry_(strand_) {}
+
+  Status Listen();
+  void Run();
+  void Stop();
+  void Unregister(Connection* c);
+
+  const ServerConfig& config_;
+  Engine* engine_;
+  ServerStats stats_;
+  asio::io_context io_;
+
+ private:
+  void Accept();
+  void OnAccept(const error_code& ec, tcp::socket socket);
+  void DoStop();
+
+  // Owned by strand_: acceptor, timers, stopping_.
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer stop_timer_;
+  asio::steady_timer accept_retry_;
+  bool stopping_ = false;
+
+  std::mutex mu_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns_;  // GUARDED_BY(mu_)
+};
+
+// One client. Every handler runs on the socket's strand, so the members need
+// no lock.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, Server::Impl& server)
+      : socket_(std::move(socket)),
+        server_(server),
+        parser_(server.config_.resp_limits()),
+        idle_timer_(socket_.get_executor()) {
+    client_.id = server.stats_.next_client_id.fetch_add(1);
+    error_code ec;
+    const auto ep = socket_.remote_endpoint(ec);
+    client_.addr = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    ctx_.engine = server.engine_;
+    ctx_.config = &server.config_;
+    ctx_.stats = &server.stats_;
+    ctx_.client = &client_;
+    soft_limit_ = static_cast<size_t>(server.config_.client_output_buffer_soft_limit);
+    hard_limit_ = static_cast<size_t>(server.config_.client_output_buffer_limit);
+  }
+
+  // Begins reading on the connection's own strand.
+  void Start() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      error_code ec;
+      self->socket_.set_option(tcp::no_delay(true), ec);
+      self->ArmIdleTimer();
+      self->DoRead();
+    });
+  }
+
+  // Server stop: no more input; flush what is pending, then close.
+  void Shutdown() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->closed_) return;
+      self->closing_ = true;
+      error_code ec;
+      self->socket_.shutdown(tcp::socket::shutdown_receive, ec);
+      self->MaybeWrite();
+    });
+  }
+
+ private:
+  size_t pending() const { return out_.size() + sending_.size(); }
+
+  void DoRead() {
+    if (reading_ || closing_ || closed_) return;
+    auto space = parser_.Prepare(kReadChunk);
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                            [self = shared_from_this()](const error_code& ec, size_t n) {
+                              self->OnRead(ec, n);
+                            });
+  }
+
+  void OnRead(const error_code& ec, size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted &&
+          ec != asio::error::connection_reset) {
+        spdlog::info("client {} ({}): read error: {}", client_.id, client_.addr, ec.message());
+      }
+      // The peer is gone or half-closed: send what is pending, then close.
+      closing_ = true;
+      MaybeWrite();
+      return;
+    }
+    parser_.Commit(n);
+    last_active_ = std::chrono::steady_clock::now();
+    Process();
+  }
+
+  // Runs every complete command that backpressure allows, then writes and,
+  // when below the soft limit, reads more.
+  void Process() {
+    while (!closing_) {
+      if (pending() >= soft_limit_) break;  // resume from OnWrite
+      const auto st = parser_.Next(&args_);
+      if (st == RespParser::State::kNeedMore) break;
+      if (st == RespParser::State::kError) {
+        RespWriter(&out_).Error("ERR " + parser_.error());
+        server_.stats_.errors.fetch_add(1, std::memory_order_relaxed);
+        spdlog::info("client {} ({}): {}; closing", client_.id, client_.addr, parser_.error());
+        closing_ = true;
+        break;
+      }
+      Dispatch(ctx_, args_, &out_);
+      if (client_.quit) closing_ = true;
+      if (pending() > hard_limit_) {
+        spdlog::warn("client {} ({}): output buffer over {} bytes; closing", client_.id,
+                     client_.addr, hard_limit_);
+        Close();
+        return;
+      }
+    }
+    args_.clear();
+    parser_.Compact();
+    MaybeWrite();
+    if (!closing_ && pending() < soft_limit_) DoRead();
+  }
+
+  void MaybeWrite() {
+    if (writing_ || closed_) return;
+    if (out_.empty()) {
+      if (closing_) Close();
+      return;
+    }
+    sending_.swap(out_);
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(sending_),
+                      [self = shared_from_this()](const error_code& ec, size_t) {
+                        self->OnWrite(ec);
+                      });
+  }
+
+  void OnWrite(const error_code& ec) {
+    writing_ = false;
+    if (closed_) return;
+    if (ec) {
+      if (ec != asio::error::broken_pipe && ec != asio::error::connection_reset &&
+          ec != asio::error::operation_aborted) {
+        spdlog::info("client {} ({}): write error: {}", client_.id, client_.addr, ec.message());
+      }
+      Close();
+      return;
+    }
+    if (sending_.capacity() > kKeepBuffer) {
+      std::string().swap(sending_);
+    } else {
+      sending_.clear();
+    }
+    if (closing_) {
+      MaybeWrite();
+    } else {
+      Process();
+    }
+  }
+
+  void ArmIdleTimer() {
+    const int64_t timeout = server_.config_.timeout;
+    if (timeout <= 0) return;
+    idle_timer_.expires_after(std::chrono::seconds(timeout));
+    idle_timer_.async_wait([self = shared_from_this(), timeout](const error_code& ec) {
+      if (ec || self->closed_) return;
+      const auto idle = std::chrono::steady_clock::now() - self->last_active_;
+      if (idle >= std::chrono::seconds(timeout) && !self->writing_) {
+        spdlog::info("client {} ({}): idle timeout; closing", self->client_.id, self->client_.addr);
+        self->Close();
+      } else {
+        self->ArmIdleTimer();
+      }
+    });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    closing_ = true;
+    error_code ec;
+    idle_timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    server_.Unregister(this);
+  }
+
+  tcp::socket socket_;
+  Server::Impl& server_;
+  RespParser parser_;
+  asio::steady_timer idle_timer_;
+  ClientState client_;
+  CommandContext ctx_;
+  std::vector<std::string_view> args_;
+  std::string out_;      // replies not yet handed to the socket
+  std::string sending_;  // replies being written
+  size_t soft_limit_ = 0, hard_limit_ = 0;
+  bool reading_ = false, writing_ = false;
+  bool closing_ = false;  // no more commands; close once replies are written
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point last_active_ = std::chrono::steady_clock::now();
+};
+
+Status Server::Impl::Listen() {
+  error_code ec;
+  tcp::resolver resolver(io_);
+  auto results = resolver.resolve(config_.bind, std::to_string(config_.port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  const std::string where = config_.bind + ":" + std::to_string(config_.port);
+  if (ec || results.empty()) {
+    return Status::IOError("cannot resolve bind address " + where + ": " + ec.message());
+  }
+  const tcp::endpoint ep = results.begin()->endpoint();
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    acceptor_.close(ignored);
+    return Status::IOError("cannot listen on " + where + ": " + ec.message());
+  }
+  stats_.port = acceptor_.local_endpoint(ec).port();
+  asio::post(strand_, [this] { Accept(); });
+  return Status::OK();
+}
+
+void Server::Impl::Accept() {
+  if (stopping_) return;
+  // Each client gets its own strand: its handlers never run concurrently.
+  acceptor_.async_accept(asio::make_strand(io_),
+                         asio::bind_executor(strand_, [this](const error_code& ec, tcp::socket s) {
+                           OnAccept(ec, std::move(s));
+                         }));
+}
+
+void Server::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
+  if (stopping_) return;
+  if (ec) {
+    if (ec == asio::error::operation_aborted) return;
+    // EMFILE and friends: the connection stays queued, so accepting again at
+    // once would fail again in a hot loop. Wait a little, then retry.
+    spdlog::warn("accept failed: {}; retrying in {} ms", ec.message(), kAcceptRetry.count());
+    accept_retry_.expires_after(kAcceptRetry);
+    accept_retry_.async_wait([this](const error_code& wait_ec) {
+      if (!wait_ec) Accept();
+    });
+    return;
+  }
+  stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
+  if (stats_.connected_clients.load() >= config_.maxclients) {
+    stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    // A 38-byte reply into a fresh socket's empty send buffer does not block.
+    static constexpr std::string_view kFull = "-ERR max number of clients reached\r\n";
+    error_code ignored;
+    asio::write(socket, asio::buffer(kFull.data(), kFull.size()), ignored);
+    socket.close(ignored);
+  } else {
+    auto conn = std::make_shared<Connection>(std::move(socket), *this);
+    stats_.connected_clients.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      conns_.emplace(conn.get(), conn);
+    }
+    conn->Start();
+  }
+  Accept();
+}
+
+void Server::Impl::Unregister(Connection* c) {
+  stats_.connected_clients.fetch_sub(1);
+  bool last = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    conns_.erase(c);
+    last = conns_.empty();
+  }
+  if (last) {
+    asio::post(strand_, [this] {
+      if (stopping_) stop_timer_.cancel();
+    });
+  }
+}
+
+void Server::Impl::Stop() {
+  asio::post(strand_, [this] { DoStop(); });
+}
+
+void Server::Impl::DoStop() {
+  if (stopping_) return;
+  stopping_ = true;
+  error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [ptr, weak] : conns_) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+  }
+  spdlog::info("stopping: {} client(s) to flush", live.size());
+  for (auto& c : live) c->Shutdown();
+  if (live.empty()) return;
+  stop_timer_.expires_after(kStopGrace);
+  stop_timer_.async_wait([this](const error_code& ec) {
+    if (ec) return;  // cancelled: every client closed in time
+    spdlog::warn("stopping: clients did not drain in time; dropping them");
+    io_.stop();
+  });
+}
+
+void Server::Impl::Run() {
+  int n = config_.threads > 0 ? config_.threads
+                              : static_cast<int>(std::thread::hardware_concurrency());
+  if (n < 1) n = 1;
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (auto& t : threads) t.join();
+}
+
+Server::Server(const ServerConfig& config, Engine* engine)
+    : impl_(std::make_unique<Impl>(config, engine)) {}
+Server::~Server() = default;
+Status Server::Listen() { return impl_->Listen(); }
+uint16_t Server::port() const { return static_cast<uint16_t>(impl_->stats_.port); }
+void Server::Run() { impl_->Run(); }
+void Server::Stop() { impl_->Stop(); }
+asio::io_context& Server::io_context() { return impl_->io_; }
+ServerStats& Server::stats() { return impl_->stats_; }
+
+}  // namespace bf

@@ -1,0 +1,46 @@
+#include "engine/store/limits.h"
+
+#include <string>
+
+namespace bf {
+namespace {
+
+constexpr std::string_view kEventWords[] = {"VIEW",    "LIKE", "SAVE",  "SHARE",
+                                            "COMMENT", "HIDE", "REPORT"};
+static_assert(std::size(kEventWords) == static_cast<size_t>(kLastEventType) + 1);
+
+bool SameUpper(std::string_view upper, std::string_view word) {
+  if (upper.size() != word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i) {
+    char c = word[i];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c != upper[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status CheckId(std::string_view what, std::string_view id) {
+  if (ValidId(id)) return Status::OK();
+  return Status::Invalid(std::string(what) + " id must be 1 to " + std::to_string(kMaxIdBytes) +
+                         " bytes");
+}
+
+Status CheckLang(std::string_view lang) {
+  if (ValidLang(lang)) return Status::OK();
+  return Status::Invalid("lang must be 1 to " + std::to_string(kMaxLangBytes) + " bytes");
+}
+
+std::optional<EventType> ParseEventType(std::string_view word) {
+  for (size_t i = 0; i < std::size(kEventWords); ++i) {
+    if (SameUpper(kEventWords[i], word)) return static_cast<EventType>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view EventTypeWord(EventType type) {
+  return kEventWords[static_cast<size_t>(type)];
+}
+
+}  // namespace bf

@@ -1,0 +1,231 @@
+// Store: the durable source of truth, on RocksDB. Everything the engine keeps
+// in memory can be rebuilt from it.
+//
+// Column families:
+//   meta      dimension, schema version, database id, counters, culture codes
+//   posts     string id -> post record (with its internal 64-bit id and seq)
+//   post_ids  internal id (8 bytes, big-endian) -> string id
+//   stats     internal id + culture -> impressions/positives/negatives (merge)
+//   users     string id -> user record
+//   seen      user + internal id -> kind and time
+//   events    user + event number -> event (append-only feedback log)
+//
+// Thread-safety: all methods may be called concurrently; writes that must be
+// ordered (sequence numbers, id allocation) are serialised inside.
+// A read_only store answers every write with Invalid("store is read-only").
+// Bulk calls (PutPosts, PutUsers, RecordEvents) validate all their input
+// first (bad input writes nothing), then write batches of 1000 records; an
+// I/O error part-way leaves the earlier batches written. ImportEvents is the
+// offline importer's faster path for feedback.
+// RocksDB types never appear in this header.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "embeddings/status.h"
+#include "embeddings/vector.h"
+#include "engine/store/limits.h"
+
+namespace bf {
+
+enum class FsyncPolicy {
+  kAlways,    // every acknowledged write is synced to disk: survives power loss
+  kEverysec,  // WAL synced once a second: survives a killed process, may lose
+              // up to a second on power loss (default)
+  kNo,        // the OS decides when to sync: survives a killed process
+};
+
+struct StoreOptions {
+  std::string path;
+  // Dimension of a new database; an existing one must match it unless 0
+  // (0 means "use whatever the database has").
+  int dim = 64;
+  bool create_if_missing = true;
+  FsyncPolicy fsync = FsyncPolicy::kEverysec;
+  // Open without taking the lock, for tools reading a database that a server
+  // has open (RocksDB secondary instance). Writes then fail.
+  bool read_only = false;
+  // Folder for the secondary instance's own files (read_only only); empty
+  // picks a temporary folder.
+  std::string secondary_path;
+  // Offline bulk loading (bridgefeed-import): writes skip the WAL and Sync()
+  // flushes the memtables to table files instead of syncing the WAL, so a
+  // reopen has no log to replay. A crash loses every write since the last
+  // Sync() (closing the store flushes too). fsync is ignored.
+  bool bulk_load = false;
+};
+
+struct PostRecord {
+  uint64_t iid = 0;           // internal id; assigned by PutPost
+  uint64_t seq = 0;           // store sequence of the write; assigned by PutPost
+  std::string id;             // external id, 1..128 bytes
+  std::string author;
+  std::string culture;        // canonical upper case
+  uint16_t culture_code = 0;  // stable small code for culture; assigned by PutPost
+  std::string lang;
+  int64_t ts = 0;
+  std::vector<std::string> tags;
+  std::string title;
+  Vector vector;              // unit length, dim components
+};
+
+struct CultureCounts {
+  std::string culture;
+  int64_t impressions = 0;
+  int64_t positives = 0;
+  int64_t negatives = 0;
+};
+
+struct UserRecord {
+  std::string id;
+  std::string culture;              // canonical upper case; empty = none
+  std::vector<std::string> langs;
+  float openness = -1.0f;           // < 0: not set, use the server default
+  Vector vector;                    // empty = no vector yet
+  int64_t positives = 0;
+  int64_t negatives = 0;
+};
+
+enum class SeenKind : uint8_t { kServed = 1, kViewed = 2, kHidden = 3 };
+
+struct SeenMark {
+  uint64_t iid;
+  SeenKind kind;
+  int64_t ts;
+};
+
+// One feedback event and everything it changes, written atomically.
+struct EventWrite {
+  UserRecord user;          // the user's record after the event (counters, vector)
+  uint64_t post_iid = 0;
+  std::string post_id;
+  std::string viewer_culture;  // the culture whose counters move; empty: "" bucket
+  EventType type = EventType::kView;
+  int64_t ts = 0;
+};
+
+// One feedback event for the offline bulk path (Store::ImportEvents): an
+// EventWrite without the user record, which the importer writes once.
+struct ImportedEvent {
+  std::string user;
+  uint64_t post_iid = 0;
+  std::string post_id;
+  std::string viewer_culture;  // the culture whose counters move; empty: "" bucket
+  EventType type = EventType::kView;
+  int64_t ts = 0;
+};
+
+class Store {
+ public:
+  // Opens or creates the database at options.path. Errors: Invalid when the
+  // stored dimension differs from options.dim (message names both; nothing
+  // is changed), IOError when the folder is locked by another process or
+  // unreadable, Corruption when meta is damaged, NotFound when there is no
+  // database and create_if_missing is false or read_only is set; Invalid when
+  // a new database would be created with dim 0.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  virtual ~Store() = default;
+
+  virtual int dim() const = 0;
+  // Random id created with the database; index snapshots carry it.
+  virtual const std::string& db_id() const = 0;
+  // The highest sequence assigned to a post write or delete so far.
+  virtual uint64_t LastSequence() const = 0;
+
+  // Posts ------------------------------------------------------------------
+  // Creates or replaces the post `post.id`. A replaced post keeps its
+  // internal id (so its counters survive). Assigns iid, seq and culture_code
+  // and returns the record as stored. Post record and id mapping are one batch.
+  virtual Result<PostRecord> PutPost(PostRecord post) = 0;
+  // Many posts in large batches (bulk import). Same rules as PutPost.
+  virtual Status PutPosts(std::vector<PostRecord>& posts) = 0;
+  virtual Result<std::optional<PostRecord>> GetPost(std::string_view id) const = 0;
+  virtual Result<std::optional<PostRecord>> GetPostByIid(uint64_t iid) const = 0;
+  // Deletes post, id mapping and counters in one batch; bumps the sequence.
+  // Returns the deleted internal id, or nullopt if there was no such post.
+  virtual Result<std::optional<uint64_t>> DeletePost(std::string_view id) = 0;
+  // Visits every post in internal-id order; stop early by returning false.
+  virtual Status ForEachPost(const std::function<bool(const PostRecord&)>& fn) const = 0;
+  // Visits every post in storage order (by external id): one sequential
+  // read, for loads that need no order. A cold start at 1M posts reads its
+  // posts this way instead of one random read per post.
+  virtual Status ScanPosts(const std::function<bool(const PostRecord&)>& fn) const = 0;
+  virtual Result<uint64_t> CountPosts() const = 0;
+
+  // Per-culture counters of a post (culture order: ascending by name).
+  virtual Result<std::vector<CultureCounts>> GetStats(uint64_t iid) const = 0;
+  // Visits every counter row: (iid, counts).
+  virtual Status ForEachStats(
+      const std::function<bool(uint64_t, const CultureCounts&)>& fn) const = 0;
+
+  // Cultures: stable small codes, assigned on first use and never reused.
+  // Code 0 is the empty culture ("no culture"); real cultures start at 1.
+  // Names are canonicalised first ("us" and "US" share a code).
+  virtual std::optional<uint16_t> CultureCode(std::string_view culture) const = 0;
+  virtual Result<uint16_t> GetOrCreateCultureCode(std::string_view culture) = 0;
+  // Code -> name for every assigned code; [0] is "".
+  virtual std::vector<std::string> CultureNames() const = 0;
+
+  // Users ------------------------------------------------------------------
+  virtual Status PutUser(const UserRecord& user) = 0;
+  virtual Status PutUsers(const std::vector<UserRecord>& users) = 0;  // bulk
+  virtual Result<std::optional<UserRecord>> GetUser(std::string_view id) const = 0;
+  // Removes the profile, its seen marks and its events. false if unknown.
+  virtual Result<bool> DeleteUser(std::string_view id) = 0;
+  virtual Result<uint64_t> CountUsers() const = 0;
+
+  // Feedback ---------------------------------------------------------------
+  // One batch: user record, counter merge (VIEW: impression; LIKE, SAVE,
+  // SHARE, COMMENT: positive; HIDE, REPORT: negative), seen mark (VIEW:
+  // viewed; HIDE, REPORT: hidden) and the event log entry. NotFound("post")
+  // when post_iid is not a live post (checked under the write lock, so a
+  // concurrently deleted post gets no counters back). PutUser also assigns a
+  // code to the user's culture.
+  virtual Status RecordEvent(const EventWrite& event) = 0;
+  virtual Status RecordEvents(const std::vector<EventWrite>& events) = 0;  // bulk
+  // Offline bulk path: the counters, seen marks and event log entries that
+  // RecordEvents would write for `events` in order, aggregated into one
+  // WriteBatch: one counter merge per (post, culture), one seen mark per
+  // (user, post) (hidden wins, also over a stored mark), one log entry per
+  // event. User records are NOT written: the caller applies the events to
+  // them (counters, vectors) and writes each once with PutUsers, so until
+  // then a user may have events but no record. Validation first: Invalid for
+  // a bad user id, type or culture; NotFound("post") when a post_iid is not a
+  // live post; either way nothing is written.
+  virtual Status ImportEvents(std::span<const ImportedEvent> events) = 0;
+  // Marks posts as served to a user (FEED without PEEK).
+  virtual Status MarkServed(std::string_view user, std::span<const uint64_t> iids,
+                            int64_t ts) = 0;
+  // Every seen mark of a user. A hidden mark is never overwritten by a later
+  // served or viewed mark.
+  virtual Result<std::vector<SeenMark>> GetSeen(std::string_view user) const = 0;
+  virtual Result<uint64_t> CountEvents() const = 0;
+
+  // Maintenance ------------------------------------------------------------
+  // Free-form meta values (e.g. index settings); keys starting "bf." are ours.
+  // Keys starting "bf.store." belong to the store itself: PutMeta refuses
+  // them with Invalid (GetMeta may read them).
+  virtual Status PutMeta(std::string_view key, std::string_view value) = 0;
+  virtual Result<std::optional<std::string>> GetMeta(std::string_view key) const = 0;
+  // Syncs the WAL to disk now; a bulk_load store flushes its memtables.
+  virtual Status Sync() = 0;
+  // A consistent copy of the database in `dir` (RocksDB checkpoint).
+  virtual Status Checkpoint(const std::string& dir) = 0;
+  // read_only stores: catch up with the primary's latest writes.
+  virtual Status CatchUp() = 0;
+  // Bytes the database takes on disk.
+  virtual uint64_t DiskBytes() const = 0;
+};
+
+// Canonical form of a culture ("us" -> "US"). Invalid when it is not 1..16
+// bytes of [A-Za-z0-9_-].
+Result<std::string> CanonicalCulture(std::string_view culture);
+
+}  // namespace bf
