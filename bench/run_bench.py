@@ -66,6 +66,11 @@ def parse_args():
     return args
 
 
+def failure(e):
+    """What results.json keeps of an exception: its first line."""
+    return str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+
+
 class Run:
     """One benchmark run: its settings, the servers it holds, and results.json as it grows."""
 
@@ -98,7 +103,7 @@ class Run:
             value = fn()
         except Exception as e:  # noqa: BLE001 - a failed step is reported, the run goes on
             log(f"step {name} FAILED: {e}")
-            self.r["failed"][name] = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+            self.r["failed"][name] = failure(e)
             value = None
         self.r["steps"][name] = {"seconds": round(time.monotonic() - t0, 1), "load": loadavg()}
         return value
@@ -123,6 +128,18 @@ class Run:
             self.servers["redis"] = start_redis(args)
         return True
 
+    def stop(self, key, timeout=120):
+        """Stops a server between steps; a failure is recorded as "stop <name>" and the run
+        goes on."""
+        srv = self.servers.get(key)
+        if srv is None:
+            return
+        try:
+            stop(srv, timeout)
+        except Exception as e:  # noqa: BLE001 - reported like a failed step
+            log(f"stopping {srv.name} FAILED: {e}")
+            self.r["failed"][f"stop {srv.name}"] = failure(e)
+
     def restart(self):
         srv, res = step_restart(self.args, self.cfg, self.servers["ours"], self.r["world"]["data"])
         self.servers["ours"] = srv
@@ -136,14 +153,13 @@ class Run:
         snap = os.path.join(r["world"]["data"], "index.snap")
         users_f32 = os.path.join(w, "users.f32")
         r["ping"] = self.step("ping", lambda: step_ping(args, cfg, s["ours"], s["redis"]))
-        if "redis" in s:
-            stop(s["redis"])
+        self.stop("redis")
         r["feed"] = self.step("feed", lambda: step_feed(args, cfg, s["ours"], r["world"]["users"], snap,
                                                         users_f32, r["faiss_build"], self.threads))
         r["builds"] = self.step("builds", lambda: step_builds(args, cfg, snap, users_f32))
         r["recall"] = self.step("recall", lambda: step_recall(args, cfg, r["faiss_build"], snap, users_f32))
         r["restart"] = self.step("restart", self.restart)
-        stop(s["ours"], timeout=300)
+        self.stop("ours", timeout=300)
         r["ingest"] = self.step("ingest", lambda: step_ingest(args, cfg, w, args.work))
         r["glove"] = self.step("glove", lambda: step_glove(args, cfg, args.work, self.threads))
 

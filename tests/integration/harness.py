@@ -54,13 +54,15 @@ class Process:
             if self.proc.poll() is not None:
                 code = self.proc.returncode
                 self._reap()
-                raise RuntimeError(f"{self.name} exited with {code}: {self.read_log()[-3000:]}")
+                raise RuntimeError(f"{self.name} exited with {code} (log {self.log_path}):\n"
+                                   f"{self.read_log()[-3000:]}")
             if self._answers():
                 self.ready_s = time.monotonic() - t0
                 return self
             time.sleep(0.05)
         self.stop(signal.SIGKILL)
-        raise RuntimeError(f"{self.name} did not start in {timeout} s: {self.read_log()[-3000:]}")
+        raise RuntimeError(f"{self.name} did not start in {timeout} s (log {self.log_path}):\n"
+                           f"{self.read_log()[-3000:]}")
 
     def _answers(self):
         c = redis.Redis(host=self.bind, port=self.port, socket_timeout=2,
