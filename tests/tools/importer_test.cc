@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -14,7 +13,7 @@
 #include "index/ann_index.h"
 #include "tests/engine/store/store_test_util.h"
 #include "tests/test_util.h"
-#include "tests/tools/capture.h"
+#include "tests/tools/tools_test_util.h"
 
 namespace bf {
 namespace {
@@ -35,9 +34,7 @@ class ImporterTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return test::WriteFile(dir_ + "/" + name, text);
   }
   std::string Data() const { return dir_ + "/data"; }
   ImportOptions Options() {
@@ -54,15 +51,7 @@ class ImporterTest : public ::testing::Test {
     if (report != nullptr) *report = importer.report();
     return rc;
   }
-  std::unique_ptr<Store> Open() {
-    StoreOptions o;
-    o.path = DbPath(Data());
-    o.dim = 0;
-    o.create_if_missing = false;
-    auto s = Store::Open(o);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? std::move(*s) : nullptr;
-  }
+  std::unique_ptr<Store> Open() { return test::OpenDatabase(Data()); }
   // Posts (id iid author culture vector bits) and users (every field).
   std::string Records() {
     auto s = Open();

@@ -12,7 +12,7 @@
 #include <regex>
 #include <string>
 
-#include "tests/tools/capture.h"
+#include "tests/tools/tools_test_util.h"
 
 namespace bf {
 namespace {
