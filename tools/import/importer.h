@@ -67,13 +67,16 @@ class Importer {
   Importer& operator=(const Importer&) = delete;
 
   // Imports, writing to options.out what bridgefeed-import prints:
-  //   an invalid line:  "FILE:LINE: CODE reason" (Status::ToString)
+  //   an invalid line:  "FILE:LINE: CODE reason" (Status::ToString; unless
+  //     quiet, after a newline that ends the progress bar's line)
   //   then, without skip_invalid:
   //     "bridgefeed-import: nothing was written (--skip-invalid loads the valid lines)"
   //   a database that cannot be opened (in use, another dimension, ...):
   //     "bridgefeed-import: <reason>"
   //   a failed read of a file in the check pass: "bridgefeed-import: CODE reason"
   //   a failed write: "bridgefeed-import: CODE reason (the import is partial)"
+  //   unless quiet: a progress bar per file and pass (final lines only when
+  //     out is not a terminal) and "index            TYPE over N posts built in S.Ss"
   //   a failed index build:
   //     "bridgefeed-import: warning: index not built (CODE reason); the server builds it at start"
   //   and, on success, "imported into DIR (dim D): P posts, U users, E events in S.Ss"
