@@ -72,7 +72,7 @@ TEST(ProgressBarTest, EmptyTotalIsComplete) {
 // On a terminal the bar is redrawn in place, once per 0.5% at most.
 TEST(ProgressBarTest, TerminalRedrawsAtMostOncePerHalfPercent) {
   const int master = posix_openpt(O_RDWR | O_NOCTTY);
-  ASSERT_GE(master, 0);
+  if (master < 0) GTEST_SKIP() << "no pseudo-terminals here (/dev/ptmx)";
   ASSERT_EQ(grantpt(master), 0);
   ASSERT_EQ(unlockpt(master), 0);
   std::FILE* tty = std::fopen(ptsname(master), "w");
