@@ -10,6 +10,7 @@
 
 #include "engine/internal/engine_impl.h"
 #include "engine/store/layout.h"
+#include "index/index_builder.h"
 
 namespace bf {
 
@@ -28,22 +29,18 @@ void EngineImpl::SwapIndex(std::shared_ptr<AnnIndex> next) {
 }
 
 Result<std::unique_ptr<AnnIndex>> EngineImpl::BuildFromTable(const std::string& why) {
-  std::vector<uint64_t> ids;
-  std::vector<uint16_t> cultures;
-  std::vector<float> vectors;
+  IndexOptions io = options_.index;
+  io.dim = options_.dim;
+  IndexBuilder builder(std::move(io));
   {
     std::shared_lock lock(table_mu_);
-    ids.reserve(table_.live());
-    cultures.reserve(table_.live());
-    vectors.reserve(table_.live() * options_.dim);
+    builder.Reserve(table_.live());
     table_.ForEachLive([&](uint64_t iid, const PostEntry& e, std::span<const float> v) {
-      ids.push_back(iid);
-      cultures.push_back(e.culture);
-      vectors.insert(vectors.end(), v.begin(), v.end());
+      builder.Add(iid, e.culture, v);
     });
   }
-  spdlog::info("index: building from {} stored posts ({})", ids.size(), why);
-  const auto start = std::chrono::steady_clock::now();
+  spdlog::info("index: building from {} stored posts ({})", builder.size(), why);
+  // The tools draw the same progress as a bar; a server logs it, every 10%.
   int64_t last_pct = -1;
   auto progress = [&](int64_t done, int64_t total) {
     const int64_t pct = total > 0 ? done * 100 / total : 100;
@@ -52,16 +49,10 @@ Result<std::unique_ptr<AnnIndex>> EngineImpl::BuildFromTable(const std::string& 
       last_pct = pct;
     }
   };
-  IndexOptions io = options_.index;
-  io.dim = options_.dim;
-  auto built = AnnIndex::Build(io, static_cast<int64_t>(ids.size()), ids.data(), cultures.data(),
-                               vectors.data(), progress);
-  if (built.ok()) {
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    spdlog::info("index: built {} in {:.1f} s", (*built)->Stats().type, secs);
-  }
-  return built;
+  auto built = builder.Build(progress);
+  if (!built.ok()) return built.status();
+  spdlog::info("index: built {} in {:.1f} s", built->index->Stats().type, built->seconds);
+  return std::move(built->index);
 }
 
 Status EngineImpl::CatchUp(AnnIndex& index, uint64_t seq) {

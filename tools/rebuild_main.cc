@@ -1,52 +1,33 @@
 // bridgefeed-rebuild: builds the ANN index offline from a database, even one
 // a server is running on (it opens a RocksDB secondary instance and never
 // writes to the database), and writes an index file stamped with the store
-// sequence it covers, for the server's INDEX.LOAD.
+// sequence it covers, for the server's INDEX.LOAD. The build is the shared
+// one (engine/index_from_store.h, index/index_builder.h).
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "embeddings/vector.h"
+#include "engine/index_from_store.h"
 #include "engine/store/layout.h"
 #include "engine/store/store.h"
-#include "index/ann_index.h"
+#include "index/index_builder.h"
+#include "tools/import/progress_bar.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-double Since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-// "label [#####     ]  45%  450000/1000000" redrawn on a terminal; a log
-// file gets only the last line.
-class Bar {
- public:
-  explicit Bar(const char* label) : label_(label), tty_(::isatty(STDERR_FILENO) != 0) {}
-  void operator()(int64_t done, int64_t total) {
-    if (done != total && (!tty_ || done - last_ < total / 200 + 1)) return;
-    last_ = done;
-    const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-    std::fprintf(stderr, "\r%-10s [%-30s] %3.0f%% %lld/%lld %.1fs", label_,
-                 std::string(static_cast<size_t>(frac * 30), '#').c_str(), 100 * frac,
-                 static_cast<long long>(done), static_cast<long long>(total), Since(start_));
-    if (done == total) std::fputc('\n', stderr);
-  }
-
- private:
-  const char* label_;
-  bool tty_;
-  int64_t last_ = -1;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
+constexpr int kLabelWidth = 10;  // of the progress bars
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "bridgefeed-rebuild: %s\n", message.c_str());
@@ -64,17 +45,47 @@ bf::Status CheckWritable(const std::string& out) {
   return bf::Status::OK();
 }
 
+// Recall@k of `index` against exact search on `sample` queries: stored posts
+// moved slightly, so no query is its own answer. Prints one line.
+bf::Status CheckRecall(const bf::AnnIndex& index, const bf::IndexBuilder& rows, int sample,
+                       int k) {
+  const int dim = rows.options().dim;
+  std::mt19937 rng(7);
+  std::normal_distribution<float> noise(0.0f, 0.1f);
+  std::uniform_int_distribution<int64_t> pick(0, rows.size() - 1);
+  std::vector<std::vector<bf::Hit>> approx, exact;
+  double search_s = 0;
+  for (int q = 0; q < sample; ++q) {
+    const auto v = rows.vector(pick(rng));
+    bf::Vector query(v.begin(), v.end());
+    for (float& x : query) x += noise(rng) / std::sqrt(static_cast<float>(dim));
+    bf::Normalize(query);
+    const auto t = std::chrono::steady_clock::now();
+    auto a = index.Search(query, k);
+    search_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    auto e = index.SearchExact(query, k);
+    if (!a.ok()) return a.status();
+    if (!e.ok()) return e.status();
+    approx.push_back(std::move(*a));
+    exact.push_back(std::move(*e));
+  }
+  std::printf("recall:  %.4f at K=%d on %d queries (%.0f us per search)\n",
+              bf::RecallAtK(approx, exact, k), k, sample, 1e6 * search_s / sample);
+  return bf::Status::OK();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data_dir, out, spec;
+  std::string data_dir, out;
   int sample = 1000, k = 200, threads = 0, expect_dim = 0;
   bf::IndexOptions io;
+  io.spec.clear();  // empty: the server's --index for this database
   CLI::App app{"bridgefeed-rebuild: builds the ANN index offline from a data dir (safe while a\n"
                "server runs on it) and writes an index file for INDEX.LOAD."};
   app.add_option("--data-dir", data_dir, "The server's data dir")->required();
   app.add_option("--out", out, "Index file to write (replaced atomically)")->required();
-  app.add_option("--index", spec,
+  app.add_option("--index", io.spec,
                  "Faiss factory string or auto (default: the server's --index for this database)");
   app.add_option("--dim", expect_dim,
                  "Refuse a database whose dimension is not this (0: accept any)")
@@ -107,74 +118,26 @@ int main(int argc, char** argv) {
     return Fail("the database in " + data_dir + " has dimension " + std::to_string(dim) +
                 ", not " + std::to_string(expect_dim) + " (--dim)");
   }
-  // Every post write up to this sequence is in the scan below; INDEX.LOAD
-  // catches up on what comes after.
-  const uint64_t seq = (*store)->LastSequence();
-  if (spec.empty()) {
-    auto meta = (*store)->GetMeta(bf::kIndexSpecMetaKey);
-    spec = meta.ok() && meta->has_value() ? **meta : "auto";
-  }
+  io.build_threads = threads;
+  io.omp_threads = threads;  // the recall check's searches
+  bf::ProgressBar read_bar("read", kLabelWidth);
+  auto rows = bf::ReadStoredPosts(**store, io, std::ref(read_bar));
+  if (!rows.ok()) return Fail(rows.status().ToString());
+  const int64_t n = rows->size();
+  if (n == 0) return Fail("the database in " + data_dir + " has no posts");
 
-  const auto count = (*store)->CountPosts();
-  if (!count.ok()) return Fail(count.status().ToString());
-  if (*count == 0) return Fail("the database in " + data_dir + " has no posts");
-  std::vector<uint64_t> ids;
-  std::vector<uint16_t> cultures;
-  std::vector<float> vectors;
-  ids.reserve(*count);
-  cultures.reserve(*count);
-  vectors.reserve(*count * dim);
-  Bar read_bar("read");
-  const int64_t total = static_cast<int64_t>(*count);
-  bf::Status scan = (*store)->ForEachPost([&](const bf::PostRecord& p) {
-    ids.push_back(p.iid);
-    cultures.push_back(p.culture_code);
-    vectors.insert(vectors.end(), p.vector.begin(), p.vector.end());
-    read_bar(std::min<int64_t>(static_cast<int64_t>(ids.size()), total), total);
-    return true;
-  });
-  if (!scan.ok()) return Fail(scan.ToString());
-  const int64_t n = static_cast<int64_t>(ids.size());
-  read_bar(n, n);
-
-  io.dim = dim;
-  io.spec = spec;
-  io.omp_threads = threads;
-  const auto start = std::chrono::steady_clock::now();
-  Bar build_bar("build");
-  auto index = bf::AnnIndex::Build(io, n, ids.data(), cultures.data(), vectors.data(),
-                                   [&](int64_t done, int64_t all) { build_bar(done, all); });
-  if (!index.ok()) return Fail(index.status().ToString());
-  const double build_s = Since(start);
-
-  std::printf("index:   %s, %lld posts, dim %d, built in %.1f s\n",
-              (*index)->Stats().type.c_str(), static_cast<long long>(n), dim, build_s);
+  bf::ProgressBar build_bar("build", kLabelWidth);
+  auto built = rows->Build(std::ref(build_bar));
+  if (!built.ok()) return Fail(built.status().ToString());
+  const bf::AnnIndex& index = *built->index;
+  std::printf("index:   %s, %lld posts, dim %d, built in %.1f s\n", index.Stats().type.c_str(),
+              static_cast<long long>(n), dim, built->seconds);
   if (sample > 0) {
-    // Queries: stored posts moved slightly, so no query is its own answer.
-    std::mt19937 rng(7);
-    std::normal_distribution<float> noise(0.0f, 0.1f);
-    std::uniform_int_distribution<int64_t> pick(0, n - 1);
-    std::vector<std::vector<bf::Hit>> approx, exact;
-    double search_s = 0;
-    for (int q = 0; q < sample; ++q) {
-      const float* v = vectors.data() + pick(rng) * dim;
-      bf::Vector query(v, v + dim);
-      for (float& x : query) x += noise(rng) / std::sqrt(static_cast<float>(dim));
-      bf::Normalize(query);
-      const auto t = std::chrono::steady_clock::now();
-      auto a = (*index)->Search(query, k);
-      search_s += Since(t);
-      auto e = (*index)->SearchExact(query, k);
-      if (!a.ok() || !e.ok()) return Fail((a.ok() ? e.status() : a.status()).ToString());
-      approx.push_back(std::move(*a));
-      exact.push_back(std::move(*e));
-    }
-    std::printf("recall:  %.4f at K=%d on %d queries (%.0f us per search)\n",
-                bf::RecallAtK(approx, exact, k), k, sample, 1e6 * search_s / sample);
+    if (bf::Status s = CheckRecall(index, *rows, sample, k); !s.ok()) return Fail(s.ToString());
   }
-  bf::Status saved = (*index)->Save(out, bf::SnapshotStamp{(*store)->db_id(), seq});
-  if (!saved.ok()) return Fail(saved.ToString());
+  const bf::SnapshotStamp& covers = rows->covers();
+  if (bf::Status s = index.Save(out, covers); !s.ok()) return Fail(s.ToString());
   std::printf("wrote:   %s (covers store sequence %llu); load it with INDEX.LOAD %s\n",
-              out.c_str(), static_cast<unsigned long long>(seq), out.c_str());
+              out.c_str(), static_cast<unsigned long long>(covers.seq), out.c_str());
   return 0;
 }

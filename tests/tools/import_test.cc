@@ -20,6 +20,7 @@
 #include "index/ann_index.h"
 #include "tests/engine/store/store_test_util.h"
 #include "tests/test_util.h"
+#include "tests/tools/tools_test_util.h"
 
 namespace bf {
 namespace {
@@ -53,8 +54,7 @@ class ImportTest : public ::testing::Test {
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
   std::string Write(const std::string& name, const std::string& text) {
-    std::ofstream(Path(name), std::ios::binary) << text;
-    return Path(name);
+    return test::WriteFile(Path(name), text);
   }
   // Runs a shell command line; stderr is captured.
   RunResult Exec(const std::string& cmd) {
@@ -68,15 +68,7 @@ class ImportTest : public ::testing::Test {
   }
   std::string Data() const { return Path("data"); }
 
-  std::unique_ptr<Store> Open() {
-    StoreOptions o;
-    o.path = DbPath(Data());
-    o.dim = 0;
-    o.create_if_missing = false;
-    auto s = Store::Open(o);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? std::move(*s) : nullptr;
-  }
+  std::unique_ptr<Store> Open() { return test::OpenDatabase(Data()); }
 
   // Everything a failed import could have touched, as one string.
   std::string Digest() {

@@ -81,8 +81,24 @@ class Fields {
   dom::object obj_;
 };
 
-Status CheckField(std::string_view field, std::string_view id) {
-  if (!ValidId(id)) return MustBe(field, "1 to 128 bytes");
+// A required id-like field (id, author, user, post): 1 to 128 bytes.
+Status IdField(const Fields& f, std::string_view key, std::string* out) {
+  std::string_view s;
+  BF_RETURN_IF_ERROR(f.String(key, &s));
+  if (!ValidId(s)) return MustBe(key, "1 to 128 bytes");
+  *out = s;
+  return Status::OK();
+}
+
+// The "culture" field, canonical; left as it is when optional and absent.
+Status CultureField(const Fields& f, bool required, std::string* out) {
+  std::string_view s;
+  bool present = true;
+  BF_RETURN_IF_ERROR(required ? f.String("culture", &s) : f.OptString("culture", &s, &present));
+  if (!present) return Status::OK();
+  auto culture = ImportCanonicalCulture(s);
+  if (!culture.ok()) return culture.status();
+  *out = std::move(*culture);
   return Status::OK();
 }
 
@@ -167,16 +183,9 @@ Result<PostRecord> ImportParser::ParsePost(std::string_view line) {
   PostRecord post;
   std::string_view s;
   bool present = false;
-  BF_RETURN_IF_ERROR(f.String("id", &s));
-  BF_RETURN_IF_ERROR(CheckField("id", s));
-  post.id = s;
-  BF_RETURN_IF_ERROR(f.String("author", &s));
-  BF_RETURN_IF_ERROR(CheckField("author", s));
-  post.author = s;
-  BF_RETURN_IF_ERROR(f.String("culture", &s));
-  auto culture = ImportCanonicalCulture(s);
-  if (!culture.ok()) return culture.status();
-  post.culture = std::move(*culture);
+  BF_RETURN_IF_ERROR(IdField(f, "id", &post.id));
+  BF_RETURN_IF_ERROR(IdField(f, "author", &post.author));
+  BF_RETURN_IF_ERROR(CultureField(f, true, &post.culture));
   BF_RETURN_IF_ERROR(f.OptString("lang", &s, &present));
   if (present) {
     BF_RETURN_IF_ERROR(CheckLangField(s, false));
@@ -198,17 +207,8 @@ Result<UserRecord> ImportParser::ParseUser(std::string_view line) {
   if (!obj.ok()) return obj.status();
   const Fields f(*obj);
   UserRecord user;
-  std::string_view s;
-  bool present = false;
-  BF_RETURN_IF_ERROR(f.String("id", &s));
-  BF_RETURN_IF_ERROR(CheckField("id", s));
-  user.id = s;
-  BF_RETURN_IF_ERROR(f.OptString("culture", &s, &present));
-  if (present) {
-    auto culture = ImportCanonicalCulture(s);
-    if (!culture.ok()) return culture.status();
-    user.culture = std::move(*culture);
-  }
+  BF_RETURN_IF_ERROR(IdField(f, "id", &user.id));
+  BF_RETURN_IF_ERROR(CultureField(f, false, &user.culture));
   BF_RETURN_IF_ERROR(f.OptStrings("langs", &user.langs));
   for (const std::string& lang : user.langs) BF_RETURN_IF_ERROR(CheckLangField(lang, true));
   if (const auto e = f.Get("openness")) {
@@ -228,13 +228,9 @@ Result<ImportEvent> ImportParser::ParseEvent(std::string_view line) {
   if (!obj.ok()) return obj.status();
   const Fields f(*obj);
   ImportEvent event;
+  BF_RETURN_IF_ERROR(IdField(f, "user", &event.user));
+  BF_RETURN_IF_ERROR(IdField(f, "post", &event.post));
   std::string_view s;
-  BF_RETURN_IF_ERROR(f.String("user", &s));
-  BF_RETURN_IF_ERROR(CheckField("user", s));
-  event.user = s;
-  BF_RETURN_IF_ERROR(f.String("post", &s));
-  BF_RETURN_IF_ERROR(CheckField("post", s));
-  event.post = s;
   BF_RETURN_IF_ERROR(f.String("type", &s));
   const auto type = ParseEventType(s);
   if (!type) return Status::Invalid("unknown event type \"" + std::string(s) + "\"");
