@@ -141,7 +141,7 @@ bool ArityOk(int arity, size_t argc) {
 
 void Dispatch(CommandContext& ctx, CommandArgs args, std::string* out) {
   const size_t before = out->size();
-  RespWriter w(out);
+  RespWriter w(out, ctx.client->protocol);
   ctx.stats->total_commands.fetch_add(1, std::memory_order_relaxed);
   const CommandSpec* spec = args.empty() ? nullptr : FindCommand(args[0]);
   if (args.empty()) {

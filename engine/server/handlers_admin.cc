@@ -46,25 +46,21 @@ void CmdIndexInfo(CommandContext& ctx, CommandArgs, RespWriter& w) {
 }
 
 void CmdIndexRebuild(CommandContext& ctx, CommandArgs, RespWriter& w) {
-  if (Failed(ctx.engine->StartRebuild(), w)) return;
-  w.Ok();
+  OkOrError(ctx.engine->StartRebuild(), w);
 }
 
 void CmdIndexLoad(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   if (args[1].empty()) return w.Error("ERR path must not be empty");
-  if (Failed(ctx.engine->LoadIndex(std::string(args[1])), w)) return;
-  w.Ok();
+  OkOrError(ctx.engine->LoadIndex(std::string(args[1])), w);
 }
 
 void CmdSave(CommandContext& ctx, CommandArgs, RespWriter& w) {
-  if (Failed(ctx.engine->Save(), w)) return;
-  w.Ok();
+  OkOrError(ctx.engine->Save(), w);
 }
 
 void CmdBackup(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   if (args[1].empty()) return w.Error("ERR dir must not be empty");
-  if (Failed(ctx.engine->Backup(std::string(args[1])), w)) return;
-  w.Ok();
+  OkOrError(ctx.engine->Backup(std::string(args[1])), w);
 }
 
 void CmdInfo(CommandContext& ctx, CommandArgs args, RespWriter& w) {

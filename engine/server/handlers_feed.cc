@@ -24,8 +24,7 @@ void CmdEvent(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       return w.Error(kSyntaxError);
     }
   }
-  if (Failed(ctx.engine->RecordEvent(args[1], args[2], *type, ts), w)) return;
-  w.Ok();
+  OkOrError(ctx.engine->RecordEvent(args[1], args[2], *type, ts), w);
 }
 
 namespace {

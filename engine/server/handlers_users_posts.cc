@@ -36,8 +36,7 @@ void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       return w.Error(kSyntaxError);
     }
   }
-  if (Failed(ctx.engine->SetUser(u), w)) return;
-  w.Ok();
+  OkOrError(ctx.engine->SetUser(u), w);
 }
 
 // Pairs: culture, langs (comma-joined), openness (the user's, or the server
@@ -45,10 +44,10 @@ void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 void CmdUserGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   bool with_vector = false;
   if (!ParseWithVector(args, &with_vector)) return w.Error(kSyntaxError);
-  auto r = ctx.engine->GetUser(args[1]);
-  if (!r.ok()) return w.Error(r.status());
-  if (!r->has_value()) return w.Nil();
-  const UserRecord& u = **r;
+  const auto r = ctx.engine->GetUser(args[1]);
+  const UserRecord* found = FoundOrReply(r, w);
+  if (found == nullptr) return;
+  const UserRecord& u = *found;
   MapReply m(w.protocol());
   m.Bulk("culture", u.culture).Bulk("langs", JoinCommas(u.langs));
   if (u.openness >= 0) {
@@ -115,8 +114,7 @@ void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   if (!has_author || !has_culture || !has_vector) {
     return w.Error("ERR POST.ADD needs AUTHOR, CULTURE and VECTOR");
   }
-  if (Failed(ctx.engine->AddPost(std::move(p)), w)) return;
-  w.Ok();
+  OkOrError(ctx.engine->AddPost(std::move(p)), w);
 }
 
 // Pairs: author, culture, lang, ts, tags (comma-joined), title, impressions,
@@ -125,10 +123,10 @@ void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 void CmdPostGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   bool with_vector = false;
   if (!ParseWithVector(args, &with_vector)) return w.Error(kSyntaxError);
-  auto r = ctx.engine->GetPost(args[1]);
-  if (!r.ok()) return w.Error(r.status());
-  if (!r->has_value()) return w.Nil();
-  const PostInfo& p = **r;
+  const auto r = ctx.engine->GetPost(args[1]);
+  const PostInfo* found = FoundOrReply(r, w);
+  if (found == nullptr) return;
+  const PostInfo& p = *found;
   ListReply by_culture(w.protocol());
   for (const CultureCounts& c : p.by_culture) {
     by_culture.List(ListReply(w.protocol())

@@ -124,4 +124,8 @@ bool Failed(const Status& s, RespWriter& w) {
   return true;
 }
 
+void OkOrError(const Status& s, RespWriter& w) {
+  if (!Failed(s, w)) w.Ok();
+}
+
 }  // namespace bf::internal

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,5 +60,21 @@ std::string UnknownSubcommand(std::string_view sub, std::string_view cmd);
 
 // Replies with the Status and returns true when it is an error.
 bool Failed(const Status& s, RespWriter& w);
+// Replies +OK, or the error.
+void OkOrError(const Status& s, RespWriter& w);
+// For a lookup that may find nothing: replies the error or nil and returns
+// nullptr, else returns the value found (owned by r).
+template <typename T>
+const T* FoundOrReply(const Result<std::optional<T>>& r, RespWriter& w) {
+  if (!r.ok()) {
+    w.Error(r.status());
+    return nullptr;
+  }
+  if (!r->has_value()) {
+    w.Nil();
+    return nullptr;
+  }
+  return &**r;
+}
 
 }  // namespace bf::internal

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <initializer_list>
 
+#include "tests/engine/server/dispatch_util.h"
 #include "tests/engine/server/fake_engine.h"
 
 namespace bf {
@@ -27,11 +28,7 @@ class CommandsTest : public ::testing::Test {
   }
 
   std::string Run(std::initializer_list<std::string> words) {
-    std::vector<std::string> owned(words);
-    std::vector<std::string_view> args(owned.begin(), owned.end());
-    std::string out;
-    Dispatch(ctx_, args, &out);
-    return out;
+    return testing::RunCommand(ctx_, words);
   }
 
   static std::string Blob(std::initializer_list<float> v) { return ToFp32(std::vector<float>(v)); }

@@ -11,6 +11,7 @@
 #include "engine/server/config.h"
 #include "engine/server/resp_writer.h"
 #include "engine/server/wire_error.h"
+#include "tests/engine/server/dispatch_util.h"
 #include "tests/test_util.h"
 
 namespace bf {
@@ -44,11 +45,7 @@ class WireTest : public ::testing::Test {
   }
 
   std::string Run(std::initializer_list<std::string> words) {
-    std::vector<std::string> owned(words);
-    std::vector<std::string_view> args(owned.begin(), owned.end());
-    std::string out;
-    Dispatch(ctx_, args, &out);
-    return out;
+    return testing::RunCommand(ctx_, words);
   }
 
   fs::path dir_;
