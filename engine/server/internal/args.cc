@@ -43,8 +43,9 @@ Status ParseTs(std::string_view s, int64_t* out) {
 Result<std::string> ParseCulture(std::string_view s) {
   // The store's rule, with the wire's wording (docs/protocol.md).
   auto culture = CanonicalCulture(s);
-  if (!culture.ok()) return Status::Invalid("culture must be 1 to 16 characters of A-Z a-z 0-9 _ -");
-  return culture;
+  if (culture.ok()) return culture;
+  return Status::Invalid("culture must be 1 to " + std::to_string(kMaxCultureBytes) +
+                         " characters of A-Z a-z 0-9 _ -");
 }
 
 Result<Vector> ParseVectorArg(CommandArgs args, size_t* i, int dim) {
