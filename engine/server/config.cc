@@ -2,15 +2,15 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <charconv>
 #include <cmath>
 #include <fstream>
-#include <charconv>
 #include <functional>
 #include <list>
-#include <type_traits>
 #include <ostream>
 #include <sstream>
 #include <toml++/toml.h>
+#include <type_traits>
 #include <variant>
 
 namespace bf {
@@ -425,8 +425,9 @@ std::string SettingsReference() {
   for (const Setting& s : Settings(&defaults)) {
     if (s.section != section) {
       section = s.section;
-      md += (md.empty() ? "### " : "\n### ") + std::string(section) +
-            "\n\n| key | flag | type | default | CONFIG GET | meaning |\n|---|---|---|---|---|---|\n";
+      md += (md.empty() ? "### " : "\n### ") + std::string(section) + "\n\n" +
+            "| key | flag | type | default | CONFIG GET | meaning |\n" +
+            "|---|---|---|---|---|---|\n";
     }
     const std::string def = ValueText(s.target);
     md += "| `" + std::string(s.key) + "` | `" + FlagName(s.key) + "` | " +

@@ -121,6 +121,15 @@ TEST(ServerConfig, BadFilesRejected) {
   EXPECT_EQ(s.message().rfind("f.toml:1: ", 0), 0u) << s.message();
   EXPECT_TRUE(ApplyTomlConfig("w_rel = 2\n", "f.toml", &c).ok());  // an integer is a number
   EXPECT_EQ(c.engine.ranking.w_rel, 2.0);
+  s = ApplyTomlConfig("fsync = \"sometimes\"\n", "f.toml", &c);
+  EXPECT_EQ(s.message(), "fsync must be always, everysec or no");
+  s = ApplyTomlConfig("max_args = -1\n", "f.toml", &c);
+  EXPECT_EQ(s.message(), "config key 'max_args' must be a non-negative integer");
+  const std::string good = "fsync = \"no\"\nmax_args = 9\nfeedback_away = 0.5\n";
+  ASSERT_TRUE(ApplyTomlConfig(good, "f.toml", &c).ok());
+  EXPECT_EQ(c.engine.fsync, FsyncPolicy::kNo);
+  EXPECT_EQ(c.limits.max_args, 9u);
+  EXPECT_EQ(c.engine.ranking.feedback.away, 0.5f);
 }
 
 TEST(ServerConfig, HelpListsEveryOptionWithDefaults) {
