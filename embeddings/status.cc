@@ -2,22 +2,26 @@
 
 namespace bf {
 
-const char* Status::WireCode() const {
-  switch (code_) {
+const char* CodeName(Code code) {
+  switch (code) {
     case Code::kOk: return "OK";
-    case Code::kWrongDim: return "WRONGDIM";
-    case Code::kBadVector: return "BADVECTOR";
-    case Code::kNotFound: return "NOTFOUND";
-    case Code::kBusy: return "BUSY";
-    default: return "ERR";
+    case Code::kInvalid: return "Invalid";
+    case Code::kWrongDim: return "WrongDim";
+    case Code::kBadVector: return "BadVector";
+    case Code::kNotFound: return "NotFound";
+    case Code::kBusy: return "Busy";
+    case Code::kIOError: return "IOError";
+    case Code::kCorruption: return "Corruption";
+    case Code::kInternal: return "Internal";
   }
+  return "Unknown";
 }
 
 std::string Status::ToString() const {
   if (ok()) return "OK";
-  std::string out = WireCode();
+  std::string out = CodeName(code_);
   if (!msg_.empty()) {
-    out += ' ';
+    out += ": ";
     out += msg_;
   }
   return out;

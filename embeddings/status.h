@@ -2,8 +2,9 @@
 // mistake or an environmental failure. A broken invariant is not a Status:
 // it aborts (see BF_CHECK).
 //
-// The codes map one-to-one onto the wire error codes of api.md, so the
-// server translates a Status into a RESP error without a table of its own.
+// The codes say what went wrong, not how a caller shows it: the server maps
+// them onto its wire error codes (engine/server/wire_error.h), tools print
+// ToString().
 #pragma once
 
 #include <cstdio>
@@ -17,15 +18,18 @@ namespace bf {
 
 enum class Code {
   kOk = 0,
-  kInvalid,     // ERR: syntax, arity, out of range, malformed input
-  kWrongDim,    // WRONGDIM: vector length differs from the database dimension
-  kBadVector,   // BADVECTOR: NaN, infinity, all-zero
-  kNotFound,    // NOTFOUND: the named object does not exist
-  kBusy,        // BUSY: an exclusive operation is already running
-  kIOError,     // ERR: disk or OS failure; may succeed if retried
-  kCorruption,  // ERR: stored data failed a check; retrying will not help
-  kInternal,    // ERR: a bug or an unexpected library failure
+  kInvalid,     // syntax, arity, out of range, malformed input
+  kWrongDim,    // vector length differs from the database dimension
+  kBadVector,   // NaN, infinity, all-zero
+  kNotFound,    // the named object does not exist
+  kBusy,        // an exclusive operation is already running
+  kIOError,     // disk or OS failure; may succeed if retried
+  kCorruption,  // stored data failed a check; retrying will not help
+  kInternal,    // a bug or an unexpected library failure
 };
+
+// The code's name as spelled in the enum without its k: "Invalid", "WrongDim", ...
+const char* CodeName(Code code);
 
 class [[nodiscard]] Status {
  public:
@@ -44,9 +48,7 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   const std::string& message() const { return msg_; }
 
-  // The first word of the RESP error reply: ERR, WRONGDIM, BADVECTOR, ...
-  const char* WireCode() const;
-  // "WRONGDIM expected 64, got 3"; "OK" for success.
+  // "WrongDim: expected 64, got 3"; "OK" for success. For logs and tools.
   std::string ToString() const;
 
  private:

@@ -34,6 +34,12 @@ BridgingParams BridgingFrom(const RankingOptions& r) {
 
 }  // namespace
 
+Status CountError() {
+  return Status::Invalid("COUNT must be an integer from 1 to " + std::to_string(kMaxCount));
+}
+
+Status OpennessError() { return Status::Invalid("OPENNESS must be a number from 0 to 1"); }
+
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -119,8 +125,8 @@ Status EngineImpl::SetUser(const UserUpdate& u) {
   if (u.langs) {
     for (const std::string& l : *u.langs) BF_RETURN_IF_ERROR(CheckLang(l));
   }
-  if (u.openness && !(*u.openness >= 0.0f && *u.openness <= 1.0f)) {
-    return Status::Invalid("openness must be a number from 0 to 1");
+  if (u.openness && !(*u.openness >= 0.0 && *u.openness <= 1.0)) {
+    return OpennessError();
   }
   std::optional<Vector> vec = u.vector;
   if (vec) BF_RETURN_IF_ERROR(PrepareVector(*vec, options_.dim));
@@ -136,7 +142,7 @@ Status EngineImpl::SetUser(const UserUpdate& u) {
   rec.id = u.id;
   if (culture) rec.culture = *culture;
   if (u.langs) rec.langs = *u.langs;
-  if (u.openness) rec.openness = *u.openness;
+  if (u.openness) rec.openness = static_cast<float>(*u.openness);
   if (vec) rec.vector = std::move(*vec);
   return store_->PutUser(rec);
 }
@@ -159,14 +165,14 @@ Status EngineImpl::AddPost(PostInput in) {
   BF_RETURN_IF_ERROR(CheckId("author", in.author));
   auto culture = CanonicalCulture(in.culture);
   if (!culture.ok()) return culture.status();
-  if (!in.lang.empty()) BF_RETURN_IF_ERROR(CheckLang(in.lang));
+  if (in.lang) BF_RETURN_IF_ERROR(CheckLang(*in.lang));
   BF_RETURN_IF_ERROR(PrepareVector(in.vector, options_.dim));
 
   PostRecord rec;
   rec.id = std::move(in.id);
   rec.author = std::move(in.author);
   rec.culture = std::move(culture).value();
-  rec.lang = std::move(in.lang);
+  rec.lang = std::move(in.lang).value_or("");
   rec.ts = in.ts.value_or(NowSeconds());
   rec.tags = std::move(in.tags);
   rec.title = std::move(in.title);
@@ -282,9 +288,9 @@ Status EngineImpl::RecordEvent(std::string_view user, std::string_view post, Eve
 
 Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
   BF_RETURN_IF_ERROR(CheckId("user", req.user));
-  if (req.count < 1 || req.count > 500) return Status::Invalid("COUNT must be 1 to 500");
+  if (req.count < 1 || req.count > kMaxCount) return CountError();
   if (req.openness && !(*req.openness >= 0.0 && *req.openness <= 1.0)) {
-    return Status::Invalid("openness must be a number from 0 to 1");
+    return OpennessError();
   }
   ++feed_requests_;
   const RankingOptions& ro = options_.ranking;
@@ -407,7 +413,7 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
 Result<std::vector<std::string>> EngineImpl::Similar(std::string_view post, int count,
                                                      bool cross) {
   BF_RETURN_IF_ERROR(CheckId("post", post));
-  if (count < 1 || count > 500) return Status::Invalid("COUNT must be 1 to 500");
+  if (count < 1 || count > kMaxCount) return CountError();
   std::shared_ptr<AnnIndex> idx = index();
   std::shared_lock lock(table_mu_);
   auto iid = table_.Find(post);

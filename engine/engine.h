@@ -19,6 +19,16 @@
 
 namespace bf {
 
+// COUNT of FEED and SIMILAR: 1 to kMaxCount.
+inline constexpr int kMaxCount = 500;
+
+// The engine's errors for a COUNT or an OPENNESS out of range; a parser in
+// front of the engine gives the same for one that is not a number.
+// Invalid "COUNT must be an integer from 1 to 500".
+Status CountError();
+// Invalid "OPENNESS must be a number from 0 to 1".
+Status OpennessError();
+
 struct EngineOptions {
   std::string data_dir = "./data";
   int dim = 64;
@@ -32,7 +42,7 @@ struct UserUpdate {
   std::string id;
   std::optional<std::string> culture;
   std::optional<std::vector<std::string>> langs;
-  std::optional<float> openness;
+  std::optional<double> openness;  // 0 to 1; checked before it is stored as a float
   std::optional<Vector> vector;  // not yet normalised
 };
 
@@ -41,7 +51,7 @@ struct PostInput {
   std::string author;
   std::string culture;
   Vector vector;  // not yet normalised
-  std::string lang;
+  std::optional<std::string> lang;  // none when not given; if given, 1 to 16 bytes
   std::optional<int64_t> ts;  // default now
   std::vector<std::string> tags;
   std::string title;
@@ -56,7 +66,7 @@ struct PostInfo {
 
 struct FeedRequest {
   std::string user;
-  int count = 20;                 // 1..500
+  int count = 20;                 // 1..kMaxCount
   std::optional<double> openness; // request override
   bool peek = false;              // rank without recording
   bool explain = false;

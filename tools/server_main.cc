@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
 
   auto opened = bf::Engine::Open(config.engine_options());
   if (!opened.ok()) {
-    spdlog::critical("cannot open the database in {}: {}", config.data_dir,
+    spdlog::critical("cannot open the database in {}: {}", config.engine.data_dir,
                      opened.status().ToString());
     return 1;
   }
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   const bf::IndexInfo index = engine->GetIndexInfo();
   const bf::EngineCounters counters = engine->Counters();
   spdlog::info("bridgefeed {} serving data_dir={} dim={} index={} posts={} on {}:{}",
-               bf::Version(), config.data_dir, engine->dim(), index.stats.type, counters.posts,
+               bf::Version(), config.engine.data_dir, engine->dim(), index.stats.type, counters.posts,
                config.bind, server.port());
 
   boost::asio::signal_set signals(server.io_context(), SIGINT, SIGTERM);

@@ -2,17 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-#include <cmath>
-
+#include "engine/server/config.h"
+#include "engine/server/internal/args.h"
 #include "engine/server/internal/handlers.h"
-#include "engine/store/store.h"
 
 namespace bf {
 
 using namespace internal;  // NOLINT: the handlers
 
 namespace {
+
+// EVENT's syntax, with the event words of engine/store/limits.h.
+std::string_view EventSyntax() {
+  static const std::string syntax = "user post " + EventTypeWords("|", "|") + " [TS t]";
+  return syntax;
+}
 
 // The command table: the single source for dispatch, COMMAND and the docs.
 constexpr uint32_t kConn = kCmdNoAuth | kCmdLoading | kCmdStale | kCmdFast;
@@ -54,8 +58,7 @@ const CommandSpec kCommands[] = {
      "A post's fields and counters, or nil", CmdPostGet},
     {"POST.DEL", 2, kCmdWrite, "post", "post", "Deletes a post", CmdPostDel},
     // Feedback and feeds.
-    {"EVENT", -4, kCmdWrite, "feedback",
-     "user post VIEW|LIKE|SAVE|SHARE|COMMENT|HIDE|REPORT [TS t]",
+    {"EVENT", -4, kCmdWrite, "feedback", EventSyntax(),
      "Records a user's feedback on a post", CmdEvent},
     {"FEED", -2, kCmdWrite, "feed", "user [COUNT n] [OPENNESS f] [EXPLAIN] [PEEK]",
      "A ranked page of posts for a user", CmdFeed},
@@ -115,37 +118,6 @@ const CommandSpec* FindCommand(std::string_view name) {
   return nullptr;
 }
 
-namespace internal {
-
-bool ParseInt(std::string_view s, int64_t* out) {
-  if (s.empty() || s[0] == '+') return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-bool ParseDouble(std::string_view s, double* out) {
-  if (s.empty() || s[0] == '+') return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(*out);
-}
-
-Result<std::string> ParseCulture(std::string_view s) {
-  // The store's rule, with the wire's wording (docs/protocol.md).
-  auto culture = CanonicalCulture(s);
-  if (!culture.ok()) return Status::Invalid("culture must be 1 to 16 characters of A-Z a-z 0-9 _ -");
-  return culture;
-}
-
-std::string ArityError(std::string_view fullname) {
-  return "ERR wrong number of arguments for '" + ToLower(fullname) + "' command";
-}
-
-std::string UnknownSubcommand(std::string_view sub, std::string_view cmd) {
-  return "ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " +
-         std::string(cmd) + " HELP.";
-}
-
-}  // namespace internal
 
 namespace {
 
@@ -169,7 +141,7 @@ bool ArityOk(int arity, size_t argc) {
 
 void Dispatch(CommandContext& ctx, CommandArgs args, std::string* out) {
   const size_t before = out->size();
-  RespWriter w(out);
+  RespWriter w(out, ctx.client->protocol);
   ctx.stats->total_commands.fetch_add(1, std::memory_order_relaxed);
   const CommandSpec* spec = args.empty() ? nullptr : FindCommand(args[0]);
   if (args.empty()) {

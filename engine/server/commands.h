@@ -1,9 +1,17 @@
 // The command layer: the command table (declared as data, the one source for
-// dispatch, COMMAND, COMMAND DOCS and the docs) and Dispatch(), which checks
-// name, arity and auth, runs a handler and appends its RESP reply.
+// dispatch, COMMAND, COMMAND DOCS and docs/commands.md) and Dispatch(), which
+// checks name, arity and auth, runs a handler and appends its RESP reply.
 //
 // Handlers see a CommandContext and never a socket, so they are tested with a
 // fake Engine and no network.
+//
+// Errors: every failure, the caller's or the engine's, is an error reply
+// (first word the wire code, wire_error.h); nothing here throws or closes a
+// connection (a handler sets ClientState::quit for QUIT).
+// Thread safety: Dispatch runs on any io thread at once; what it shares
+// (ServerStats, the engine) is thread-safe, a ClientState is its connection's.
+// Ownership: CommandContext points at objects the server owns and that
+// outlive every command.
 #pragma once
 
 #include <atomic>
@@ -13,12 +21,13 @@
 #include <string>
 #include <string_view>
 
-#include "engine/server/config.h"
 #include "engine/engine.h"
 #include "engine/server/latency.h"
 #include "engine/server/resp_writer.h"
 
 namespace bf {
+
+struct ServerConfig;  // engine/server/config.h
 
 // Server-wide counters, shared by every connection. Thread-safe (atomics).
 struct ServerStats {
@@ -40,6 +49,7 @@ struct ClientState {
   std::string name;  // CLIENT SETNAME
   std::string lib_name, lib_ver;  // CLIENT SETINFO
   bool authenticated = false;
+  Protocol protocol = Protocol::kResp2;  // replies' protocol; HELLO 3 would switch it (#17)
   bool quit = false;  // close once the replies so far are written
   std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
 };

@@ -2,12 +2,15 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <list>
 #include <ostream>
 #include <sstream>
 #include <toml++/toml.h>
+#include <type_traits>
 #include <variant>
 
 namespace bf {
@@ -20,85 +23,155 @@ const char* Version() { return BRIDGEFEED_VERSION; }
 
 namespace {
 
-// One setting, declared once for the flags, the TOML keys and --help.
+// One row of the settings table.
+using Target = std::variant<int*, int64_t*, size_t*, double*, float*, std::string*, FsyncPolicy*>;
 struct Setting {
-  std::string key;  // TOML key; the flag is "--" + key with '-' for '_'
-  std::string help;
-  std::variant<int*, int64_t*, double*, float*, std::string*> target;
+  std::string_view section;  // heading in docs/configuration.md
+  std::string_view key;      // TOML key; the flag is "--" + key with '-' for '_'
+  std::string_view help;
+  Target target;             // where it lands; its initial value is the default
+  std::string_view config_get = {};  // the name CONFIG GET answers to; empty: none
+  int RunningValues::*running = nullptr;  // CONFIG GET reports this instead
 };
 
+constexpr std::string_view kNet = "Network", kLimits = "Request and reply limits",
+                           kLog = "Logging", kStore = "Storage", kIndex = "Index",
+                           kRank = "Ranking";
+
+// The settings table: every setting's one declaration.
 std::vector<Setting> Settings(ServerConfig* c) {
-  RankingOptions& r = c->ranking;
-  IndexOptions& ix = c->index_options;
+  EngineOptions& e = c->engine;
+  IndexOptions& ix = e.index;
+  RankingOptions& r = e.ranking;
+  RespLimits& l = c->limits;
   return {
-      {"bind", "Address to listen on", &c->bind},
-      {"port", "TCP port (0: any free port)", &c->port},
-      {"threads", "I/O threads (0: one per core)", &c->threads},
-      {"maxclients", "Maximum connected clients", &c->maxclients},
-      {"timeout", "Close clients idle this many seconds (0: never)", &c->timeout},
-      {"requirepass", "Password clients must AUTH with (empty: none)", &c->requirepass},
-      {"protected_mode",
-       "yes: refuse a non-loopback bind without requirepass; no: allow it",
+      {kNet, "bind", "Address to listen on", &c->bind, "bind"},
+      {kNet, "port", "TCP port (0: any free port)", &c->port, "port", &RunningValues::port},
+      {kNet, "threads", "I/O threads (0: one per core)", &c->threads},
+      {kNet, "maxclients", "Maximum connected clients", &c->maxclients, "maxclients"},
+      {kNet, "timeout", "Close clients idle this many seconds (0: never)", &c->timeout,
+       "timeout"},
+      {kNet, "requirepass", "Password clients must AUTH with (empty: none)", &c->requirepass},
+      {kNet, "protected_mode", "yes: refuse a non-loopback bind without requirepass; no: allow it",
        &c->protected_mode},
-      {"proto_max_bulk_len", "Maximum bytes in one bulk string", &c->proto_max_bulk_len},
-      {"max_args", "Maximum arguments in one command", &c->max_args},
-      {"max_inline_len", "Maximum bytes in one inline command", &c->max_inline_len},
-      {"client_query_buffer_limit", "Maximum unread pipelined input per client (bytes)",
-       &c->client_query_buffer_limit},
-      {"client_output_buffer_soft_limit",
+      {kLimits, "proto_max_bulk_len", "Maximum bytes in one bulk string", &l.max_bulk_len,
+       "proto-max-bulk-len"},
+      {kLimits, "max_args", "Maximum arguments in one command", &l.max_args},
+      {kLimits, "max_inline_len", "Maximum bytes in one inline command", &l.max_inline_len},
+      {kLimits, "client_query_buffer_limit", "Maximum unread pipelined input per client (bytes)",
+       &l.max_query_buffer},
+      {kLimits, "client_output_buffer_soft_limit",
        "Pending reply bytes past which a client's input is not read (backpressure)",
        &c->client_output_buffer_soft_limit},
-      {"client_output_buffer_limit", "Pending reply bytes past which a client is closed",
+      {kLimits, "client_output_buffer_limit", "Pending reply bytes past which a client is closed",
        &c->client_output_buffer_limit},
-      {"log_level", "trace, debug, info, warn, error, critical or off", &c->log_level},
-      {"slowlog_usec", "Log commands slower than this (-1: never)", &c->slowlog_usec},
-      {"data_dir", "Database folder", &c->data_dir},
-      {"dim", "Vector dimension of a new database", &c->dim},
-      {"index", "ANN index: a Faiss factory string or auto", &c->index},
-      {"fsync", "WAL sync: always, everysec or no", &c->fsync},
-      {"snapshot_interval_s", "Seconds between index snapshots (0: never)",
-       &c->snapshot_interval_s},
-      {"auto_ann_threshold", "index auto: posts past which IVF replaces exact Flat search",
+      {kLog, "log_level", "trace, debug, info, warn, error, critical or off", &c->log_level},
+      {kLog, "slowlog_usec", "Log commands slower than this (-1: never)", &c->slowlog_usec,
+       "slowlog-log-slower-than"},
+      {kStore, "data_dir", "Database folder", &e.data_dir, "dir"},
+      {kStore, "dim", "Vector dimension of a new database", &e.dim, "dim", &RunningValues::dim},
+      {kStore, "fsync", "WAL sync: always, everysec or no", &e.fsync, "fsync"},
+      {kIndex, "index", "ANN index: a Faiss factory string or auto", &ix.spec, "index"},
+      {kIndex, "snapshot_interval_s", "Seconds between index snapshots (0: never)",
+       &e.snapshot_interval_s},
+      {kIndex, "auto_ann_threshold", "index auto: posts past which IVF replaces exact Flat search",
        &ix.auto_ann_threshold},
-      {"hnsw_ef_search", "HNSW efSearch", &ix.hnsw_ef_search},
-      {"hnsw_ef_construction", "HNSW efConstruction", &ix.hnsw_ef_construction},
-      {"ivf_nprobe", "IVF nprobe", &ix.ivf_nprobe},
-      {"rebuild_tombstone_ratio", "Tombstone share that calls for a rebuild",
+      {kIndex, "hnsw_ef_search", "HNSW efSearch", &ix.hnsw_ef_search},
+      {kIndex, "hnsw_ef_construction", "HNSW efConstruction", &ix.hnsw_ef_construction},
+      {kIndex, "ivf_nprobe", "IVF nprobe", &ix.ivf_nprobe},
+      {kIndex, "rebuild_tombstone_ratio", "Tombstone share that calls for a rebuild",
        &ix.rebuild_tombstone_ratio},
-      {"omp_threads", "Faiss threads inside one call (0: OpenMP default)", &ix.omp_threads},
-      {"w_rel", "Ranking weight of cosine(user, post)", &r.w_rel},
-      {"w_bridge", "Ranking weight of the bridging score", &r.w_bridge},
-      {"w_fresh", "Ranking weight of freshness exp(-age/tau)", &r.w_fresh},
-      {"fresh_tau_s", "Freshness time constant in seconds", &r.fresh_tau_s},
-      {"bridge_a", "Bridging smoothing a in (pos+a)/(imp+a+b)", &r.bridge_a},
-      {"bridge_b", "Bridging smoothing b in (pos+a)/(imp+a+b)", &r.bridge_b},
-      {"bridge_min_impressions", "Impressions before a culture counts for bridging",
+      {kIndex, "omp_threads", "Faiss threads inside one call (0: OpenMP default)",
+       &ix.omp_threads},
+      {kRank, "w_rel", "Ranking weight of cosine(user, post)", &r.w_rel},
+      {kRank, "w_bridge", "Ranking weight of the bridging score", &r.w_bridge},
+      {kRank, "w_fresh", "Ranking weight of freshness exp(-age/tau)", &r.w_fresh},
+      {kRank, "fresh_tau_s", "Freshness time constant in seconds", &r.fresh_tau_s},
+      {kRank, "bridge_a", "Bridging smoothing a in (pos+a)/(imp+a+b)", &r.bridge_a},
+      {kRank, "bridge_b", "Bridging smoothing b in (pos+a)/(imp+a+b)", &r.bridge_b},
+      {kRank, "bridge_min_impressions", "Impressions before a culture counts for bridging",
        &r.bridge_min_impressions},
-      {"mmr_lambda", "MMR diversity trade-off in [0,1]", &r.mmr_lambda},
-      {"max_per_author", "Posts of one author per feed page", &r.max_per_author},
-      {"default_openness", "Cross-cultural share when neither request nor user sets one",
+      {kRank, "mmr_lambda", "MMR diversity trade-off in [0,1]", &r.mmr_lambda},
+      {kRank, "max_per_author", "Posts of one author per feed page", &r.max_per_author},
+      {kRank, "default_openness", "Cross-cultural share when neither request nor user sets one",
        &r.default_openness},
-      {"seen_window_s", "Seconds a served or viewed post stays excluded", &r.seen_window_s},
-      {"candidates_per_slot", "ANN candidates per feed slot", &r.candidates_per_slot},
-      {"feedback_toward", "User vector step toward a liked post", &r.feedback.toward},
-      {"feedback_away", "User vector step away from a hidden post", &r.feedback.away},
+      {kRank, "seen_window_s", "Seconds a served or viewed post stays excluded",
+       &r.seen_window_s},
+      {kRank, "candidates_per_slot", "ANN candidates per feed slot", &r.candidates_per_slot},
+      {kRank, "feedback_toward", "User vector step toward a liked post", &r.feedback.toward},
+      {kRank, "feedback_away", "User vector step away from a hidden post", &r.feedback.away},
   };
 }
 
-std::string FlagName(const std::string& key) {
-  std::string f = "--" + key;
+// The words of a FsyncPolicy setting, in enum order.
+constexpr std::string_view kFsyncWords[] = {"always", "everysec", "no"};
+
+Status SetFsync(const Setting& s, std::string_view word, FsyncPolicy* out) {
+  for (size_t i = 0; i < std::size(kFsyncWords); ++i) {
+    if (word == kFsyncWords[i]) {
+      *out = static_cast<FsyncPolicy>(i);
+      return Status::OK();
+    }
+  }
+  return Status::Invalid(std::string(s.key) + " must be always, everysec or no");
+}
+
+// Shortest text that reads back as v, in v's own type ("0.2" for 0.2f).
+template <typename T>
+std::string FormatNumber(T v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, p) : std::string("nan");
+}
+
+// The setting's current value as text: CONFIG GET, defaults in the docs.
+std::string ValueText(const Target& t) {
+  return std::visit(
+      [](auto* p) -> std::string {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return *p;
+        } else if constexpr (std::is_same_v<T, FsyncPolicy>) {
+          return std::string(kFsyncWords[static_cast<size_t>(*p)]);
+        } else if constexpr (std::is_floating_point_v<T>) {
+          return FormatNumber(*p);
+        } else {
+          return std::to_string(*p);
+        }
+      },
+      t);
+}
+
+std::string_view TypeName(const Target& t) {
+  return std::visit(
+      [](auto* p) -> std::string_view {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, std::string>) return "string";
+        if constexpr (std::is_same_v<T, FsyncPolicy>) return "always, everysec or no";
+        if constexpr (std::is_floating_point_v<T>) return "number";
+        return "integer";
+      },
+      t);
+}
+
+std::string FlagName(std::string_view key) {
+  std::string f = "--" + std::string(key);
   for (char& ch : f) if (ch == '_') ch = '-';
   return f;
 }
 
 Status ApplyNode(const Setting& s, const toml::node& node) {
   auto bad = [&](const char* what) {
-    return Status::Invalid("config key '" + s.key + "' must be " + what);
+    return Status::Invalid("config key '" + std::string(s.key) + "' must be " + what);
   };
   if (auto* p = std::get_if<std::string*>(&s.target)) {
     auto v = node.value_exact<std::string>();
     if (!v) return bad("a string");
     **p = *v;
+  } else if (auto* p = std::get_if<FsyncPolicy*>(&s.target)) {
+    auto v = node.value_exact<std::string>();
+    if (!v) return bad("a string");
+    return SetFsync(s, *v, *p);
   } else if (auto* p = std::get_if<int*>(&s.target)) {
     auto v = node.value_exact<int64_t>();
     if (!v || *v < INT32_MIN || *v > INT32_MAX) return bad("an integer");
@@ -107,6 +180,10 @@ Status ApplyNode(const Setting& s, const toml::node& node) {
     auto v = node.value_exact<int64_t>();
     if (!v) return bad("an integer");
     **p = *v;
+  } else if (auto* p = std::get_if<size_t*>(&s.target)) {
+    auto v = node.value_exact<int64_t>();
+    if (!v || *v < 0) return bad("a non-negative integer");
+    **p = static_cast<size_t>(*v);
   } else if (auto* p = std::get_if<double*>(&s.target)) {
     auto v = node.value<double>();
     if (!v || !(node.is_floating_point() || node.is_integer())) return bad("a number");
@@ -147,27 +224,9 @@ Status ApplyTomlConfig(const std::string& toml_text, const std::string& source_n
   return Status::OK();
 }
 
-RespLimits ServerConfig::resp_limits() const {
-  RespLimits l;
-  l.max_bulk_len = static_cast<size_t>(proto_max_bulk_len);
-  l.max_args = static_cast<size_t>(max_args);
-  l.max_inline_len = static_cast<size_t>(max_inline_len);
-  l.max_query_buffer = static_cast<size_t>(client_query_buffer_limit);
-  return l;
-}
-
 EngineOptions ServerConfig::engine_options() const {
-  EngineOptions o;
-  o.data_dir = data_dir;
-  o.dim = dim;
-  o.fsync = fsync == "always" ? FsyncPolicy::kAlways
-            : fsync == "no"   ? FsyncPolicy::kNo
-                              : FsyncPolicy::kEverysec;
-  o.index = index_options;
-  o.index.dim = dim;
-  o.index.spec = index;
-  o.ranking = ranking;
-  o.snapshot_interval_s = snapshot_interval_s;
+  EngineOptions o = engine;
+  o.index.dim = engine.dim;
   return o;
 }
 
@@ -181,12 +240,14 @@ Status ServerConfig::Validate() const {
   if (threads < 0 || threads > 1024) return bad("threads must be 0 to 1024");
   if (maxclients < 1) return bad("maxclients must be at least 1");
   if (timeout < 0) return bad("timeout must be 0 or more seconds");
-  if (proto_max_bulk_len < 1 || proto_max_bulk_len > (512ll << 20)) {
+  if (limits.max_bulk_len < 1 || limits.max_bulk_len > (512u << 20)) {
     return bad("proto_max_bulk_len must be 1 byte to 512 MiB");
   }
-  if (max_args < 1 || max_args > (1 << 20)) return bad("max_args must be 1 to 1048576");
-  if (max_inline_len < 16) return bad("max_inline_len must be at least 16");
-  if (client_query_buffer_limit < proto_max_bulk_len) {
+  if (limits.max_args < 1 || limits.max_args > (1u << 20)) {
+    return bad("max_args must be 1 to 1048576");
+  }
+  if (limits.max_inline_len < 16) return bad("max_inline_len must be at least 16");
+  if (limits.max_query_buffer < limits.max_bulk_len) {
     return bad("client_query_buffer_limit must be at least proto_max_bulk_len");
   }
   if (client_output_buffer_soft_limit < 1) {
@@ -200,14 +261,13 @@ Status ServerConfig::Validate() const {
   for (const char* l : kLevels) level_ok |= log_level == l;
   if (!level_ok) return bad("log_level must be one of trace debug info warn error critical off");
   if (slowlog_usec < -1) return bad("slowlog_usec must be -1 or more");
-  if (data_dir.empty()) return bad("data_dir must not be empty");
-  if (dim < 1 || dim > kMaxDim) return bad("dim must be 1 to " + std::to_string(kMaxDim));
-  if (index.empty()) return bad("index must not be empty");
-  if (fsync != "always" && fsync != "everysec" && fsync != "no") {
-    return bad("fsync must be always, everysec or no");
+  if (engine.data_dir.empty()) return bad("data_dir must not be empty");
+  if (engine.dim < 1 || engine.dim > kMaxDim) {
+    return bad("dim must be 1 to " + std::to_string(kMaxDim));
   }
-  if (snapshot_interval_s < 0) return bad("snapshot_interval_s must be 0 or more");
-  const IndexOptions& ix = index_options;
+  const IndexOptions& ix = engine.index;
+  if (ix.spec.empty()) return bad("index must not be empty");
+  if (engine.snapshot_interval_s < 0) return bad("snapshot_interval_s must be 0 or more");
   if (ix.auto_ann_threshold < 0) return bad("auto_ann_threshold must be 0 or more");
   if (ix.hnsw_ef_search < 1) return bad("hnsw_ef_search must be positive");
   if (ix.hnsw_ef_construction < 1) return bad("hnsw_ef_construction must be positive");
@@ -216,7 +276,7 @@ Status ServerConfig::Validate() const {
     return bad("rebuild_tombstone_ratio must be in (0, 1]");
   }
   if (ix.omp_threads < 0) return bad("omp_threads must be 0 or more");
-  const RankingOptions& r = ranking;
+  const RankingOptions& r = engine.ranking;
   if (!Finite(r.w_rel) || !Finite(r.w_bridge) || !Finite(r.w_fresh)) {
     return bad("ranking weights must be finite numbers");
   }
@@ -300,9 +360,21 @@ int ParseServerConfig(const std::vector<std::string>& argv, ServerConfig* config
   app.add_option("--config", ignored, "TOML file with settings; flags override it");
   bool version = false;
   app.add_flag("--version", version, "Print the version and exit");
+  // A word setting goes through a string, converted (and checked) after parsing.
+  std::list<std::pair<Setting, std::string>> words;
   for (const Setting& s : Settings(config)) {
-    std::visit([&](auto* p) { app.add_option(FlagName(s.key), *p, s.help)->capture_default_str(); },
-               s.target);
+    std::visit(
+        [&](auto* p) {
+          using T = std::remove_pointer_t<decltype(p)>;
+          if constexpr (std::is_same_v<T, FsyncPolicy>) {
+            auto& [setting, text] = words.emplace_back(s, ValueText(s.target));
+            app.add_option(FlagName(setting.key), text, std::string(s.help))
+                ->capture_default_str();
+          } else {
+            app.add_option(FlagName(s.key), *p, std::string(s.help))->capture_default_str();
+          }
+        },
+        s.target);
   }
   std::vector<const char*> cargv;
   for (const auto& a : argv) cargv.push_back(a.c_str());
@@ -317,12 +389,53 @@ int ParseServerConfig(const std::vector<std::string>& argv, ServerConfig* config
     out << "bridgefeed-server " << Version() << "\n";
     return 0;
   }
-  Status s = config->Validate();
+  Status s;
+  for (const auto& [setting, text] : words) {
+    if (s.ok()) s = SetFsync(setting, text, std::get<FsyncPolicy*>(setting.target));
+  }
+  if (s.ok()) s = config->Validate();
   if (!s.ok()) {
     err << "bridgefeed-server: " << s.message() << "\n";
     return 2;
   }
   return -1;
+}
+
+}  // namespace bf
+
+namespace bf {
+
+std::vector<std::pair<std::string, std::string>> ConfigGetPairs(const ServerConfig& config,
+                                                                const RunningValues& running) {
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"save", ""}, {"appendonly", "no"}, {"databases", "1"}};
+  ServerConfig copy = config;  // Settings() hands out pointers into it
+  for (const Setting& s : Settings(&copy)) {
+    if (s.config_get.empty()) continue;
+    out.emplace_back(s.config_get, s.running ? std::to_string(running.*s.running)
+                                             : ValueText(s.target));
+  }
+  return out;
+}
+
+std::string SettingsReference() {
+  ServerConfig defaults;
+  std::string md;
+  std::string_view section;
+  for (const Setting& s : Settings(&defaults)) {
+    if (s.section != section) {
+      section = s.section;
+      md += (md.empty() ? "### " : "\n### ") + std::string(section) + "\n\n" +
+            "| key | flag | type | default | CONFIG GET | meaning |\n" +
+            "|---|---|---|---|---|---|\n";
+    }
+    const std::string def = ValueText(s.target);
+    md += "| `" + std::string(s.key) + "` | `" + FlagName(s.key) + "` | " +
+          std::string(TypeName(s.target)) + " | " + (def.empty() ? "" : "`" + def + "`") +
+          " | " + (s.config_get.empty() ? "" : "`" + std::string(s.config_get) + "`") + " | " +
+          std::string(s.help) + " |\n";
+  }
+  return md;
 }
 
 }  // namespace bf

@@ -1,12 +1,20 @@
-// ServerConfig: every setting of bridgefeed-server, with its default. Read
-// from a TOML file (--config FILE) and command-line flags; a flag overrides
-// the file. File keys are the flag names with underscores (--data-dir ->
-// data_dir).
+// ServerConfig: every setting of bridgefeed-server. The settings table in
+// config.cc is the one place a setting is named: it drives the flags, the
+// TOML keys, CONFIG GET, the checks and docs/configuration.md. Each entry
+// lands in a field below; engine settings land in EngineOptions (and its
+// IndexOptions, RankingOptions), whose initialisers are the defaults.
+//
+// A flag overrides the TOML file (--config FILE); file keys are the flag
+// names with underscores (--data-dir -> data_dir).
+//
+// Thread safety: a ServerConfig is filled once at start and then only read,
+// from any thread. The functions here keep no state.
 #pragma once
 
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -30,10 +38,7 @@ struct ServerConfig {
   std::string protected_mode = "yes";
 
   // Request and reply limits -------------------------------------------------
-  int64_t proto_max_bulk_len = 1 << 20;
-  int64_t max_args = 4096;
-  int64_t max_inline_len = 64 << 10;
-  int64_t client_query_buffer_limit = 64ll << 20;
+  RespLimits limits;                // bulk length, arguments, inline, query buffer
   // Past the soft limit a client's socket is not read until its pending
   // replies drain (backpressure); past the hard limit the client is closed.
   int64_t client_output_buffer_soft_limit = 1ll << 20;
@@ -43,17 +48,11 @@ struct ServerConfig {
   std::string log_level = "info";   // trace debug info warn error critical off
   int64_t slowlog_usec = 10000;     // log commands slower than this; -1 = never
 
-  // Engine -------------------------------------------------------------------
-  std::string data_dir = "./data";
-  int dim = 64;
-  std::string index = "auto";       // Faiss factory string or "auto"
-  std::string fsync = "everysec";   // always | everysec | no
-  int64_t snapshot_interval_s = 300;
-  IndexOptions index_options;       // spec and dim are filled from index/dim
-  RankingOptions ranking;
+  // Engine: data dir, dim, fsync, index spec and parameters, ranking ----------
+  EngineOptions engine;
 
-  RespLimits resp_limits() const;
-  // Options for Engine::Open. REQUIRES: Validate() returned OK.
+  // Options for Engine::Open: engine, with the index's dim set from dim.
+  // REQUIRES: Validate() returned OK.
   EngineOptions engine_options() const;
   // Invalid naming the first bad setting.
   Status Validate() const;
@@ -77,5 +76,22 @@ int ParseServerConfig(const std::vector<std::string>& argv, ServerConfig* config
 // error, an unknown key or a value of the wrong type.
 Status ApplyTomlConfig(const std::string& toml_text, const std::string& source_name,
                        ServerConfig* config);
+
+// What CONFIG GET reports from the running server rather than the config:
+// the port actually bound and the database's dimension.
+struct RunningValues {
+  int port = 0;
+  int dim = 0;
+};
+
+// The name/value pairs CONFIG GET knows, in table order: Redis's save,
+// appendonly and databases (answered as a Redis without persistence, so
+// redis-benchmark runs), then every setting that has a CONFIG GET name.
+std::vector<std::pair<std::string, std::string>> ConfigGetPairs(const ServerConfig& config,
+                                                                const RunningValues& running);
+
+// docs/configuration.md's reference: one Markdown table per section with
+// each setting's key, flag, type, default, CONFIG GET name and help.
+std::string SettingsReference();
 
 }  // namespace bf

@@ -1,5 +1,9 @@
 // The INFO report, built apart from the command: `# Section` headers and
 // `key:value` lines, CRLF-separated, as Redis's INFO.
+//
+// Errors: none; an unknown section adds nothing. Thread safety: safe from any
+// thread (it reads atomics and the thread-safe engine). Ownership: borrows
+// its arguments for the call only.
 #pragma once
 
 #include <span>
@@ -7,6 +11,7 @@
 #include <string_view>
 
 #include "engine/server/commands.h"
+#include "engine/server/config.h"
 
 namespace bf {
 

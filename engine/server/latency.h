@@ -2,8 +2,9 @@
 // microseconds, for the INFO latency section. Each power of two is split in
 // 8 buckets, so a reported percentile is at most 12.5% above the true value.
 //
-// Thread-safe: Record and Percentile may run concurrently (relaxed atomics; a
-// percentile read during updates is approximate, never torn).
+// Errors: none (a value past the last bucket lands in it). Thread safety:
+// Record and Percentile may run concurrently (relaxed atomics; a percentile
+// read during updates is approximate, never torn). Owns only its counters.
 #pragma once
 
 #include <array>

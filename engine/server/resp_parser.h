@@ -10,7 +10,9 @@
 // a declared bulk length or argument count past the limit fails as soon as its
 // header line is read. Consumed bytes are dropped once, by Compact().
 //
-// Not thread-safe: a connection owns its parser.
+// Errors: a malformed or oversized request is kError with a message; the
+// parser never throws. Not thread-safe: a connection owns its parser, and
+// the argument views point into the parser's buffer (see Next).
 #pragma once
 
 #include <cstddef>

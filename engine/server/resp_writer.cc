@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "engine/server/wire_error.h"
+
 namespace bf {
 
 void RespWriter::Header(char type, int64_t n) {
@@ -30,6 +32,8 @@ void RespWriter::Error(std::string_view msg) {
   out_->append("\r\n");
 }
 
+void RespWriter::Error(const Status& status) { Error(WireError(status)); }
+
 void RespWriter::Int(int64_t v) { Header(':', v); }
 
 void RespWriter::Bulk(std::string_view s) {
@@ -42,6 +46,27 @@ void RespWriter::Array(size_t n) { Header('*', static_cast<int64_t>(n)); }
 
 void RespWriter::Double(double v) { Bulk(FormatDouble(v)); }
 void RespWriter::Float(float v) { Bulk(FormatFloat(v)); }
+
+// RESP3 would write a map header (%n) here; RESP2 flattens the pairs.
+void RespWriter::Map(const MapReply& map) {
+  Array(map.n_ * 2);
+  out_->append(map.body_);
+}
+
+void RespWriter::List(const ListReply& list) {
+  Array(list.n_);
+  out_->append(list.body_);
+}
+
+ListReply& ListReply::Map(const MapReply& m) {
+  Add().Map(m);
+  return *this;
+}
+
+ListReply& ListReply::List(const ListReply& l) {
+  Add().List(l);
+  return *this;
+}
 
 std::string FormatDouble(double v) {
   char buf[32];

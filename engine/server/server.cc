@@ -71,7 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(tcp::socket socket, Server::Impl& server)
       : socket_(std::move(socket)),
         server_(server),
-        parser_(server.config_.resp_limits()),
+        parser_(server.config_.limits),
         idle_timer_(socket_.get_executor()) {
     client_.id = server.stats_.next_client_id.fetch_add(1);
     error_code ec;

@@ -10,6 +10,12 @@
 // hard limit the client is closed. A protocol error closes only that client.
 //
 // Engine calls run on the io threads and may block (RocksDB, Faiss).
+//
+// Errors: only Listen fails (IOError); a client's bad request is an error
+// reply, a client's broken connection closes that client alone.
+// Thread safety: Stop and stats() from any thread; the rest from one.
+// Ownership: borrows the config and the engine, owns the io_context, the
+// acceptor and every connection.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -11,14 +11,11 @@ TEST(StatusTest, OkIsOk) {
   EXPECT_EQ(s.ToString(), "OK");
 }
 
-TEST(StatusTest, WireCodesMatchApi) {
-  EXPECT_STREQ(Status::Invalid("x").WireCode(), "ERR");
-  EXPECT_STREQ(Status::WrongDim("x").WireCode(), "WRONGDIM");
-  EXPECT_STREQ(Status::BadVector("x").WireCode(), "BADVECTOR");
-  EXPECT_STREQ(Status::NotFound("x").WireCode(), "NOTFOUND");
-  EXPECT_STREQ(Status::Busy("x").WireCode(), "BUSY");
-  EXPECT_STREQ(Status::IOError("x").WireCode(), "ERR");
-  EXPECT_EQ(Status::WrongDim("expected 4, got 3").ToString(), "WRONGDIM expected 4, got 3");
+TEST(StatusTest, ToStringNamesTheCode) {
+  EXPECT_EQ(Status::WrongDim("expected 4, got 3").ToString(), "WrongDim: expected 4, got 3");
+  EXPECT_EQ(Status::IOError("disk full").ToString(), "IOError: disk full");
+  EXPECT_EQ(Status::NotFound("").ToString(), "NotFound");
+  EXPECT_STREQ(CodeName(Code::kCorruption), "Corruption");
 }
 
 TEST(ResultTest, HoldsValueOrStatus) {

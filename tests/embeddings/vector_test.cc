@@ -40,7 +40,7 @@ TEST(ParseFp32Test, WrongLengthIsWrongDim) {
   auto r = ParseFp32(Blob({1, 2, 3}), 4);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kWrongDim);
-  EXPECT_EQ(r.status().ToString(), "WRONGDIM expected 4, got 3");
+  EXPECT_EQ(r.status().ToString(), "WrongDim: expected 4, got 3");
 }
 
 TEST(ParseFp32Test, LengthNotMultipleOfFourIsWrongDim) {
@@ -82,7 +82,7 @@ TEST(ParseValuesTest, CountMismatchWithDimIsWrongDim) {
   std::vector<std::string> words = {"1", "2"};
   auto r = ParseValues("2", Views(words), 3);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().ToString(), "WRONGDIM expected 3, got 2");
+  EXPECT_EQ(r.status().ToString(), "WrongDim: expected 3, got 2");
 }
 
 TEST(ParseValuesTest, CountMismatchWithValuesIsSyntaxError) {

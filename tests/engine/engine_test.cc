@@ -280,7 +280,7 @@ TEST_F(EngineTest, EventErrorsAndImplicitUsers) {
   World(5);
   Status s = engine_->RecordEvent("ghost", "no-such-post", EventType::kLike, {});
   EXPECT_EQ(s.code(), Code::kNotFound);
-  EXPECT_EQ(s.ToString(), "NOTFOUND post");
+  EXPECT_EQ(s.ToString(), "NotFound: post");
   ASSERT_OK(engine_->RecordEvent("ghost", "t1-1", EventType::kLike, {}));
   auto u = engine_->GetUser("ghost");
   ASSERT_RESULT_OK(u);
@@ -296,7 +296,7 @@ TEST_F(EngineTest, InputErrorsCarryApiCodes) {
   p.author = "a";
   p.culture = "US";
   p.vector = Vector(3, 1.0f);
-  EXPECT_EQ(engine_->AddPost(p).ToString(), "WRONGDIM expected 16, got 3");
+  EXPECT_EQ(engine_->AddPost(p).ToString(), "WrongDim: expected 16, got 3");
   p.vector = Vector(kDim, 0.0f);
   EXPECT_EQ(engine_->AddPost(p).code(), Code::kBadVector);
   p.vector = Topic(1);
@@ -313,7 +313,7 @@ TEST_F(EngineTest, InputErrorsCarryApiCodes) {
   r.user = "u";
   r.count = 501;
   EXPECT_EQ(engine_->Feed(r).status().code(), Code::kInvalid);
-  EXPECT_EQ(engine_->Similar("nope", 5, false).status().ToString(), "NOTFOUND post");
+  EXPECT_EQ(engine_->Similar("nope", 5, false).status().ToString(), "NotFound: post");
 }
 
 TEST_F(EngineTest, SimilarWithAndWithoutCross) {

@@ -48,7 +48,7 @@ struct Harness {
     std::string tmpl = (fs::temp_directory_path() / "bf_dispatch_fuzz.XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
     dir = tmpl;
-    config.dim = kDim;
+    config.engine.dim = kDim;
     config.slowlog_usec = -1;  // no log line per slow command under ASan
     Open();
   }

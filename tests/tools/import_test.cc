@@ -268,25 +268,25 @@ TEST_F(ImportTest, InvalidLineWritesNothing) {
       "{\"id\":\"p:4\"}\n");
   RunResult r = Import("--posts " + posts);
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, posts + ":3: ERR missing field \"author\"\n" + kNothingWritten);
+  EXPECT_EQ(r.err, posts + ":3: Invalid: missing field \"author\"\n" + kNothingWritten);
   EXPECT_EQ(Digest(), before);
 
   // A bad user or event line stops the posts before it too.
   const std::string users = Write("users.jsonl", "{\"id\":\"u:2\",\"openness\":2}\n");
   r = Import("--posts " + posts + " --users " + users);
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, posts + ":3: ERR missing field \"author\"\n" + kNothingWritten);
+  EXPECT_EQ(r.err, posts + ":3: Invalid: missing field \"author\"\n" + kNothingWritten);
   const std::string good_posts = Write("good.jsonl", "{\"id\":\"p:5\",\"author\":\"a\","
                                                      "\"culture\":\"us\",\"vector\":[1,0,1]}\n");
   r = Import("--posts " + good_posts + " --users " + users);
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, users + ":1: ERR field \"openness\" must be in [0, 1]\n" + kNothingWritten);
+  EXPECT_EQ(r.err, users + ":1: Invalid: field \"openness\" must be in [0, 1]\n" + kNothingWritten);
   const std::string events = Write(
       "events.jsonl", "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"VIEW\"}\n"
                       "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"POKE\"}\n");
   r = Import("--posts " + good_posts + " --events " + events);
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, events + ":2: ERR unknown event type \"POKE\"\n" + kNothingWritten);
+  EXPECT_EQ(r.err, events + ":2: Invalid: unknown event type \"POKE\"\n" + kNothingWritten);
   EXPECT_EQ(Digest(), before);
 }
 
@@ -294,7 +294,7 @@ TEST_F(ImportTest, InvalidLineCreatesNoDatabase) {
   const std::string posts = Write("posts.jsonl", "not json\n");
   RunResult r = Import("--posts " + posts);
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, posts + ":1: ERR invalid JSON\n" + kNothingWritten);
+  EXPECT_EQ(r.err, posts + ":1: Invalid: invalid JSON\n" + kNothingWritten);
   EXPECT_FALSE(fs::exists(Data()));
 }
 
@@ -311,9 +311,9 @@ TEST_F(ImportTest, SkipInvalidLoadsTheValidLines) {
                       "{\"user\":\"u:1\",\"post\":\"p:5\",\"type\":\"LIKE\"}\n");
   RunResult r = Import("--skip-invalid --posts " + posts + " --events " + events);
   EXPECT_EQ(r.rc, 0);
-  const std::string want_errors = posts + ":2: ERR missing field \"author\"\n" + posts +
-                                  ":4: BADVECTOR all-zero vector\n" + events +
-                                  ":2: NOTFOUND unknown post \"p:5\"\n";
+  const std::string want_errors = posts + ":2: Invalid: missing field \"author\"\n" + posts +
+                                  ":4: BadVector: all-zero vector\n" + events +
+                                  ":2: NotFound: unknown post \"p:5\"\n";
   ASSERT_EQ(r.err.substr(0, want_errors.size()), want_errors);
   const std::string summary = r.err.substr(want_errors.size());
   EXPECT_TRUE(summary.starts_with("imported into " + Data() +
@@ -335,7 +335,7 @@ TEST_F(ImportTest, EventForUnknownPostWritesNothing) {
                       "{\"user\":\"u:1\",\"post\":\"p:9\",\"type\":\"VIEW\"}\n");
   RunResult r = Import("--events " + events);
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, events + ":2: NOTFOUND unknown post \"p:9\"\n" + kNothingWritten);
+  EXPECT_EQ(r.err, events + ":2: NotFound: unknown post \"p:9\"\n" + kNothingWritten);
   EXPECT_EQ(Digest(), before);
 }
 
@@ -346,7 +346,7 @@ TEST_F(ImportTest, WrongDimensionIsRefused) {
       "posts.jsonl", "{\"id\":\"p:3\",\"author\":\"a\",\"culture\":\"us\",\"vector\":[1,0,0,0]}\n");
   RunResult r = Import("--posts " + posts);
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, posts + ":1: WRONGDIM expected 3, got 4\n" + kNothingWritten);
+  EXPECT_EQ(r.err, posts + ":1: WrongDim: expected 3, got 4\n" + kNothingWritten);
   r = Import("--dim 4 --posts " + posts);
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.err, "bridgefeed-import: database dimension is 3, not 4 (--dim)\n");

@@ -30,20 +30,20 @@ TEST(ServerConfig, Defaults) {
   ASSERT_EQ(Parse({}, &c), -1);
   EXPECT_EQ(c.bind, "127.0.0.1");
   EXPECT_EQ(c.port, 6479);
-  EXPECT_EQ(c.data_dir, "./data");
-  EXPECT_EQ(c.dim, 64);
-  EXPECT_EQ(c.index, "auto");
-  EXPECT_EQ(c.fsync, "everysec");
+  EXPECT_EQ(c.engine.data_dir, "./data");
+  EXPECT_EQ(c.engine.dim, 64);
+  EXPECT_EQ(c.engine.index.spec, "auto");
+  EXPECT_EQ(c.engine.fsync, FsyncPolicy::kEverysec);
   EXPECT_EQ(c.requirepass, "");
   EXPECT_EQ(c.threads, 0);
   EXPECT_EQ(c.maxclients, 10000);
-  EXPECT_EQ(c.proto_max_bulk_len, 1 << 20);
-  EXPECT_EQ(c.max_args, 4096);
-  EXPECT_EQ(c.client_query_buffer_limit, 64ll << 20);
+  EXPECT_EQ(c.limits.max_bulk_len, 1u << 20);
+  EXPECT_EQ(c.limits.max_args, 4096u);
+  EXPECT_EQ(c.limits.max_query_buffer, 64ull << 20);
   EXPECT_EQ(c.timeout, 0);
   EXPECT_EQ(c.slowlog_usec, 10000);
   EXPECT_EQ(c.log_level, "info");
-  EXPECT_EQ(c.snapshot_interval_s, 300);
+  EXPECT_EQ(c.engine.snapshot_interval_s, 300);
   const EngineOptions e = c.engine_options();
   EXPECT_EQ(e.dim, 64);
   EXPECT_EQ(e.index.dim, 64);
@@ -64,12 +64,12 @@ TEST(ServerConfig, FlagsAndFileFlagsWin) {
   ServerConfig c;
   ASSERT_EQ(Parse({"--config", file, "--port", "7001", "--index", "HNSW32"}, &c), -1);
   EXPECT_EQ(c.port, 7001);  // the flag overrides the file
-  EXPECT_EQ(c.dim, 32);
-  EXPECT_EQ(c.data_dir, "/tmp/bfdata");
-  EXPECT_EQ(c.ranking.w_bridge, 0.75);
-  EXPECT_EQ(c.ranking.default_openness, 1.0);
+  EXPECT_EQ(c.engine.dim, 32);
+  EXPECT_EQ(c.engine.data_dir, "/tmp/bfdata");
+  EXPECT_EQ(c.engine.ranking.w_bridge, 0.75);
+  EXPECT_EQ(c.engine.ranking.default_openness, 1.0);
   EXPECT_EQ(c.requirepass, "s3cret");
-  EXPECT_EQ(c.index, "HNSW32");
+  EXPECT_EQ(c.engine.index.spec, "HNSW32");
   const EngineOptions e = c.engine_options();
   EXPECT_EQ(e.fsync, FsyncPolicy::kAlways);
   EXPECT_EQ(e.index.spec, "HNSW32");
@@ -78,8 +78,8 @@ TEST(ServerConfig, FlagsAndFileFlagsWin) {
   ServerConfig d;
   ASSERT_EQ(Parse({"--config=" + file, "--data-dir", "x", "--max-per-author", "3"}, &d), -1);
   EXPECT_EQ(d.port, 7000);
-  EXPECT_EQ(d.data_dir, "x");
-  EXPECT_EQ(d.ranking.max_per_author, 3);
+  EXPECT_EQ(d.engine.data_dir, "x");
+  EXPECT_EQ(d.engine.ranking.max_per_author, 3);
 }
 
 TEST(ServerConfig, BadValuesRejected) {
@@ -120,7 +120,16 @@ TEST(ServerConfig, BadFilesRejected) {
   EXPECT_EQ(s.code(), Code::kInvalid);
   EXPECT_EQ(s.message().rfind("f.toml:1: ", 0), 0u) << s.message();
   EXPECT_TRUE(ApplyTomlConfig("w_rel = 2\n", "f.toml", &c).ok());  // an integer is a number
-  EXPECT_EQ(c.ranking.w_rel, 2.0);
+  EXPECT_EQ(c.engine.ranking.w_rel, 2.0);
+  s = ApplyTomlConfig("fsync = \"sometimes\"\n", "f.toml", &c);
+  EXPECT_EQ(s.message(), "fsync must be always, everysec or no");
+  s = ApplyTomlConfig("max_args = -1\n", "f.toml", &c);
+  EXPECT_EQ(s.message(), "config key 'max_args' must be a non-negative integer");
+  const std::string good = "fsync = \"no\"\nmax_args = 9\nfeedback_away = 0.5\n";
+  ASSERT_TRUE(ApplyTomlConfig(good, "f.toml", &c).ok());
+  EXPECT_EQ(c.engine.fsync, FsyncPolicy::kNo);
+  EXPECT_EQ(c.limits.max_args, 9u);
+  EXPECT_EQ(c.engine.ranking.feedback.away, 0.5f);
 }
 
 TEST(ServerConfig, HelpListsEveryOptionWithDefaults) {

@@ -1,8 +1,6 @@
-// Connection and server commands: PING ECHO QUIT AUTH HELLO COMMAND CLIENT
-// SELECT CONFIG INFO.
-#include <unistd.h>
-
-#include "engine/server/info.h"
+// Connection commands: PING ECHO QUIT AUTH HELLO COMMAND CLIENT SELECT.
+#include "engine/server/config.h"
+#include "engine/server/internal/args.h"
 #include "engine/server/internal/handlers.h"
 
 namespace bf::internal {
@@ -48,82 +46,51 @@ std::string ClientInfoLine(const CommandContext& ctx) {
          " lib-ver=" + c.lib_ver + "\n";
 }
 
-void WriteFlags(RespWriter& w, uint32_t flags) {
+ListReply Flags(uint32_t flags, Protocol protocol) {
   static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
       {kCmdWrite, "write"}, {kCmdReadonly, "readonly"}, {kCmdAdmin, "admin"},
       {kCmdFast, "fast"},   {kCmdNoAuth, "no_auth"},    {kCmdLoading, "loading"},
       {kCmdStale, "stale"},
   };
-  size_t n = 0;
-  for (const auto& [bit, name] : kNames) n += (flags & bit) ? 1 : 0;
-  w.Array(n);
+  ListReply out(protocol);
   for (const auto& [bit, name] : kNames) {
-    if (flags & bit) w.Simple(name);
+    if (flags & bit) out.Simple(name);
   }
+  return out;
 }
 
 // COMMAND INFO entry, Redis 7 layout: name, arity, flags, first key, last
 // key, step, ACL categories, tips, key specs, subcommands. Our ids are not
 // Redis keys, so the key positions are 0.
-void WriteCommandInfo(RespWriter& w, const CommandSpec& c) {
-  w.Array(10);
-  w.Bulk(ToLower(c.name));
-  w.Int(c.arity);
-  WriteFlags(w, c.flags);
-  w.Int(0);
-  w.Int(0);
-  w.Int(0);
-  w.Array(1);
+ListReply CommandInfo(const CommandSpec& c, Protocol protocol) {
   std::string category(1, '@');  // not "@" + ...: GCC 12 warns falsely (-Wrestrict)
   category.append(c.group);
-  w.Simple(category);
-  w.Array(0);
-  w.Array(0);
-  w.Array(0);
+  const ListReply none(protocol);
+  ListReply out(protocol);
+  out.Bulk(ToLower(c.name))
+      .Int(c.arity)
+      .List(Flags(c.flags, protocol))
+      .Int(0)
+      .Int(0)
+      .Int(0)
+      .List(ListReply(protocol).Simple(category))
+      .List(none)
+      .List(none)
+      .List(none);
+  return out;
 }
 
-// COMMAND DOCS entry: a map (flat pairs). The syntax goes in as one argument
-// so redis-cli shows it as the hint.
-void WriteCommandDocs(RespWriter& w, const CommandSpec& c) {
-  w.Bulk(ToLower(c.name));
-  const bool has_args = !c.syntax.empty();
-  w.Array(has_args ? 8 : 6);
-  w.Bulk("summary");
-  w.Bulk(c.summary);
-  w.Bulk("since");
-  w.Bulk("0.1.0");
-  w.Bulk("group");
-  w.Bulk(c.group);
-  if (has_args) {
-    w.Bulk("arguments");
-    w.Array(1);
-    w.Array(4);
-    w.Bulk("name");
-    w.Bulk(c.syntax);
-    w.Bulk("type");
-    w.Bulk("string");
+// COMMAND DOCS entry. The syntax goes in as one argument so redis-cli shows
+// it as the hint.
+MapReply CommandDocs(const CommandSpec& c, Protocol protocol) {
+  MapReply out(protocol);
+  out.Bulk("summary", c.summary).Bulk("since", "0.1.0").Bulk("group", c.group);
+  if (!c.syntax.empty()) {
+    MapReply arg(protocol);
+    arg.Bulk("name", c.syntax).Bulk("type", "string");
+    out.List("arguments", ListReply(protocol).Map(arg));
   }
-}
-
-// Redis-style glob: * ? and [...] are enough for CONFIG GET patterns.
-bool GlobMatch(std::string_view pat, std::string_view s) {
-  size_t p = 0, i = 0, star_p = std::string_view::npos, star_i = 0;
-  while (i < s.size()) {
-    if (p < pat.size() && (pat[p] == '?' || (pat[p] | 0x20) == (s[i] | 0x20))) {
-      ++p;
-      ++i;
-    } else if (p < pat.size() && pat[p] == '*') {
-      star_p = p++;
-      star_i = i;
-    } else if (star_p != std::string_view::npos) {
-      p = star_p + 1;
-      i = ++star_i;
-    } else {
-      return false;
-    }
-  }
-  while (p < pat.size() && pat[p] == '*') ++p;
-  return p == pat.size();
+  return out;
 }
 
 }  // namespace
@@ -183,50 +150,40 @@ void CmdHello(CommandContext& ctx, CommandArgs args, RespWriter& w) {
     }
     ctx.client->name = std::string(*setname);
   }
-  w.Array(14);
-  w.Bulk("server");
-  w.Bulk("bridgefeed");
-  w.Bulk("version");
-  w.Bulk(Version());
-  w.Bulk("proto");
-  w.Int(2);
-  w.Bulk("id");
-  w.Int(static_cast<int64_t>(ctx.client->id));
-  w.Bulk("mode");
-  w.Bulk("standalone");
-  w.Bulk("role");
-  w.Bulk("master");
-  w.Bulk("modules");
-  w.Array(0);
+  w.Map(MapReply(w.protocol())
+            .Bulk("server", "bridgefeed")
+            .Bulk("version", Version())
+            .Int("proto", 2)
+            .Int("id", static_cast<int64_t>(ctx.client->id))
+            .Bulk("mode", "standalone")
+            .Bulk("role", "master")
+            .List("modules", ListReply(w.protocol())));
 }
 
 void CmdCommand(CommandContext&, CommandArgs args, RespWriter& w) {
   const auto table = CommandTable();
-  if (args.size() == 1) {
-    w.Array(table.size());
-    for (const auto& c : table) WriteCommandInfo(w, c);
-    return;
+  const Protocol protocol = w.protocol();
+  const std::string_view sub = args.size() > 1 ? args[1] : std::string_view();
+  if (args.size() == 1 || (EqualsIgnoreCase(sub, "INFO") && args.size() == 2)) {
+    ListReply all(protocol);
+    for (const auto& c : table) all.List(CommandInfo(c, protocol));
+    return w.List(all);
   }
-  const std::string_view sub = args[1];
   if (EqualsIgnoreCase(sub, "COUNT")) {
     if (args.size() != 2) return w.Error(ArityError("command|count"));
     return w.Int(static_cast<int64_t>(table.size()));
   }
   if (EqualsIgnoreCase(sub, "LIST")) {
-    w.Array(table.size());
-    for (const auto& c : table) w.Bulk(ToLower(c.name));
-    return;
+    ListReply names(protocol);
+    for (const auto& c : table) names.Bulk(ToLower(c.name));
+    return w.List(names);
   }
   if (EqualsIgnoreCase(sub, "INFO")) {
-    if (args.size() == 2) {
-      w.Array(table.size());
-      for (const auto& c : table) WriteCommandInfo(w, c);
-      return;
-    }
+    // One entry per name asked, nil for an unknown one.
     w.Array(args.size() - 2);
     for (size_t i = 2; i < args.size(); ++i) {
       if (const CommandSpec* c = FindCommand(args[i])) {
-        WriteCommandInfo(w, *c);
+        w.List(CommandInfo(*c, protocol));
       } else {
         w.NilArray();
       }
@@ -234,18 +191,17 @@ void CmdCommand(CommandContext&, CommandArgs args, RespWriter& w) {
     return;
   }
   if (EqualsIgnoreCase(sub, "DOCS")) {
+    // Name -> docs for every command, or for the known ones among those asked.
+    MapReply docs(protocol);
     if (args.size() == 2) {
-      w.Array(table.size() * 2);
-      for (const auto& c : table) WriteCommandDocs(w, c);
-      return;
+      for (const auto& c : table) docs.Map(ToLower(c.name), CommandDocs(c, protocol));
     }
-    std::vector<const CommandSpec*> found;
     for (size_t i = 2; i < args.size(); ++i) {
-      if (const CommandSpec* c = FindCommand(args[i])) found.push_back(c);
+      if (const CommandSpec* c = FindCommand(args[i])) {
+        docs.Map(ToLower(c->name), CommandDocs(*c, protocol));
+      }
     }
-    w.Array(found.size() * 2);
-    for (const CommandSpec* c : found) WriteCommandDocs(w, *c);
-    return;
+    return w.Map(docs);
   }
   w.Error(UnknownSubcommand(sub, "COMMAND"));
 }
@@ -304,59 +260,6 @@ void CmdSelect(CommandContext&, CommandArgs args, RespWriter& w) {
   if (!ParseInt(args[1], &db)) return w.Error("ERR value is not an integer or out of range");
   if (db != 0) return w.Error("ERR DB index is out of range");
   w.Ok();
-}
-
-void CmdConfig(CommandContext& ctx, CommandArgs args, RespWriter& w) {
-  const std::string_view sub = args[1];
-  if (EqualsIgnoreCase(sub, "GET")) {
-    if (args.size() < 3) return w.Error(ArityError("config|get"));
-    const ServerConfig& c = *ctx.config;
-    // save and appendonly answer as a Redis without persistence settings, so
-    // redis-benchmark and friends run; the rest are ours.
-    const std::pair<std::string, std::string> known[] = {
-        {"save", ""},
-        {"appendonly", "no"},
-        {"bind", c.bind},
-        {"port", std::to_string(ctx.stats->port)},
-        {"maxclients", std::to_string(c.maxclients)},
-        {"timeout", std::to_string(c.timeout)},
-        {"proto-max-bulk-len", std::to_string(c.proto_max_bulk_len)},
-        {"databases", "1"},
-        {"dim", std::to_string(ctx.engine->dim())},
-        {"index", c.index},
-        {"fsync", c.fsync},
-        {"dir", c.data_dir},
-        {"slowlog-log-slower-than", std::to_string(c.slowlog_usec)},
-    };
-    std::vector<const std::pair<std::string, std::string>*> hits;
-    for (const auto& kv : known) {
-      for (size_t i = 2; i < args.size(); ++i) {
-        if (GlobMatch(args[i], kv.first)) {
-          hits.push_back(&kv);
-          break;
-        }
-      }
-    }
-    w.Array(hits.size() * 2);
-    for (const auto* kv : hits) {
-      w.Bulk(kv->first);
-      w.Bulk(kv->second);
-    }
-    return;
-  }
-  if (EqualsIgnoreCase(sub, "RESETSTAT")) {
-    ctx.stats->total_commands = 0;
-    ctx.stats->errors = 0;
-    return w.Ok();
-  }
-  if (EqualsIgnoreCase(sub, "SET")) {
-    return w.Error("ERR CONFIG SET is not supported: restart with the new setting");
-  }
-  w.Error(UnknownSubcommand(sub, "CONFIG"));
-}
-
-void CmdInfo(CommandContext& ctx, CommandArgs args, RespWriter& w) {
-  w.Bulk(BuildInfoReport(*ctx.engine, *ctx.config, *ctx.stats, args.subspan(1)));
 }
 
 }  // namespace bf::internal

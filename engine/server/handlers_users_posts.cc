@@ -1,0 +1,160 @@
+// Users and posts: USER.SET USER.GET USER.DEL POST.ADD POST.GET POST.DEL.
+// Reply shapes are documented in docs/protocol.md. Ids, langs and openness
+// are checked by the engine; this file parses the words.
+#include "engine/server/config.h"
+#include "engine/server/internal/args.h"
+#include "engine/server/internal/handlers.h"
+
+namespace bf::internal {
+
+// USER.SET user [CULTURE c] [LANGS l1,l2] [OPENNESS f] [VECTOR ...]
+void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  UserUpdate u;
+  u.id = std::string(args[1]);
+  for (size_t i = 2; i < args.size();) {
+    const std::string_view word = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (EqualsIgnoreCase(word, "CULTURE") && has_value) {
+      auto c = ParseCulture(args[i + 1]);
+      if (!c.ok()) return w.Error(c.status());
+      u.culture = std::move(c).value();
+      i += 2;
+    } else if (EqualsIgnoreCase(word, "LANGS") && has_value) {
+      u.langs = SplitCommas(args[i + 1]);
+      i += 2;
+    } else if (EqualsIgnoreCase(word, "OPENNESS") && has_value) {
+      double f;
+      if (Failed(ParseOpenness(args[i + 1], &f), w)) return;
+      u.openness = f;
+      i += 2;
+    } else if (EqualsIgnoreCase(word, "VECTOR")) {
+      ++i;
+      auto v = ParseVectorArg(args, &i, ctx.engine->dim());
+      if (!v.ok()) return w.Error(v.status());
+      u.vector = std::move(v).value();
+    } else {
+      return w.Error(kSyntaxError);
+    }
+  }
+  OkOrError(ctx.engine->SetUser(u), w);
+}
+
+// Pairs: culture, langs (comma-joined), openness (the user's, or the server
+// default when unset), has_vector, positives, negatives[, vector].
+void CmdUserGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  bool with_vector = false;
+  if (!ParseWithVector(args, &with_vector)) return w.Error(kSyntaxError);
+  const auto r = ctx.engine->GetUser(args[1]);
+  const UserRecord* found = FoundOrReply(r, w);
+  if (found == nullptr) return;
+  const UserRecord& u = *found;
+  MapReply m(w.protocol());
+  m.Bulk("culture", u.culture).Bulk("langs", JoinCommas(u.langs));
+  if (u.openness >= 0) {
+    m.Float("openness", u.openness);
+  } else {
+    m.Double("openness", ctx.config->engine.ranking.default_openness);
+  }
+  m.Int("has_vector", u.vector.empty() ? 0 : 1)
+      .Int("positives", u.positives)
+      .Int("negatives", u.negatives);
+  if (with_vector) m.Bulk("vector", ToFp32(u.vector));  // empty blob when the user has none
+  w.Map(m);
+}
+
+void CmdUserDel(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  auto r = ctx.engine->DeleteUser(args[1]);
+  if (!r.ok()) return w.Error(r.status());
+  w.Int(*r ? 1 : 0);
+}
+
+// POST.ADD post AUTHOR a CULTURE c VECTOR (FP32 b | VALUES n v...) [LANG l]
+//          [TS t] [TAGS t1,t2] [TITLE text]
+void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  PostInput p;
+  p.id = std::string(args[1]);
+  bool has_author = false, has_culture = false, has_vector = false;
+  for (size_t i = 2; i < args.size();) {
+    const std::string_view word = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (EqualsIgnoreCase(word, "AUTHOR") && has_value) {
+      p.author = std::string(args[i + 1]);
+      has_author = true;
+      i += 2;
+    } else if (EqualsIgnoreCase(word, "CULTURE") && has_value) {
+      auto c = ParseCulture(args[i + 1]);
+      if (!c.ok()) return w.Error(c.status());
+      p.culture = std::move(c).value();
+      has_culture = true;
+      i += 2;
+    } else if (EqualsIgnoreCase(word, "VECTOR")) {
+      ++i;
+      auto v = ParseVectorArg(args, &i, ctx.engine->dim());
+      if (!v.ok()) return w.Error(v.status());
+      p.vector = std::move(v).value();
+      has_vector = true;
+    } else if (EqualsIgnoreCase(word, "LANG") && has_value) {
+      p.lang = std::string(args[i + 1]);
+      i += 2;
+    } else if (EqualsIgnoreCase(word, "TS") && has_value) {
+      int64_t ts;
+      if (Failed(ParseTs(args[i + 1], &ts), w)) return;
+      p.ts = ts;
+      i += 2;
+    } else if (EqualsIgnoreCase(word, "TAGS") && has_value) {
+      p.tags = SplitCommas(args[i + 1]);
+      i += 2;
+    } else if (EqualsIgnoreCase(word, "TITLE") && has_value) {
+      p.title = std::string(args[i + 1]);
+      i += 2;
+    } else {
+      return w.Error(kSyntaxError);
+    }
+  }
+  if (!has_author || !has_culture || !has_vector) {
+    return w.Error("ERR POST.ADD needs AUTHOR, CULTURE and VECTOR");
+  }
+  OkOrError(ctx.engine->AddPost(std::move(p)), w);
+}
+
+// Pairs: author, culture, lang, ts, tags (comma-joined), title, impressions,
+// positives, negatives, bridging, by_culture[, vector]. by_culture is a list
+// of [culture, impressions, positives, negatives], cultures ascending.
+void CmdPostGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  bool with_vector = false;
+  if (!ParseWithVector(args, &with_vector)) return w.Error(kSyntaxError);
+  const auto r = ctx.engine->GetPost(args[1]);
+  const PostInfo* found = FoundOrReply(r, w);
+  if (found == nullptr) return;
+  const PostInfo& p = *found;
+  ListReply by_culture(w.protocol());
+  for (const CultureCounts& c : p.by_culture) {
+    by_culture.List(ListReply(w.protocol())
+                        .Bulk(c.culture)
+                        .Int(c.impressions)
+                        .Int(c.positives)
+                        .Int(c.negatives));
+  }
+  MapReply m(w.protocol());
+  m.Bulk("author", p.record.author)
+      .Bulk("culture", p.record.culture)
+      .Bulk("lang", p.record.lang)
+      .Int("ts", p.record.ts)
+      .Bulk("tags", JoinCommas(p.record.tags))
+      .Bulk("title", p.record.title)
+      .Int("impressions", p.impressions)
+      .Int("positives", p.positives)
+      .Int("negatives", p.negatives)
+      .Double("bridging", p.bridging)
+      .List("by_culture", by_culture);
+  if (with_vector) m.Bulk("vector", ToFp32(p.record.vector));
+  w.Map(m);
+}
+
+void CmdPostDel(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  auto r = ctx.engine->DeletePost(args[1]);
+  if (!r.ok()) return w.Error(r.status());
+  w.Int(*r ? 1 : 0);
+}
+
+}  // namespace bf::internal
