@@ -2,6 +2,10 @@
 // mistake or an environmental failure. A broken invariant is not a Status:
 // it aborts (see BF_CHECK).
 //
+// Thread safety: both are plain values. Const access from many threads is
+// safe; a copy is independent of its source. An OK Status holds no message
+// and costs no allocation.
+//
 // The codes map one-to-one onto the wire error codes of api.md, so the
 // server translates a Status into a RESP error without a table of its own.
 #pragma once

@@ -68,7 +68,7 @@ struct PostInfo {
 
 struct FeedRequest {
   std::string user;
-  int count = 20;                 // 1..kMaxCount (500)
+  int count = 20;                 // 1..kMaxPageSize (500)
   std::optional<double> openness; // request override
   bool peek = false;              // rank without recording
   bool explain = false;
@@ -140,7 +140,7 @@ class Engine {
                              std::optional<int64_t> ts) = 0;
 
   // One ranked page (docs/ranking.md). Invalid for a bad user id, a count
-  // outside 1..kMaxCount or an openness outside 0..1. Unless request.peek,
+  // outside 1..kMaxPageSize or an openness outside 0..1. Unless request.peek,
   // the page is recorded as served: concurrent FEEDs of one user are
   // serialised from reading the seen set to recording the page, so they
   // never serve a post twice.

@@ -33,8 +33,8 @@ Status CheckLang(std::string_view lang) {
 }
 
 Status CheckCount(int count) {
-  if (count >= 1 && count <= kMaxCount) return Status::OK();
-  return Status::Invalid("COUNT must be 1 to " + std::to_string(kMaxCount));
+  if (count >= 1 && count <= kMaxPageSize) return Status::OK();
+  return Status::Invalid("COUNT must be 1 to " + std::to_string(kMaxPageSize));
 }
 
 Status CheckOpenness(double openness) {

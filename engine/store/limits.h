@@ -28,14 +28,14 @@ inline bool ValidLang(std::string_view l) { return !l.empty() && l.size() <= kMa
 // always has a real culture, so its code is never kNoCulture.
 inline constexpr uint16_t kNoCulture = 0;
 
-// FEED and SIMILAR pages: COUNT 1 to kMaxCount.
-inline constexpr int kMaxCount = 500;
+// FEED and SIMILAR pages: COUNT 1 to kMaxPageSize.
+inline constexpr int kMaxPageSize = 500;
 
 // Invalid "<what> id must be 1 to 128 bytes" unless ValidId(id).
 Status CheckId(std::string_view what, std::string_view id);
 // Invalid "lang must be 1 to 16 bytes" unless ValidLang(lang).
 Status CheckLang(std::string_view lang);
-// Invalid "COUNT must be 1 to 500" unless 1 <= count <= kMaxCount.
+// Invalid "COUNT must be 1 to 500" unless 1 <= count <= kMaxPageSize.
 Status CheckCount(int count);
 // Invalid "openness must be a number from 0 to 1" unless 0 <= openness <= 1 (NaN fails).
 Status CheckOpenness(double openness);

@@ -163,7 +163,6 @@ class Store {
   // Invalid when any id is bad (nothing is read).
   virtual Result<std::vector<std::optional<PostRecord>>> GetPosts(
       std::span<const std::string> ids) const = 0;
-  virtual Result<std::optional<PostRecord>> GetPostByIid(uint64_t iid) const = 0;
   // Deletes post, id mapping and counters in one batch; bumps the sequence.
   // Returns the deleted internal id, or nullopt if there was no such post.
   virtual Result<std::optional<uint64_t>> DeletePost(std::string_view id) = 0;

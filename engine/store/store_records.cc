@@ -138,23 +138,6 @@ Status StoreImpl::MultiGetPosts(const rocksdb::ReadOptions& ro, std::span<const 
   return Status::OK();
 }
 
-Result<std::optional<PostRecord>> StoreImpl::GetPostByIid(uint64_t iid) const {
-  Snap snap(db_, !read_only_);
-  auto id = Get(kPostIds, BigEndian64(iid), snap.get());
-  if (!id.ok()) return id.status();
-  if (!id->has_value()) return std::optional<PostRecord>();
-  auto raw = Get(kPosts, **id, snap.get());
-  if (!raw.ok()) return raw.status();
-  if (!raw->has_value())
-    return Status::Corruption("post_ids maps " + std::to_string(iid) + " to a missing post");
-  PostRecord p;
-  BF_RETURN_IF_ERROR(DecodeStoredPost(**raw, &p));
-  if (p.iid != iid)
-    return Status::Corruption("post record does not match its internal id " +
-                              std::to_string(iid));
-  return std::optional<PostRecord>(std::move(p));
-}
-
 Result<std::optional<uint64_t>> StoreImpl::DeletePost(std::string_view id) {
   if (read_only_) return ReadOnly();
   BF_RETURN_IF_ERROR(CheckStoredId(id, "post"));

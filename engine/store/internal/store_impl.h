@@ -56,7 +56,6 @@ class StoreImpl final : public Store {
   Result<std::optional<PostRecord>> GetPost(std::string_view id) const override;
   Result<std::vector<std::optional<PostRecord>>> GetPosts(
       std::span<const std::string> ids) const override;
-  Result<std::optional<PostRecord>> GetPostByIid(uint64_t iid) const override;
   Result<std::optional<uint64_t>> DeletePost(std::string_view id) override;
   Status ForEachPost(const std::function<bool(const PostRecord&)>& fn) const override;
   Status ScanPosts(const std::function<bool(const PostRecord&)>& fn) const override;
