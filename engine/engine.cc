@@ -113,7 +113,6 @@ uint16_t EngineImpl::ViewerCulture(std::string_view culture) const {
   return store_->CultureCode(culture).value_or(kNoCulture);
 }
 
-
 // Users ---------------------------------------------------------------------
 
 Status EngineImpl::SetUser(const UserUpdate& u) {
@@ -131,10 +130,6 @@ Status EngineImpl::SetUser(const UserUpdate& u) {
   if (u.openness) BF_RETURN_IF_ERROR(CheckOpenness(*u.openness));
   std::optional<Vector> vec = u.vector;
   if (vec) BF_RETURN_IF_ERROR(PrepareVector(*vec, options_.dim));
-  if (culture) {
-    auto code = store_->GetOrCreateCultureCode(*culture);
-    if (!code.ok()) return code.status();
-  }
 
   std::lock_guard lock(UserLock(u.id));
   auto existing = store_->GetUser(u.id);

@@ -73,7 +73,8 @@ class EngineImpl final : public Engine {
   const EngineOptions options_;
   std::unique_ptr<Store> store_;
 
-  // Guards the table: Feed and Similar read, post writes and events write.
+  // Guards the table: Feed and Similar read (never across an ANN search),
+  // post writes and events write.
   mutable std::shared_mutex table_mu_;
   PostTable table_;
 
