@@ -14,7 +14,7 @@ namespace bf {
 namespace {
 
 constexpr int kDim = 8;
-constexpr uint16_t kA = 1, kB = 2, kC = 3;
+constexpr uint16_t kA = 1, kB = 2;
 
 class RankerTest : public ::testing::Test {
  protected:
