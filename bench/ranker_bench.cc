@@ -45,28 +45,31 @@ void BM_Rank500Candidates(benchmark::State& state) {
     }
   }
   Vector user = RandomUnit(rng, 3);
-  std::vector<Hit> all;
+  std::vector<Match> all;
   table.ForEachLive([&](uint64_t iid, const PostEntry&, std::span<const float> v) {
     all.push_back({iid, Dot(user, v)});
   });
   std::partial_sort(all.begin(), all.begin() + 500, all.end(),
-                    [](const Hit& a, const Hit& b) { return a.score > b.score; });
-  RankInput in;
+                    [](const Match& a, const Match& b) { return a.score > b.score; });
+  FeedQuery in;
   in.user_vector = user;
   in.user_culture = 1;
   in.count = 20;
   in.openness = 0.3;
   in.now = 1000 + n;
-  in.interest.assign(all.begin(), all.begin() + 300);
-  for (const Hit& h : all) {
-    if (table.Get(h.id).culture != 1 && in.cross.size() < 200) in.cross.push_back(h);
+  Candidates ann;
+  ann.interest.assign(all.begin(), all.begin() + 300);
+  for (const Match& h : all) {
+    if (table.Get(h.iid).culture != 1 && ann.cross.size() < 200) ann.cross.push_back(h);
   }
   RankingOptions opt;
   for (auto _ : state) {
-    auto page = RankFeed(table, in, opt);
+    Candidates c = ann;  // the bridging and fresh lists are part of the work
+    AddListCandidates(in, table, &c);
+    auto page = RankFeed(table, in, c, opt);
     benchmark::DoNotOptimize(page.data());
   }
-  state.counters["candidates"] = static_cast<double>(in.interest.size() + in.cross.size());
+  state.counters["candidates"] = static_cast<double>(ann.interest.size() + ann.cross.size());
 }
 BENCHMARK(BM_Rank500Candidates)->Unit(benchmark::kMicrosecond);
 

@@ -2,6 +2,10 @@
 // mistake or an environmental failure. A broken invariant is not a Status:
 // it aborts (see BF_CHECK).
 //
+// Thread safety: both are plain values. Const access from many threads is
+// safe; a copy is independent of its source. An OK Status holds no message
+// and costs no allocation.
+//
 // The codes say what went wrong, not how a caller shows it: the server maps
 // them onto its wire error codes (engine/server/wire_error.h), tools print
 // ToString().

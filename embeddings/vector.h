@@ -3,6 +3,10 @@
 //
 // All vectors in bridgefeed are float32 of the database dimension d and are
 // stored L2-normalised, so cosine similarity is a dot product.
+//
+// Errors: parsers return the Status codes named at each function and no
+// vector on error. Thread safety: every function is pure or touches only
+// the spans it is given; none keeps a pointer past the call.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +46,7 @@ void Normalize(std::span<float> v);
 // Encodes v as the FP32 wire blob (little-endian float32).
 std::string ToFp32(std::span<const float> v);
 
+// Inner product. REQUIRES: a.size() == b.size().
 float Dot(std::span<const float> a, std::span<const float> b);
 // Cosine similarity; 0 when either vector is zero.
 float Cosine(std::span<const float> a, std::span<const float> b);

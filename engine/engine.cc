@@ -32,13 +32,15 @@ BridgingParams BridgingFrom(const RankingOptions& r) {
   return {r.bridge_a, r.bridge_b, r.bridge_min_impressions};
 }
 
-}  // namespace
-
-Status CountError() {
-  return Status::Invalid("COUNT must be an integer from 1 to " + std::to_string(kMaxCount));
+// A SearchFilter culture mask over `codes` assigned codes: only `code`, or
+// every code but it.
+std::vector<uint8_t> CultureMask(size_t codes, uint16_t code, bool only) {
+  std::vector<uint8_t> allowed(codes, only ? 0 : 1);
+  if (code < allowed.size()) allowed[code] = only ? 1 : 0;
+  return allowed;
 }
 
-Status OpennessError() { return Status::Invalid("OPENNESS must be a number from 0 to 1"); }
+}  // namespace
 
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -78,7 +80,6 @@ Status EngineImpl::Init() {
   BF_RETURN_IF_ERROR(store_->PutMeta(kIndexSpecMetaKey, options_.index.spec));
 
   // The in-memory columns, from the store.
-  std::vector<std::string> cultures = store_->CultureNames();
   auto expected = store_->CountPosts();
   table_.BeginBulk(expected.ok() ? static_cast<size_t>(*expected) : 0);
   BF_RETURN_IF_ERROR(store_->ScanPosts([&](const PostRecord& p) {
@@ -87,9 +88,7 @@ Status EngineImpl::Init() {
   }));
   table_.EndBulk();
   BF_RETURN_IF_ERROR(store_->ForEachStats([&](uint64_t iid, const CultureCounts& c) {
-    auto code = c.culture.empty() ? std::optional<uint16_t>(kNoCulture)
-                                  : store_->CultureCode(c.culture);
-    table_.SetStats(iid, code.value_or(kNoCulture), c);
+    table_.SetStats(iid, ViewerCulture(c.culture), c);
     return true;
   }));
   spdlog::info("engine: {} posts loaded from {}", table_.live(), so.path);
@@ -105,16 +104,19 @@ std::mutex& EngineImpl::UserLock(std::string_view user) {
   return user_mu_[std::hash<std::string_view>()(user) % user_mu_.size()];
 }
 
-std::vector<uint8_t> EngineImpl::CultureMask(uint16_t code, bool only) const {
-  std::vector<uint8_t> allowed(store_->CultureNames().size(), only ? 0 : 1);
-  if (code < allowed.size()) allowed[code] = only ? 1 : 0;
-  return allowed;
+Status EngineImpl::CheckOpen() const {
+  if (closed_) return Status::Invalid("engine is closed");
+  return Status::OK();
 }
 
+uint16_t EngineImpl::ViewerCulture(std::string_view culture) const {
+  return store_->CultureCode(culture).value_or(kNoCulture);
+}
 
 // Users ---------------------------------------------------------------------
 
 Status EngineImpl::SetUser(const UserUpdate& u) {
+  BF_RETURN_IF_ERROR(CheckOpen());
   BF_RETURN_IF_ERROR(CheckId("user", u.id));
   std::optional<std::string> culture;
   if (u.culture) {
@@ -125,15 +127,9 @@ Status EngineImpl::SetUser(const UserUpdate& u) {
   if (u.langs) {
     for (const std::string& l : *u.langs) BF_RETURN_IF_ERROR(CheckLang(l));
   }
-  if (u.openness && !(*u.openness >= 0.0 && *u.openness <= 1.0)) {
-    return OpennessError();
-  }
+  if (u.openness) BF_RETURN_IF_ERROR(CheckOpenness(*u.openness));
   std::optional<Vector> vec = u.vector;
   if (vec) BF_RETURN_IF_ERROR(PrepareVector(*vec, options_.dim));
-  if (culture) {
-    auto code = store_->GetOrCreateCultureCode(*culture);
-    if (!code.ok()) return code.status();
-  }
 
   std::lock_guard lock(UserLock(u.id));
   auto existing = store_->GetUser(u.id);
@@ -148,11 +144,13 @@ Status EngineImpl::SetUser(const UserUpdate& u) {
 }
 
 Result<std::optional<UserRecord>> EngineImpl::GetUser(std::string_view id) const {
+  BF_RETURN_IF_ERROR(CheckOpen());
   BF_RETURN_IF_ERROR(CheckId("user", id));
   return store_->GetUser(id);
 }
 
 Result<bool> EngineImpl::DeleteUser(std::string_view id) {
+  BF_RETURN_IF_ERROR(CheckOpen());
   BF_RETURN_IF_ERROR(CheckId("user", id));
   std::lock_guard lock(UserLock(id));
   return store_->DeleteUser(id);
@@ -161,6 +159,7 @@ Result<bool> EngineImpl::DeleteUser(std::string_view id) {
 // Posts ---------------------------------------------------------------------
 
 Status EngineImpl::AddPost(PostInput in) {
+  BF_RETURN_IF_ERROR(CheckOpen());
   BF_RETURN_IF_ERROR(CheckId("post", in.id));
   BF_RETURN_IF_ERROR(CheckId("author", in.author));
   auto culture = CanonicalCulture(in.culture);
@@ -192,6 +191,7 @@ Status EngineImpl::AddPost(PostInput in) {
 }
 
 Result<std::optional<PostInfo>> EngineImpl::GetPost(std::string_view id) const {
+  BF_RETURN_IF_ERROR(CheckOpen());
   BF_RETURN_IF_ERROR(CheckId("post", id));
   auto rec = store_->GetPost(id);
   if (!rec.ok()) return rec.status();
@@ -206,9 +206,7 @@ Result<std::optional<PostInfo>> EngineImpl::GetPost(std::string_view id) const {
     info.impressions += c.impressions;
     info.positives += c.positives;
     info.negatives += c.negatives;
-    auto code = c.culture.empty() ? std::optional<uint16_t>(kNoCulture)
-                                  : store_->CultureCode(c.culture);
-    cs.push_back({code.value_or(kNoCulture), c.impressions, c.positives, c.negatives});
+    cs.push_back({ViewerCulture(c.culture), c.impressions, c.positives, c.negatives});
   }
   // Computed from the stored counters so it is current even mid-update.
   info.bridging = BridgingScore(cs, BridgingFrom(options_.ranking));
@@ -216,6 +214,7 @@ Result<std::optional<PostInfo>> EngineImpl::GetPost(std::string_view id) const {
 }
 
 Result<bool> EngineImpl::DeletePost(std::string_view id) {
+  BF_RETURN_IF_ERROR(CheckOpen());
   BF_RETURN_IF_ERROR(CheckId("post", id));
   std::lock_guard write(write_mu_);
   auto gone = store_->DeletePost(id);
@@ -235,6 +234,7 @@ Result<bool> EngineImpl::DeletePost(std::string_view id) {
 
 Status EngineImpl::RecordEvent(std::string_view user, std::string_view post, EventType type,
                                std::optional<int64_t> ts) {
+  BF_RETURN_IF_ERROR(CheckOpen());
   BF_RETURN_IF_ERROR(CheckId("user", user));
   BF_RETURN_IF_ERROR(CheckId("post", post));
   EventWrite ev;
@@ -270,7 +270,7 @@ Status EngineImpl::RecordEvent(std::string_view user, std::string_view post, Eve
       ++rec.negatives;
       if (!rec.vector.empty()) MoveAway(rec.vector, post_vec, rates.away);
     }
-    if (!rec.culture.empty()) viewer = store_->CultureCode(rec.culture).value_or(kNoCulture);
+    viewer = ViewerCulture(rec.culture);
     ev.viewer_culture = rec.culture;
     ev.user = std::move(rec);
     BF_RETURN_IF_ERROR(store_->RecordEvent(ev));
@@ -286,15 +286,59 @@ Status EngineImpl::RecordEvent(std::string_view user, std::string_view post, Eve
 
 // Feeds ---------------------------------------------------------------------
 
-Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
-  BF_RETURN_IF_ERROR(CheckId("user", req.user));
-  if (req.count < 1 || req.count > kMaxCount) return CountError();
-  if (req.openness && !(*req.openness >= 0.0 && *req.openness <= 1.0)) {
-    return OpennessError();
+namespace {
+
+// The engine's ANN index as the candidate policy's search; counts and times
+// every search for INFO stats.
+class IndexSearch final : public CandidateSearch {
+ public:
+  IndexSearch(std::shared_ptr<AnnIndex> index, size_t culture_codes,
+              std::atomic<uint64_t>& searches, std::atomic<uint64_t>& usec)
+      : index_(std::move(index)), codes_(culture_codes), searches_(searches), usec_(usec) {}
+
+  Status Search(const AnnQuery& q, std::vector<Match>* hits) override {
+    SearchFilter filter;
+    filter.exclude = q.exclude;
+    if (q.scope != CultureScope::kAll) {
+      // A culture no post has: an only-mask would be all zeros past its end.
+      if (q.scope == CultureScope::kOnly && q.culture >= codes_) return Status::OK();
+      filter.cultures = CultureMask(codes_, q.culture, q.scope == CultureScope::kOnly);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    auto found = index_->Search(q.vector, q.k, filter);
+    usec_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - t0)
+                                       .count());
+    ++searches_;
+    if (!found.ok()) return found.status();
+    hits->reserve(found->size());
+    for (const Hit& h : *found) hits->push_back({h.id, h.score});
+    return Status::OK();
   }
+
+ private:
+  const std::shared_ptr<AnnIndex> index_;
+  const size_t codes_;
+  std::atomic<uint64_t>& searches_;
+  std::atomic<uint64_t>& usec_;
+};
+
+}  // namespace
+
+Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
+  BF_RETURN_IF_ERROR(CheckOpen());
+  BF_RETURN_IF_ERROR(CheckId("user", req.user));
+  BF_RETURN_IF_ERROR(CheckCount(req.count));
+  if (req.openness) BF_RETURN_IF_ERROR(CheckOpenness(*req.openness));
   ++feed_requests_;
   const RankingOptions& ro = options_.ranking;
   const int64_t now = NowSeconds();
+
+  // A recorded FEED holds the user's lock from reading the seen set to
+  // marking the page served, so two concurrent FEEDs of one user never serve
+  // a post twice. PEEK records nothing and needs no lock.
+  std::unique_lock<std::mutex> user_lock;
+  if (!req.peek) user_lock = std::unique_lock(UserLock(req.user));
 
   auto user = store_->GetUser(req.user);
   if (!user.ok()) return user.status();
@@ -306,80 +350,36 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
     if (m.kind == SeenKind::kHidden || now - m.ts <= ro.seen_window_s) exclude.insert(m.iid);
   }
 
-  RankInput in;
-  in.count = req.count;
-  in.now = now;
-  in.exclude = &exclude;
-  in.openness = ro.default_openness;
+  FeedQuery q;
+  q.count = req.count;
+  q.now = now;
+  q.exclude = &exclude;
+  q.openness = ro.default_openness;
   const UserRecord* u = user->has_value() ? &**user : nullptr;
-  if (u != nullptr && u->openness >= 0) in.openness = u->openness;
-  if (req.openness) in.openness = *req.openness;
-  if (u != nullptr && !u->culture.empty()) {
-    // A culture no post has yet still splits the feed: every post is cross.
-    in.user_culture = store_->CultureCode(u->culture).value_or(kNoCulture - 1);
+  if (u != nullptr) {
+    if (u->openness >= 0) q.openness = u->openness;
+    q.user_vector = u->vector;
+    // PutUser gives every stored user's culture a code; assign one for a
+    // record that predates that rule. No post has it: every post is cross.
+    auto code = store_->GetOrCreateCultureCode(u->culture);
+    if (!code.ok()) return code.status();
+    q.user_culture = *code;
   }
+  if (req.openness) q.openness = *req.openness;
+
+  IndexSearch search(index(), store_->CultureNames().size(), feed_searches_, feed_search_usec_);
+  auto cands = SearchCandidates(q, ro, search, table_, table_mu_);
+  if (!cands.ok()) return cands.status();
 
   std::vector<Ranked> ranked;
   std::vector<FeedItem> items;
-  std::shared_ptr<AnnIndex> idx = index();
-  // Every ANN search of this FEED, counted and timed for INFO stats.
-  auto search = [&](std::span<const float> v, int k, const SearchFilter& filter) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto hits = idx->Search(v, k, filter);
-    const auto took = std::chrono::steady_clock::now() - t0;
-    feed_search_usec_ += static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(took).count());
-    ++feed_searches_;
-    return hits;
-  };
   {
+    // Deleted posts are dropped here: the ranker checks IsLive under the lock.
     std::shared_lock lock(table_mu_);
-    in.own_author = table_.FindAuthor(req.user);
-    if (u != nullptr && !u->vector.empty()) {
-      in.user_vector = u->vector;
-      const int k = std::max(100, ro.candidates_per_slot * req.count);
-      SearchFilter all;
-      all.exclude = &exclude;
-      auto interest = search(u->vector, k, all);
-      if (!interest.ok()) return interest.status();
-      in.interest = std::move(interest).value();
-      // The interest results usually hold enough posts of both pools for the
-      // page; a pool that falls short (a user whose neighbourhood is all one
-      // culture) gets its own culture-filtered search. Most calls pay one.
-      if (in.user_culture) {
-        const int target_cross =
-            static_cast<int>(std::lround(std::clamp(in.openness, 0.0, 1.0) * req.count));
-        const int target_home = req.count - target_cross;
-        int cross_found = 0;
-        for (const Hit& h : in.interest) cross_found += table_.Get(h.id).culture != *in.user_culture;
-        const int home_found = static_cast<int>(in.interest.size()) - cross_found;
-        if (target_cross > 0 && cross_found < 3 * target_cross) {
-          SPDLOG_DEBUG("feed {}: cross search ({} cross-cultural of {} interest hits)", req.user,
-                       cross_found, in.interest.size());
-          SearchFilter other;
-          other.exclude = &exclude;
-          other.cultures = CultureMask(*in.user_culture, /*only=*/false);
-          auto cross = search(u->vector, k, other);
-          if (!cross.ok()) return cross.status();
-          in.cross = std::move(cross).value();
-        }
-        if (target_home > 0 && home_found < 3 * target_home) {
-          SPDLOG_DEBUG("feed {}: home search ({} home of {} interest hits)", req.user, home_found,
-                       in.interest.size());
-          SearchFilter mine;
-          mine.exclude = &exclude;
-          mine.cultures = CultureMask(*in.user_culture, /*only=*/true);
-          // A culture no post has: nothing to search (an empty mask would mean all).
-          if (*in.user_culture < mine.cultures.size()) {
-            auto home = search(u->vector, k, mine);
-            if (!home.ok()) return home.status();
-            in.interest.insert(in.interest.end(), home->begin(), home->end());
-          }
-        }
-      }
-    }
-    ranked = RankFeed(table_, in, ro);
-    std::vector<std::string> names = store_->CultureNames();
+    q.own_author = table_.FindAuthor(req.user);
+    AddListCandidates(q, table_, &*cands);
+    ranked = RankFeed(table_, q, *cands, ro);
+    const std::vector<std::string> names = store_->CultureNames();
     items.reserve(ranked.size());
     for (const Ranked& r : ranked) {
       const PostEntry& e = table_.Get(r.iid);
@@ -395,12 +395,7 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
       items.push_back(std::move(item));
     }
   }
-  if (req.explain) {
-    for (FeedItem& item : items) {
-      auto rec = store_->GetPost(item.post);
-      if (rec.ok() && rec->has_value()) item.title = (*rec)->title;
-    }
-  }
+  if (req.explain) BF_RETURN_IF_ERROR(AddTitles(items));
   if (!req.peek && !ranked.empty()) {
     std::vector<uint64_t> iids;
     iids.reserve(ranked.size());
@@ -410,21 +405,47 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
   return items;
 }
 
+Status EngineImpl::AddTitles(std::vector<FeedItem>& items) const {
+  // One batched read per FEED rather than a title column in memory
+  // (docs/architecture.md: the memory budget). A post deleted since ranking
+  // keeps an empty title.
+  std::vector<std::string> ids;
+  ids.reserve(items.size());
+  for (const FeedItem& item : items) ids.push_back(item.post);
+  auto posts = store_->GetPosts(ids);
+  if (!posts.ok()) return posts.status();
+  for (size_t i = 0; i < items.size(); ++i) {
+    if ((*posts)[i]) items[i].title = std::move((*posts)[i]->title);
+  }
+  return Status::OK();
+}
+
 Result<std::vector<std::string>> EngineImpl::Similar(std::string_view post, int count,
                                                      bool cross) {
+  BF_RETURN_IF_ERROR(CheckOpen());
   BF_RETURN_IF_ERROR(CheckId("post", post));
-  if (count < 1 || count > kMaxCount) return CountError();
+  BF_RETURN_IF_ERROR(CheckCount(count));
   std::shared_ptr<AnnIndex> idx = index();
-  std::shared_lock lock(table_mu_);
-  auto iid = table_.Find(post);
-  if (!iid) return Status::NotFound("post");
-  std::unordered_set<uint64_t> self = {*iid};
+  std::unordered_set<uint64_t> self;
+  Vector query;
+  uint16_t culture = kNoCulture;
+  {
+    std::shared_lock lock(table_mu_);
+    auto iid = table_.Find(post);
+    if (!iid) return Status::NotFound("post");
+    self.insert(*iid);
+    const auto v = table_.VectorOf(*iid);
+    query.assign(v.begin(), v.end());
+    culture = table_.Get(*iid).culture;
+  }
+  // The search runs without the table lock (as FEED's): writers wait for neither.
   SearchFilter filter;
   filter.exclude = &self;
-  if (cross) filter.cultures = CultureMask(table_.Get(*iid).culture, /*only=*/false);
-  auto hits = idx->Search(table_.VectorOf(*iid), count, filter);
+  if (cross) filter.cultures = CultureMask(store_->CultureNames().size(), culture, false);
+  auto hits = idx->Search(query, count, filter);
   if (!hits.ok()) return hits.status();
   std::vector<std::string> out;
+  std::shared_lock lock(table_mu_);
   for (const Hit& h : *hits) {
     if (table_.IsLive(h.id)) out.push_back(table_.Get(h.id).id);
   }
@@ -433,13 +454,15 @@ Result<std::vector<std::string>> EngineImpl::Similar(std::string_view post, int 
 
 EngineCounters EngineImpl::Counters() const {
   EngineCounters c;
-  auto users = store_->CountUsers();
-  c.users = users.ok() ? *users : 0;
+  if (!closed_) {
+    auto users = store_->CountUsers();
+    c.users = users.ok() ? *users : 0;
+    c.disk_bytes = store_->DiskBytes();
+  }
   {
     std::shared_lock lock(table_mu_);
     c.posts = static_cast<uint64_t>(table_.live());
   }
-  c.disk_bytes = store_->DiskBytes();
   c.feed_requests = feed_requests_;
   c.feed_searches = feed_searches_;
   c.feed_search_usec = feed_search_usec_;

@@ -1,7 +1,19 @@
 // Engine: the runtime facade the server calls. It owns the store (source of
 // truth), the in-memory post columns, the ANN index and the ranker.
 //
-// Every method is thread-safe. Errors use the api.md codes (see Status).
+// Errors: methods return a Status or Result whose codes map onto api.md's
+// wire codes: Invalid for a caller's mistake (bad id, COUNT, openness,
+// culture; and every call after Close: "engine is closed"), WrongDim and
+// BadVector for vectors, NotFound("post") for an unknown post where a
+// method says so, Busy for a second rebuild, IOError / Corruption from the
+// store or an index file. A failed call changes nothing unless it says so,
+// and returns no value.
+// Thread safety: every method may be called from any thread at once, except
+// Close: REQUIRES no other call in flight when it starts. Later calls return
+// Invalid("engine is closed") and never touch the closed store; dim(),
+// GetIndexInfo() and Counters() still answer (Counters() without users and
+// disk_bytes, which need the store).
+// Ownership: Open hands the caller the only Engine; destroying it closes it.
 #pragma once
 
 #include <cstdint>
@@ -18,16 +30,6 @@
 #include "index/ann_index.h"
 
 namespace bf {
-
-// COUNT of FEED and SIMILAR: 1 to kMaxCount.
-inline constexpr int kMaxCount = 500;
-
-// The engine's errors for a COUNT or an OPENNESS out of range; a parser in
-// front of the engine gives the same for one that is not a number.
-// Invalid "COUNT must be an integer from 1 to 500".
-Status CountError();
-// Invalid "OPENNESS must be a number from 0 to 1".
-Status OpennessError();
 
 struct EngineOptions {
   std::string data_dir = "./data";
@@ -54,7 +56,7 @@ struct PostInput {
   std::optional<std::string> lang;  // none when not given; if given, 1 to 16 bytes
   std::optional<int64_t> ts;  // default now
   std::vector<std::string> tags;
-  std::string title;
+  std::string title;  // EXPLAIN only; read from the store in one batch per FEED
 };
 
 struct PostInfo {
@@ -66,7 +68,7 @@ struct PostInfo {
 
 struct FeedRequest {
   std::string user;
-  int count = 20;                 // 1..kMaxCount
+  int count = 20;                 // 1..kMaxPageSize (500)
   std::optional<double> openness; // request override
   bool peek = false;              // rank without recording
   bool explain = false;
@@ -77,11 +79,11 @@ struct FeedItem {
   double score = 0;
   std::string culture;
   std::string author;
-  std::string source;  // interest | cross | fresh | bridging
+  std::string source;  // interest | home | cross | bridging | fresh (docs/ranking.md)
   double relevance = 0;
   double bridging = 0;
   double freshness = 0;
-  std::string title;
+  std::string title;  // EXPLAIN only; read from the store in one batch per FEED
 };
 
 struct IndexInfo {
@@ -107,39 +109,65 @@ class Engine {
  public:
   // Opens the store, loads the latest index snapshot and catches up, or
   // rebuilds the index from the store. Errors as Store::Open, plus IOError
-  // for an unreadable data dir.
+  // for an unreadable data dir and Invalid for a dim outside 1..kMaxDim.
+  // Nothing is returned on error.
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
   virtual ~Engine() = default;
 
   virtual int dim() const = 0;
 
+  // Creates the user or changes the given fields. Invalid for a bad id,
+  // culture, lang or openness; WrongDim / BadVector for the vector.
   virtual Status SetUser(const UserUpdate& update) = 0;
+  // nullopt for an unknown user.
   virtual Result<std::optional<UserRecord>> GetUser(std::string_view id) const = 0;
+  // false for an unknown user. Removes the profile, seen marks and events.
   virtual Result<bool> DeleteUser(std::string_view id) = 0;
 
-  // OK means durable and visible to Feed and Similar.
+  // Creates or replaces a post. OK means durable and visible to Feed and
+  // Similar. Invalid for a bad id, author, culture or lang; WrongDim /
+  // BadVector for the vector.
   virtual Status AddPost(PostInput post) = 0;
+  // nullopt for an unknown post.
   virtual Result<std::optional<PostInfo>> GetPost(std::string_view id) const = 0;
+  // false for an unknown post. Once this returns, no Feed or Similar that
+  // starts later returns the post.
   virtual Result<bool> DeletePost(std::string_view id) = 0;
 
-  // NotFound("post") for an unknown post.
+  // Records feedback and moves the user's vector (api.md EVENT); an unknown
+  // user is created. NotFound("post") for an unknown post.
   virtual Status RecordEvent(std::string_view user, std::string_view post, EventType type,
                              std::optional<int64_t> ts) = 0;
 
+  // One ranked page (docs/ranking.md). Invalid for a bad user id, a count
+  // outside 1..kMaxPageSize or an openness outside 0..1. Unless request.peek,
+  // the page is recorded as served: concurrent FEEDs of one user are
+  // serialised from reading the seen set to recording the page, so they
+  // never serve a post twice.
   virtual Result<std::vector<FeedItem>> Feed(const FeedRequest& request) = 0;
+  // Up to count posts nearest to post's vector (other cultures only if
+  // cross), nearest first. NotFound("post"), Invalid as Feed.
   virtual Result<std::vector<std::string>> Similar(std::string_view post, int count,
                                                    bool cross) = 0;
 
   virtual IndexInfo GetIndexInfo() const = 0;
-  // Busy when a rebuild is already running.
+  // Starts a background rebuild from the post table; the new index is
+  // swapped in when done. Busy when a rebuild is already running.
   virtual Status StartRebuild() = 0;
+  // Swaps in an index file written for this database (bridgefeed-rebuild),
+  // caught up with the posts written since. Errors as AnnIndex::Load; the
+  // serving index is kept on error.
   virtual Status LoadIndex(const std::string& path) = 0;
-  // Writes the index snapshot now.
+  // Writes the index snapshot now. IOError when the file cannot be written.
   virtual Status Save() = 0;
-  // Store checkpoint plus index snapshot into dir (new or empty).
+  // Store checkpoint plus index snapshot into dir (new or empty). Invalid
+  // for a non-empty dir or a file; IOError for a failed write.
   virtual Status Backup(const std::string& dir) = 0;
   virtual EngineCounters Counters() const = 0;
-  // Writes the final snapshot and closes the store; later calls fail.
+  // Stops the background threads, writes the final snapshot and closes the
+  // store. Returns the snapshot's or the sync's error, if any; the engine is
+  // closed either way. Later calls return Invalid("engine is closed"); a
+  // second Close returns OK. REQUIRES: no other call in flight.
   virtual Status Close() = 0;
 };
 

@@ -129,6 +129,11 @@ Status EngineImpl::SaveLocked(const std::string& path, uint64_t* seq) {
 }
 
 Status EngineImpl::Save() {
+  BF_RETURN_IF_ERROR(CheckOpen());
+  return SaveNow();
+}
+
+Status EngineImpl::SaveNow() {
   std::lock_guard write(write_mu_);
   uint64_t seq = 0;
   BF_RETURN_IF_ERROR(SaveLocked(SnapshotPath(), &seq));
@@ -138,6 +143,7 @@ Status EngineImpl::Save() {
 }
 
 Status EngineImpl::Backup(const std::string& dir) {
+  BF_RETURN_IF_ERROR(CheckOpen());
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec)) return Status::Invalid("backup target is not a directory");
@@ -156,6 +162,7 @@ Status EngineImpl::Backup(const std::string& dir) {
 }
 
 Status EngineImpl::LoadIndex(const std::string& path) {
+  BF_RETURN_IF_ERROR(CheckOpen());
   IndexOptions io = options_.index;
   io.dim = options_.dim;
   SnapshotStamp stamp;
@@ -174,6 +181,7 @@ Status EngineImpl::LoadIndex(const std::string& path) {
 }
 
 Status EngineImpl::StartRebuild() {
+  BF_RETURN_IF_ERROR(CheckOpen());
   bool expected = false;
   if (!rebuilding_.compare_exchange_strong(expected, true)) {
     return Status::Busy("an index rebuild is already running");
@@ -232,7 +240,7 @@ void EngineImpl::SnapshotLoop() {
   while (!stop_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
     if (store_->LastSequence() == snapshot_seq_ || rebuilding_) continue;
     lock.unlock();
-    Status st = Save();
+    Status st = SaveNow();
     if (!st.ok()) spdlog::error("index: periodic snapshot failed: {}", st.ToString());
     lock.lock();
   }
@@ -258,7 +266,7 @@ Status EngineImpl::Close() {
   if (rebuild_thread_.joinable()) rebuild_thread_.join();
   Status st;
   if (store_ && index()) {
-    st = Save();
+    st = SaveNow();
     if (!st.ok()) spdlog::error("index: final snapshot failed: {}", st.ToString());
     Status sync = store_->Sync();
     if (st.ok()) st = sync;

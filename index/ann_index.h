@@ -10,9 +10,17 @@
 // tombstones its old slot, and searches skip tombstones. Past a tombstone
 // ratio the owner should rebuild (NeedsRebuild()).
 //
+// Errors: Faiss exceptions never leave index/; they come back as Internal
+// with Faiss's first line. A caller's mistake is WrongDim (a vector of the
+// wrong size), BadVector (NaN, infinity, zero) or Invalid (k <= 0, a bad
+// spec, too few vectors to train). Methods that return a value return none
+// on error; a failed Add or AddBatch may have added part of a batch.
 // Thread-safety: every method may be called from any thread. Searches run
 // concurrently with each other; adds and removes are exclusive, and a search
 // never sees a half-done add.
+// Ownership: Create, Build and Load hand the caller the only index (callers
+// share it by shared_ptr). Nothing keeps pointers to arguments past a call:
+// a SearchFilter's exclude set need only live during the search.
 #pragma once
 
 #include <cstdint>
@@ -120,8 +128,9 @@ class AnnIndex {
                                                 const IndexOptions& options,
                                                 SnapshotStamp* stamp);
 
-  // Adds or replaces id. Searchable when this returns.
-  // REQUIRES: v.size() == dim, unit length.
+  // Adds or replaces id. Searchable when this returns. WrongDim when
+  // v.size() != dim; Internal when Faiss fails (id then not added).
+  // REQUIRES: v unit length.
   virtual Status Add(uint64_t id, uint16_t culture, std::span<const float> v) = 0;
   // n ids; vectors n * dim.
   virtual Status AddBatch(int64_t n, const uint64_t* ids, const uint16_t* cultures,
@@ -130,7 +139,8 @@ class AnnIndex {
   virtual bool Remove(uint64_t id) = 0;
   virtual bool Contains(uint64_t id) const = 0;
 
-  // Top k live ids by score, best first, honouring the filter.
+  // Top k live ids by score, best first, honouring the filter; fewer when
+  // fewer match. WrongDim for a query of the wrong size, Invalid for k <= 0.
   virtual Result<std::vector<Hit>> Search(std::span<const float> query, int k,
                                           const SearchFilter& filter = {}) const = 0;
   // Exact top k (brute force over the live vectors), for recall checks.

@@ -51,6 +51,8 @@ class EngineImpl final : public Engine {
   // `seq`, removes ids that are no longer live. REQUIRES: write_mu_ held.
   Status CatchUp(AnnIndex& index, uint64_t seq);
   Status SaveLocked(const std::string& path, uint64_t* seq);
+  // Save without the closed check (Close and the snapshot thread use it).
+  Status SaveNow();
   void RebuildMain();
   void SnapshotLoop();
   void MaybeRebuild();
@@ -58,15 +60,21 @@ class EngineImpl final : public Engine {
   void SwapIndex(std::shared_ptr<AnnIndex> next);
   std::string SnapshotPath() const;
 
+  // One of user_mu_'s stripes: serialises a user's read-modify-writes
+  // (profile, events) and a recorded FEED from its seen set to MarkServed.
   std::mutex& UserLock(std::string_view user);
-  // A SearchFilter culture mask over every assigned code: only `code`, or
-  // every code but it.
-  std::vector<uint8_t> CultureMask(uint16_t code, bool only) const;
+  // Invalid("engine is closed") once Close has begun.
+  Status CheckOpen() const;
+  // The code viewers of `culture` count under; kNoCulture for "" or one without a code.
+  uint16_t ViewerCulture(std::string_view culture) const;
+  // EXPLAIN titles, read in one batch.
+  Status AddTitles(std::vector<FeedItem>& items) const;
 
   const EngineOptions options_;
   std::unique_ptr<Store> store_;
 
-  // Guards the table: Feed and Similar read, post writes and events write.
+  // Guards the table: Feed and Similar read (never across an ANN search),
+  // post writes and events write.
   mutable std::shared_mutex table_mu_;
   PostTable table_;
 
@@ -78,7 +86,9 @@ class EngineImpl final : public Engine {
   mutable std::mutex index_ptr_mu_;
   std::shared_ptr<AnnIndex> index_;  // guarded by index_ptr_mu_
 
-  std::array<std::mutex, 64> user_mu_;
+  // Striped: a FEED holds its stripe across its searches, so enough stripes
+  // that two users rarely share one.
+  std::array<std::mutex, 256> user_mu_;
 
   std::atomic<uint64_t> snapshot_seq_{0};
   std::atomic<bool> rebuilding_{false};

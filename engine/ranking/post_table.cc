@@ -157,7 +157,7 @@ int64_t PostTable::live_of(uint16_t culture) const {
 
 uint32_t PostTable::FindAuthor(std::string_view author) const {
   auto it = author_codes_.find(std::string(author));
-  return it == author_codes_.end() ? std::numeric_limits<uint32_t>::max() : it->second;
+  return it == author_codes_.end() ? kNoAuthor : it->second;
 }
 
 void PostTable::ForEachLive(

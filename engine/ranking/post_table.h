@@ -3,11 +3,19 @@
 // store's internal post id. RocksDB stays the source of truth; this table is
 // rebuilt from it on start.
 //
-// Not thread-safe: the engine guards it with a reader/writer lock.
+// Errors: none are returned. Lookups of unknown ids answer "absent"
+// (nullopt, false, kNoAuthor); a broken precondition (a vector of the wrong
+// size) aborts with BF_CHECK.
+// Thread safety: not thread-safe. Const methods may run concurrently with
+// each other; any non-const call needs exclusive access (the engine holds a
+// reader/writer lock). References and spans it returns stay valid until the
+// next non-const call.
+// Ownership: the table copies what it is given; it holds no pointers in.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <set>
 #include <span>
@@ -21,8 +29,8 @@
 
 namespace bf {
 
-// Culture code used for viewers who have no culture; never a post's.
-inline constexpr uint16_t kNoCulture = 0xFFFF;
+// Author code of a name no post has.
+inline constexpr uint32_t kNoAuthor = std::numeric_limits<uint32_t>::max();
 
 struct BridgingParams {
   double a = 1.0;  // smoothing: (pos + a) / (imp + a + b)
@@ -58,7 +66,6 @@ class PostTable {
  public:
   PostTable(int dim, BridgingParams params);
 
-  int dim() const { return dim_; }
   // Inserts or replaces a post. REQUIRES: record.vector has dim components.
   void Upsert(const PostRecord& record);
   // Marks iid deleted. false when it was not live.
@@ -84,7 +91,7 @@ class PostTable {
   }
   // Internal id of a live post.
   std::optional<uint64_t> Find(std::string_view id) const;
-  // Author code for a name, or UINT32_MAX when no post has that author.
+  // Author code for a name, or kNoAuthor when no post has that author.
   uint32_t FindAuthor(std::string_view author) const;
   const std::string& AuthorName(uint32_t code) const { return authors_[code]; }
 

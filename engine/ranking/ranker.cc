@@ -19,23 +19,18 @@ struct Cand {
 
 class FeedBuilder {
  public:
-  FeedBuilder(const PostTable& table, const RankInput& in, const RankingOptions& opt)
+  FeedBuilder(const PostTable& table, const FeedQuery& in, const RankingOptions& opt)
       : table_(table), in_(in), opt_(opt), fresh_it_(table.fresh().begin()) {}
 
-  std::vector<Ranked> Run() {
-    for (const Hit& h : in_.interest) Add(h.id, kSourceInterest, h.score, true);
-    for (const Hit& h : in_.cross) Add(h.id, kSourceCross, h.score, true);
-    const size_t extra = static_cast<size_t>(std::max(50, 5 * in_.count));
-    size_t n = 0;
-    for (auto& [score, iid] : table_.top_bridging()) {
-      if (n >= extra) break;
-      if (Add(iid, kSourceBridging, 0, false)) ++n;
-    }
-    PullNewest(extra);
+  std::vector<Ranked> Run(const Candidates& c) {
+    for (const Match& m : c.interest) Add(m.iid, kSourceInterest, m.score, true);
+    for (const Match& m : c.home) Add(m.iid, kSourceHome, m.score, true);
+    for (const Match& m : c.cross) Add(m.iid, kSourceCross, m.score, true);
+    for (uint64_t iid : c.bridging) Add(iid, kSourceBridging, 0, false);
+    for (uint64_t iid : c.fresh) Add(iid, kSourceFresh, 0, false);
 
-    const bool split = in_.user_culture.has_value();
-    const int target_cross =
-        split ? static_cast<int>(std::lround(std::clamp(in_.openness, 0.0, 1.0) * in_.count)) : 0;
+    const bool split = in_.user_culture != kNoCulture;
+    const int target_cross = split ? CrossSlots(in_.openness, in_.count) : 0;
     for (;;) {
       std::vector<Ranked> page = Select(split, target_cross);
       if (!cross_dry_ && !home_dry_) return page;
@@ -46,14 +41,8 @@ class FeedBuilder {
   }
 
  private:
-  bool Eligible(uint64_t iid) const {
-    if (!table_.IsLive(iid)) return false;
-    if (in_.exclude != nullptr && in_.exclude->count(iid) != 0) return false;
-    return table_.Get(iid).author != in_.own_author;
-  }
-
   bool IsCross(const PostEntry& e) const {
-    return in_.user_culture.has_value() && e.culture != *in_.user_culture;
+    return in_.user_culture != kNoCulture && e.culture != in_.user_culture;
   }
 
   // Adds or merges a candidate; true when it is new and eligible.
@@ -63,7 +52,7 @@ class FeedBuilder {
       cands_[it->second].r.sources |= source;
       return false;
     }
-    if (!Eligible(iid)) return false;
+    if (!Eligible(table_, in_, iid)) return false;
     const PostEntry& e = table_.Get(iid);
     Cand c;
     c.r.iid = iid;
@@ -85,7 +74,7 @@ class FeedBuilder {
     return true;
   }
 
-  // Initial fresh candidates: the newest eligible posts of any culture.
+  // The newest eligible posts of any culture not yet candidates.
   void PullNewest(size_t n) {
     const auto end = table_.fresh().end();
     for (size_t got = 0; fresh_it_ != end && got < n; ++fresh_it_) {
@@ -97,12 +86,12 @@ class FeedBuilder {
   // and `home` more home posts. Returns how many were added.
   size_t PullFresh(size_t cross, size_t home) {
     size_t added = 0;
-    if (!in_.user_culture) {
+    if (in_.user_culture == kNoCulture) {
       const size_t before = cands_.size();
       PullNewest(home);
       return cands_.size() - before;
     }
-    const uint16_t mine = *in_.user_culture;
+    const uint16_t mine = in_.user_culture;
     if (home > 0) {
       const auto& set = table_.fresh_of(mine);
       if (!home_it_) home_it_ = set.begin();
@@ -218,7 +207,7 @@ class FeedBuilder {
   }
 
   const PostTable& table_;
-  const RankInput& in_;
+  const FeedQuery& in_;
   const RankingOptions& opt_;
   PostTable::FreshSet::const_iterator fresh_it_;
   std::optional<PostTable::FreshSet::const_iterator> home_it_;
@@ -232,16 +221,17 @@ class FeedBuilder {
 
 const char* SourceName(uint8_t sources) {
   if (sources & kSourceInterest) return "interest";
+  if (sources & kSourceHome) return "home";
   if (sources & kSourceCross) return "cross";
   if (sources & kSourceBridging) return "bridging";
   if (sources & kSourceFresh) return "fresh";
   return "none";
 }
 
-std::vector<Ranked> RankFeed(const PostTable& table, const RankInput& input,
-                             const RankingOptions& options) {
-  if (input.count <= 0) return {};
-  return FeedBuilder(table, input, options).Run();
+std::vector<Ranked> RankFeed(const PostTable& table, const FeedQuery& query,
+                             const Candidates& candidates, const RankingOptions& options) {
+  if (query.count <= 0) return {};
+  return FeedBuilder(table, query, options).Run(candidates);
 }
 
 }  // namespace bf

@@ -1,5 +1,7 @@
 // Ranking settings: weights and constants of the FEED score, with defaults.
 // Each is a config key of the same name (see docs/configuration.md).
+// Plain values, checked by the server's config; the engine copies them at
+// Open and never changes them, so they are read without locks.
 #pragma once
 
 #include <cstdint>

@@ -32,6 +32,22 @@ Status CheckLang(std::string_view lang) {
   return Status::Invalid("lang must be 1 to " + std::to_string(kMaxLangBytes) + " bytes");
 }
 
+Status CountError() {
+  return Status::Invalid("COUNT must be an integer from 1 to " + std::to_string(kMaxPageSize));
+}
+
+Status OpennessError() { return Status::Invalid("OPENNESS must be a number from 0 to 1"); }
+
+Status CheckCount(int count) {
+  if (count >= 1 && count <= kMaxPageSize) return Status::OK();
+  return CountError();
+}
+
+Status CheckOpenness(double openness) {
+  if (openness >= 0.0 && openness <= 1.0) return Status::OK();
+  return OpennessError();
+}
+
 std::optional<EventType> ParseEventType(std::string_view word) {
   for (size_t i = 0; i < std::size(kEventWords); ++i) {
     if (SameUpper(kEventWords[i], word)) return static_cast<EventType>(i);

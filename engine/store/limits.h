@@ -1,7 +1,10 @@
 // The data rules every layer checks against, in one place: id, lang and culture limits, the
-// event types with their wire words and kinds. The wire, the engine, the store and the
-// importer word their errors in their own way but take the numbers and words from here.
-// Thread safety: everything here is a pure function.
+// "no culture" code, the page size and openness ranges, the event types with their wire words
+// and kinds. The wire, the engine, the store and the importer word their errors in their own
+// way but take the numbers and words from here.
+//
+// Errors: the Check* functions return OK or Invalid with the message they name; nothing else.
+// Thread safety: everything here is a constant or a pure function.
 #pragma once
 
 #include <cstddef>
@@ -20,10 +23,28 @@ inline constexpr size_t kMaxCultureBytes = 16;  // a culture: 1 to 16 of [A-Za-z
 inline bool ValidId(std::string_view id) { return !id.empty() && id.size() <= kMaxIdBytes; }
 inline bool ValidLang(std::string_view l) { return !l.empty() && l.size() <= kMaxLangBytes; }
 
+// Cultures are stored as small codes the store assigns on first use (Store::CultureCode).
+// Code 0 is the empty culture: a user without a culture, or counters from such viewers. A post
+// always has a real culture, so its code is never kNoCulture.
+inline constexpr uint16_t kNoCulture = 0;
+
+// FEED and SIMILAR pages: COUNT 1 to kMaxPageSize.
+inline constexpr int kMaxPageSize = 500;
+
 // Invalid "<what> id must be 1 to 128 bytes" unless ValidId(id).
 Status CheckId(std::string_view what, std::string_view id);
 // Invalid "lang must be 1 to 16 bytes" unless ValidLang(lang).
 Status CheckLang(std::string_view lang);
+// The errors for a COUNT or an OPENNESS out of range; a parser in front of
+// the engine gives the same for one that is not a number.
+// Invalid "COUNT must be an integer from 1 to 500".
+Status CountError();
+// Invalid "OPENNESS must be a number from 0 to 1".
+Status OpennessError();
+// CountError() unless 1 <= count <= kMaxPageSize.
+Status CheckCount(int count);
+// OpennessError() unless 0 <= openness <= 1 (NaN fails).
+Status CheckOpenness(double openness);
 
 // Stored as one byte in the event log: append new types at the end.
 enum class EventType : uint8_t { kView, kLike, kSave, kShare, kComment, kHide, kReport };

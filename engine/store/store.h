@@ -10,9 +10,19 @@
 //   seen      user + internal id -> kind and time
 //   events    user + event number -> event (append-only feedback log)
 //
+// Errors: every method that can fail returns a Status or Result with the
+// codes of embeddings/status.h: Invalid for a caller's mistake (bad id,
+// culture, type; a write to a read_only store: "store is read-only"),
+// NotFound where a method says so, IOError for a disk or RocksDB failure,
+// Corruption when stored bytes fail a check. A failed read returns no value;
+// out-parameters are unspecified on failure. A failed write writes nothing
+// unless the method says otherwise (bulk calls, below).
 // Thread-safety: all methods may be called concurrently; writes that must be
 // ordered (sequence numbers, id allocation) are serialised inside.
-// A read_only store answers every write with Invalid("store is read-only").
+// Ownership: Open hands the caller the only Store; destroying it closes the
+// database. Records are returned by value; callbacks (ForEach*, ScanPosts)
+// get references valid only during the call and must not call back into
+// the store's writes.
 // Bulk calls (PutPosts, PutUsers, RecordEvents) validate all their input
 // first (bad input writes nothing), then write batches of 1000 records; an
 // I/O error part-way leaves the earlier batches written. ImportEvents is the
@@ -68,7 +78,7 @@ struct PostRecord {
   std::string id;             // external id, 1..128 bytes
   std::string author;
   std::string culture;        // canonical upper case
-  uint16_t culture_code = 0;  // stable small code for culture; assigned by PutPost
+  uint16_t culture_code = 0;  // code of culture (never kNoCulture); assigned by PutPost
   std::string lang;
   int64_t ts = 0;
   std::vector<std::string> tags;
@@ -146,8 +156,13 @@ class Store {
   virtual Result<PostRecord> PutPost(PostRecord post) = 0;
   // Many posts in large batches (bulk import). Same rules as PutPost.
   virtual Status PutPosts(std::vector<PostRecord>& posts) = 0;
+  // nullopt when there is no such post; Invalid for a bad id.
   virtual Result<std::optional<PostRecord>> GetPost(std::string_view id) const = 0;
-  virtual Result<std::optional<PostRecord>> GetPostByIid(uint64_t iid) const = 0;
+  // The posts named by ids in one batched read (RocksDB MultiGet), all at one
+  // point in time: result[i] is ids[i]'s record, nullopt where there is none.
+  // Invalid when any id is bad (nothing is read).
+  virtual Result<std::vector<std::optional<PostRecord>>> GetPosts(
+      std::span<const std::string> ids) const = 0;
   // Deletes post, id mapping and counters in one batch; bumps the sequence.
   // Returns the deleted internal id, or nullopt if there was no such post.
   virtual Result<std::optional<uint64_t>> DeletePost(std::string_view id) = 0;
@@ -166,14 +181,18 @@ class Store {
       const std::function<bool(uint64_t, const CultureCounts&)>& fn) const = 0;
 
   // Cultures: stable small codes, assigned on first use and never reused.
-  // Code 0 is the empty culture ("no culture"); real cultures start at 1.
-  // Names are canonicalised first ("us" and "US" share a code).
+  // Code kNoCulture (0, limits.h) is the empty culture; real cultures start
+  // at 1. Names are canonicalised first ("us" and "US" share a code).
+  // nullopt for a culture without a code yet or an invalid name.
   virtual std::optional<uint16_t> CultureCode(std::string_view culture) const = 0;
+  // Invalid for an invalid name; IOError when the new code cannot be written.
   virtual Result<uint16_t> GetOrCreateCultureCode(std::string_view culture) = 0;
   // Code -> name for every assigned code; [0] is "".
   virtual std::vector<std::string> CultureNames() const = 0;
 
   // Users ------------------------------------------------------------------
+  // Creates or replaces a user and assigns a code to its culture, so every
+  // stored user's culture has one. Invalid for a bad id or culture.
   virtual Status PutUser(const UserRecord& user) = 0;
   virtual Status PutUsers(const std::vector<UserRecord>& users) = 0;  // bulk
   virtual Result<std::optional<UserRecord>> GetUser(std::string_view id) const = 0;

@@ -107,27 +107,35 @@ Result<std::optional<PostRecord>> StoreImpl::GetPost(std::string_view id) const 
   if (!raw.ok()) return raw.status();
   if (!raw->has_value()) return std::optional<PostRecord>();
   PostRecord p;
-  BF_RETURN_IF_ERROR(DecodePost(**raw, &p));
-  if (p.vector.size() != static_cast<size_t>(dim_))
-    return Status::Corruption("post record has a vector of the wrong size");
+  BF_RETURN_IF_ERROR(DecodeStoredPost(**raw, &p));
   return std::optional<PostRecord>(std::move(p));
 }
 
-Result<std::optional<PostRecord>> StoreImpl::GetPostByIid(uint64_t iid) const {
-  Snap snap(db_, !read_only_);
-  auto id = Get(kPostIds, BigEndian64(iid), snap.get());
-  if (!id.ok()) return id.status();
-  if (!id->has_value()) return std::optional<PostRecord>();
-  auto raw = Get(kPosts, **id, snap.get());
-  if (!raw.ok()) return raw.status();
-  if (!raw->has_value())
-    return Status::Corruption("post_ids maps " + std::to_string(iid) + " to a missing post");
-  PostRecord p;
-  BF_RETURN_IF_ERROR(DecodePost(**raw, &p));
-  if (p.iid != iid || p.vector.size() != static_cast<size_t>(dim_))
-    return Status::Corruption("post record does not match its internal id " +
-                              std::to_string(iid));
-  return std::optional<PostRecord>(std::move(p));
+Result<std::vector<std::optional<PostRecord>>> StoreImpl::GetPosts(
+    std::span<const std::string> ids) const {
+  for (const std::string& id : ids) BF_RETURN_IF_ERROR(CheckStoredId(id, "post"));
+  std::vector<std::optional<PostRecord>> out;
+  // One MultiGet reads every key at one sequence: a consistent view without a snapshot.
+  BF_RETURN_IF_ERROR(MultiGetPosts(rocksdb::ReadOptions(), ids, &out));
+  return out;
+}
+
+Status StoreImpl::MultiGetPosts(const rocksdb::ReadOptions& ro, std::span<const std::string> ids,
+                                std::vector<std::optional<PostRecord>>* out) const {
+  out->assign(ids.size(), std::nullopt);
+  if (ids.empty()) return Status::OK();
+  std::vector<rocksdb::Slice> keys(ids.begin(), ids.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), cf(kPosts));
+  std::vector<std::string> values;
+  const auto statuses = db_->MultiGet(ro, cfs, keys, &values);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    BF_RETURN_IF_ERROR(FromRocks(statuses[i], "read post"));
+    PostRecord p;
+    BF_RETURN_IF_ERROR(DecodeStoredPost(values[i], &p));
+    (*out)[i] = std::move(p);
+  }
+  return Status::OK();
 }
 
 Result<std::optional<uint64_t>> StoreImpl::DeletePost(std::string_view id) {
@@ -167,18 +175,12 @@ Status StoreImpl::ForEachPost(const std::function<bool(const PostRecord&)>& fn) 
   constexpr size_t kChunk = 256;
   std::vector<std::string> ids;
   bool stop = false;
+  std::vector<std::optional<PostRecord>> posts;
   auto flush = [&]() -> Status {
-    std::vector<rocksdb::Slice> keys(ids.begin(), ids.end());
-    std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), cf(kPosts));
-    std::vector<std::string> values;
-    const auto statuses = db_->MultiGet(ro, cfs, keys, &values);
-    for (size_t i = 0; i < keys.size() && !stop; ++i) {
-      if (statuses[i].IsNotFound())
-        return Status::Corruption("post_ids names a missing post");
-      BF_RETURN_IF_ERROR(FromRocks(statuses[i], "read post"));
-      PostRecord p;
-      BF_RETURN_IF_ERROR(DecodeStoredPost(values[i], &p));
-      stop = !fn(p);
+    BF_RETURN_IF_ERROR(MultiGetPosts(ro, ids, &posts));
+    for (size_t i = 0; i < posts.size() && !stop; ++i) {
+      if (!posts[i]) return Status::Corruption("post_ids names a missing post");
+      stop = !fn(*posts[i]);
     }
     ids.clear();
     return Status::OK();

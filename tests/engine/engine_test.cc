@@ -433,5 +433,52 @@ TEST_F(EngineTest, BackupServesTheSameState) {
   Open();
 }
 
+// After Close every call that can fail says so with one code and message;
+// the few that return plain values still answer. Nothing touches the closed
+// store (ASan would see it).
+TEST_F(EngineTest, EveryCallAfterCloseFailsWithInvalid) {
+  Post("p1", "a1", "US", Topic(0));
+  User("u1", "US", Topic(0));
+  ASSERT_OK(engine_->Close());
+  auto expect_closed = [](const Status& s, const char* call) {
+    EXPECT_EQ(s.code(), Code::kInvalid) << call << ": " << s.ToString();
+    EXPECT_EQ(s.message(), "engine is closed") << call;
+  };
+  UserUpdate u;
+  u.id = "u2";
+  expect_closed(engine_->SetUser(u), "SetUser");
+  expect_closed(engine_->GetUser("u1").status(), "GetUser");
+  expect_closed(engine_->DeleteUser("u1").status(), "DeleteUser");
+  PostInput p;
+  p.id = "p2";
+  p.author = "a";
+  p.culture = "US";
+  p.vector = Topic(1);
+  expect_closed(engine_->AddPost(p), "AddPost");
+  expect_closed(engine_->GetPost("p1").status(), "GetPost");
+  expect_closed(engine_->DeletePost("p1").status(), "DeletePost");
+  expect_closed(engine_->RecordEvent("u1", "p1", EventType::kLike, {}), "RecordEvent");
+  FeedRequest r;
+  r.user = "u1";
+  expect_closed(engine_->Feed(r).status(), "Feed");
+  r.peek = true;
+  expect_closed(engine_->Feed(r).status(), "Feed PEEK");
+  expect_closed(engine_->Similar("p1", 5, false).status(), "Similar");
+  expect_closed(engine_->StartRebuild(), "StartRebuild");
+  expect_closed(engine_->LoadIndex((dir_ / "index.snap").string()), "LoadIndex");
+  expect_closed(engine_->Save(), "Save");
+  expect_closed(engine_->Backup((dir_ / "backup").string()), "Backup");
+  EXPECT_FALSE(fs::exists(dir_ / "backup"));
+  // Validation comes second: a closed engine says it is closed even to bad input.
+  expect_closed(engine_->GetUser("").status(), "GetUser with a bad id");
+
+  EXPECT_EQ(engine_->dim(), kDim);
+  EXPECT_EQ(engine_->GetIndexInfo().stats.live, 1);
+  const EngineCounters c = engine_->Counters();
+  EXPECT_EQ(c.posts, 1u);
+  EXPECT_EQ(c.users, 0u);  // needs the store
+  EXPECT_OK(engine_->Close());  // a second Close is harmless
+}
+
 }  // namespace
 }  // namespace bf

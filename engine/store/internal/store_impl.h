@@ -54,12 +54,17 @@ class StoreImpl final : public Store {
   Result<PostRecord> PutPost(PostRecord post) override;
   Status PutPosts(std::vector<PostRecord>& posts) override;
   Result<std::optional<PostRecord>> GetPost(std::string_view id) const override;
-  Result<std::optional<PostRecord>> GetPostByIid(uint64_t iid) const override;
+  Result<std::vector<std::optional<PostRecord>>> GetPosts(
+      std::span<const std::string> ids) const override;
   Result<std::optional<uint64_t>> DeletePost(std::string_view id) override;
   Status ForEachPost(const std::function<bool(const PostRecord&)>& fn) const override;
   Status ScanPosts(const std::function<bool(const PostRecord&)>& fn) const override;
   // DecodePost plus the dimension check every full read makes.
   Status DecodeStoredPost(std::string_view bytes, PostRecord* p) const;
+  // Reads the posts named by ids with one MultiGet; (*out)[i] is nullopt where ids[i] has no
+  // post. On error *out is unspecified.
+  Status MultiGetPosts(const rocksdb::ReadOptions& ro, std::span<const std::string> ids,
+                       std::vector<std::optional<PostRecord>>* out) const;
   Result<uint64_t> CountPosts() const override { return n_posts_.load(); }
 
   Result<std::vector<CultureCounts>> GetStats(uint64_t iid) const override;

@@ -1,5 +1,5 @@
-// The ranker on small hand-built worlds: openness, bridging, author cap,
-// exclusions, pool exhaustion.
+// The candidate policy and the ranker on small hand-built worlds: openness,
+// bridging, author cap, exclusions, pool exhaustion, which searches run.
 #include "engine/ranking/ranker.h"
 
 #include <algorithm>
@@ -14,7 +14,7 @@ namespace bf {
 namespace {
 
 constexpr int kDim = 8;
-constexpr uint16_t kA = 0, kB = 1, kC = 2;
+constexpr uint16_t kA = 1, kB = 2;
 
 class RankerTest : public ::testing::Test {
  protected:
@@ -42,27 +42,37 @@ class RankerTest : public ::testing::Test {
   }
 
   // What the engine's ANN sources would return: exact search.
-  std::vector<Hit> Search(std::span<const float> q, int k, std::optional<uint16_t> not_culture) {
-    std::vector<Hit> hits;
+  std::vector<Match> Search(std::span<const float> q, int k, std::optional<uint16_t> not_culture) {
+    std::vector<Match> hits;
     table_.ForEachLive([&](uint64_t iid, const PostEntry& e, std::span<const float> v) {
       if (not_culture && e.culture == *not_culture) return;
       hits.push_back({iid, Dot(q, v)});
     });
-    std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+    std::sort(hits.begin(), hits.end(),
+              [](const Match& a, const Match& b) { return a.score > b.score; });
     if (hits.size() > static_cast<size_t>(k)) hits.resize(k);
     return hits;
   }
 
-  RankInput Input(const Vector& user, uint16_t culture, int count, double openness) {
-    RankInput in;
+  FeedQuery Input(const Vector& user, uint16_t culture, int count, double openness) {
+    FeedQuery in;
     in.user_vector = user;
     in.user_culture = culture;
     in.count = count;
     in.openness = openness;
     in.now = 1000;
-    in.interest = Search(user, 200, std::nullopt);
-    in.cross = Search(user, 200, culture);
     return in;
+  }
+
+  // Interest and cross lists by exact search, the lists from the table, ranked.
+  std::vector<Ranked> Rank(const FeedQuery& in, bool with_cross = true) {
+    Candidates c;
+    if (!in.user_vector.empty()) {
+      c.interest = Search(in.user_vector, 200, std::nullopt);
+      if (with_cross) c.cross = Search(in.user_vector, 200, in.user_culture);
+    }
+    AddListCandidates(in, table_, &c);
+    return RankFeed(table_, in, c, opt_);
   }
 
   int CrossCount(const std::vector<Ranked>& page) {
@@ -80,8 +90,8 @@ TEST_F(RankerTest, OpennessSetsCrossShareWithNinetyPercentHome) {
   for (int i = 0; i < 30; ++i) AddPost("b" + std::to_string(i % 15), kB, Around(i % 3, 0.3f));
   Vector user = Around(0, 0.1f);
   for (auto [openness, want] : {std::pair{0.5, 10}, {0.0, 0}, {1.0, 20}, {0.3, 6}, {0.33, 7}}) {
-    RankInput in = Input(user, kA, 20, openness);
-    auto page = RankFeed(table_, in, opt_);
+    FeedQuery in = Input(user, kA, 20, openness);
+    auto page = Rank(in);
     ASSERT_EQ(page.size(), 20u) << openness;
     EXPECT_EQ(CrossCount(page), want) << "openness " << openness;
     for (const Ranked& r : page) EXPECT_EQ(r.cross, table_.Get(r.iid).culture != kA);
@@ -92,7 +102,7 @@ TEST_F(RankerTest, RunningShareTracksOpennessSlotBySlot) {
   for (int i = 0; i < 100; ++i) AddPost("a" + std::to_string(i), kA, Around(0, 0.3f));
   for (int i = 0; i < 100; ++i) AddPost("b" + std::to_string(i), kB, Around(0, 0.3f));
   for (double openness : {0.5, 0.3, 0.75}) {
-    auto page = RankFeed(table_, Input(Around(0, 0.1f), kA, 10, openness), opt_);
+    auto page = Rank(Input(Around(0, 0.1f), kA, 10, openness));
     ASSERT_EQ(page.size(), 10u);
     int cross = 0;
     for (int slot = 1; slot <= 10; ++slot) {
@@ -110,7 +120,7 @@ TEST_F(RankerTest, BetterPostComesFirstWithinTheShareBand) {
   for (int i = 0; i < 10; ++i) AddPost("a" + std::to_string(i), kA, Around(3, 0.3f));
   const uint64_t star = AddPost("star", kB, Around(0, 0.0f));
   for (int i = 0; i < 10; ++i) AddPost("b" + std::to_string(i), kB, Around(4, 0.3f));
-  auto page = RankFeed(table_, Input(Around(0, 0.0f), kA, 4, 0.5), opt_);
+  auto page = Rank(Input(Around(0, 0.0f), kA, 4, 0.5));
   ASSERT_EQ(page.size(), 4u);
   EXPECT_EQ(page[0].iid, star);
 }
@@ -128,7 +138,7 @@ TEST_F(RankerTest, BridgingPostOutranksHomeOnlyFavourite) {
   EXPECT_NEAR(table_.Get(bridge).bridging, (11 + 1.0) / (20 + 5.0), 1e-6);
   EXPECT_NEAR(table_.Get(home).bridging, (0 + 1.0) / (20 + 5.0), 1e-6);
 
-  auto page = RankFeed(table_, Input(v, kA, 2, 0.0), opt_);
+  auto page = Rank(Input(v, kA, 2, 0.0));
   ASSERT_EQ(page.size(), 2u);
   EXPECT_EQ(page[0].iid, bridge);
   EXPECT_EQ(page[1].iid, home);
@@ -136,63 +146,10 @@ TEST_F(RankerTest, BridgingPostOutranksHomeOnlyFavourite) {
   EXPECT_GT(page[0].bridging, page[1].bridging);
 }
 
-// A bulk load (the engine's start) ends with the same newest-first lists as
-// one Upsert at a time, replaces and removes in the middle included.
-TEST(PostTableTest, BulkLoadMatchesOneByOne) {
-  PostTable one(4, BridgingParams{}), bulk(4, BridgingParams{});
-  bulk.BeginBulk(300);
-  std::mt19937 rng(3);
-  for (uint64_t iid = 1; iid <= 300; ++iid) {
-    PostRecord p;
-    p.iid = iid;
-    p.id = "p" + std::to_string(iid);
-    p.author = "a" + std::to_string(iid % 7);
-    p.culture_code = static_cast<uint16_t>(iid % 3);
-    p.ts = static_cast<int64_t>(rng() % 50);  // many ties: the iid breaks them
-    p.vector = {1, 0, 0, 0};
-    one.Upsert(p);
-    bulk.Upsert(p);
-    if (iid % 50 == 0) {  // replace an earlier post with a new time and culture
-      p.iid = iid - 10;
-      p.id = "p" + std::to_string(p.iid);
-      p.ts = 99;
-      p.culture_code = 2;
-      one.Upsert(p);
-      bulk.Upsert(p);
-    }
-    if (iid % 70 == 0) {
-      EXPECT_TRUE(one.Remove(iid - 3));
-      EXPECT_TRUE(bulk.Remove(iid - 3));
-    }
-  }
-  bulk.EndBulk();
-  EXPECT_EQ(bulk.live(), one.live());
-  EXPECT_TRUE(std::equal(bulk.fresh().begin(), bulk.fresh().end(), one.fresh().begin(),
-                         one.fresh().end()));
-  for (uint16_t c = 0; c < 3; ++c) {
-    EXPECT_TRUE(std::equal(bulk.fresh_of(c).begin(), bulk.fresh_of(c).end(),
-                           one.fresh_of(c).begin(), one.fresh_of(c).end()))
-        << c;
-  }
-  EXPECT_EQ(bulk.fresh().begin()->first, 99);  // the replaced posts are the newest
-}
-
-TEST(BridgingScoreTest, MinimumOverAtLeastTwoCulturesWithEnoughImpressions) {
-  BridgingParams p;  // a = 1, b = 4, min 5 impressions
-  std::vector<CultureStat> one = {{kA, 100, 90, 0}};
-  EXPECT_EQ(BridgingScore(one, p), 0.0);
-  std::vector<CultureStat> thin = {{kA, 100, 90, 0}, {kB, 4, 4, 0}};
-  EXPECT_EQ(BridgingScore(thin, p), 0.0);
-  std::vector<CultureStat> two = {{kA, 10, 5, 0}, {kB, 20, 4, 0}, {kC, 4, 0, 0}};
-  EXPECT_DOUBLE_EQ(BridgingScore(two, p), std::min(6.0 / 15.0, 5.0 / 25.0));
-  std::vector<CultureStat> anon = {{kA, 10, 5, 0}, {kNoCulture, 50, 50, 0}};
-  EXPECT_EQ(BridgingScore(anon, p), 0.0);
-}
-
 TEST_F(RankerTest, AuthorCapHolds) {
   for (int i = 0; i < 30; ++i) AddPost("prolific", kA, Around(0, 0.05f));
   for (int i = 0; i < 10; ++i) AddPost("other" + std::to_string(i), kA, Around(2, 0.05f));
-  auto page = RankFeed(table_, Input(Around(0, 0.0f), kA, 10, 0.0), opt_);
+  auto page = Rank(Input(Around(0, 0.0f), kA, 10, 0.0));
   ASSERT_EQ(page.size(), 10u);
   std::map<uint32_t, int> per_author;
   for (const Ranked& r : page) per_author[table_.Get(r.iid).author]++;
@@ -209,11 +166,11 @@ TEST_F(RankerTest, ExcludedOwnAndDeletedPostsNeverAppear) {
     if (i == 5) gone = iid;
   }
   table_.Remove(gone);
-  const Vector user = Around(0, 0.0f);  // RankInput only views it
-  RankInput in = Input(user, kA, 40, 0.0);
+  const Vector user = Around(0, 0.0f);  // FeedQuery only views it
+  FeedQuery in = Input(user, kA, 40, 0.0);
   in.exclude = &exclude;
   in.own_author = table_.FindAuthor("me");
-  auto page = RankFeed(table_, in, opt_);
+  auto page = Rank(in);
   EXPECT_EQ(page.size(), 40u - 10 - 1 - 1);  // all eligible posts, and no more
   for (const Ranked& r : page) {
     EXPECT_EQ(exclude.count(r.iid), 0u);
@@ -225,7 +182,7 @@ TEST_F(RankerTest, ExcludedOwnAndDeletedPostsNeverAppear) {
 TEST_F(RankerTest, ShortCrossPoolIsFilledFromHome) {
   for (int i = 0; i < 50; ++i) AddPost("a" + std::to_string(i), kA, Around(0, 0.2f));
   for (int i = 0; i < 3; ++i) AddPost("b" + std::to_string(i), kB, Around(5, 0.2f));
-  auto page = RankFeed(table_, Input(Around(0, 0.0f), kA, 20, 1.0), opt_);
+  auto page = Rank(Input(Around(0, 0.0f), kA, 20, 1.0));
   ASSERT_EQ(page.size(), 20u);
   EXPECT_EQ(CrossCount(page), 3);
 }
@@ -234,11 +191,10 @@ TEST_F(RankerTest, PoolsWidenFromFreshWhenAnnCandidatesRunOut) {
   // The ANN sources found nothing cross-cultural; the fresh list has some.
   for (int i = 0; i < 400; ++i) AddPost("a" + std::to_string(i), kA, Around(0, 0.2f), 2000 - i);
   for (int i = 0; i < 10; ++i) AddPost("b" + std::to_string(i), kB, Around(4, 0.2f), 10 + i);
-  // RankInput only views the user vector: keep it alive past this statement.
+  // FeedQuery only views the user vector: keep it alive past this statement.
   const Vector user = Around(0, 0.0f);
-  RankInput in = Input(user, kA, 10, 0.5);
-  in.cross.clear();
-  auto page = RankFeed(table_, in, opt_);
+  FeedQuery in = Input(user, kA, 10, 0.5);
+  auto page = Rank(in, /*with_cross=*/false);
   ASSERT_EQ(page.size(), 10u);
   EXPECT_EQ(CrossCount(page), 5);
 }
@@ -246,10 +202,10 @@ TEST_F(RankerTest, PoolsWidenFromFreshWhenAnnCandidatesRunOut) {
 TEST_F(RankerTest, ColdStartUsesFreshAndBridgingAcrossCultures) {
   for (int i = 0; i < 20; ++i) AddPost("a" + std::to_string(i), kA, Around(i, 0.2f), 100 + i);
   for (int i = 0; i < 20; ++i) AddPost("b" + std::to_string(i), kB, Around(i, 0.2f), 100 + i);
-  RankInput in;
+  FeedQuery in;
   in.count = 10;
   in.now = 200;
-  auto page = RankFeed(table_, in, opt_);
+  auto page = Rank(in);
   ASSERT_EQ(page.size(), 10u);
   std::set<uint16_t> cultures;
   for (const Ranked& r : page) {
@@ -262,6 +218,7 @@ TEST_F(RankerTest, ColdStartUsesFreshAndBridgingAcrossCultures) {
 
 TEST_F(RankerTest, SourceNamesFollowPriority) {
   EXPECT_STREQ(SourceName(kSourceInterest | kSourceFresh), "interest");
+  EXPECT_STREQ(SourceName(kSourceHome | kSourceCross), "home");
   EXPECT_STREQ(SourceName(kSourceCross | kSourceBridging), "cross");
   EXPECT_STREQ(SourceName(kSourceBridging | kSourceFresh), "bridging");
   EXPECT_STREQ(SourceName(kSourceFresh), "fresh");

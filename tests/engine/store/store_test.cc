@@ -131,13 +131,26 @@ TEST_F(StoreTest, PutPostAssignsIidSeqAndCultureCode) {
   ASSERT_RESULT_OK(got);
   ASSERT_TRUE(got->has_value());
   ExpectSamePost(**got, a);
-  auto by_iid = s().GetPostByIid(2);
-  ASSERT_RESULT_OK(by_iid);
-  ASSERT_TRUE(by_iid->has_value());
-  ExpectSamePost(**by_iid, b);
   // "a" is a prefix of the binary id but a different post.
   EXPECT_FALSE(s().GetPost("a")->has_value());
-  EXPECT_FALSE(s().GetPostByIid(3)->has_value());
+}
+
+TEST_F(StoreTest, GetPostsReadsManyInOneBatch) {
+  const PostRecord a = Put("a", 1, "us");
+  const PostRecord b = Put("b", 2, "CN");
+  const std::vector<std::string> ids = {"b", "missing", "a", "b"};
+  auto got = s().GetPosts(ids);
+  ASSERT_RESULT_OK(got);
+  ASSERT_EQ(got->size(), 4u);
+  ASSERT_TRUE((*got)[0].has_value());
+  ExpectSamePost(*(*got)[0], b);
+  EXPECT_FALSE((*got)[1].has_value());
+  ASSERT_TRUE((*got)[2].has_value());
+  ExpectSamePost(*(*got)[2], a);
+  ASSERT_TRUE((*got)[3].has_value());
+  EXPECT_TRUE(s().GetPosts(std::vector<std::string>{})->empty());
+  const std::vector<std::string> bad = {"a", ""};
+  EXPECT_EQ(s().GetPosts(bad).status().code(), Code::kInvalid);
 }
 
 TEST_F(StoreTest, PutPostRejectsBadInput) {
@@ -194,7 +207,12 @@ TEST_F(StoreTest, DeletePostRemovesPostMappingAndCounters) {
   EXPECT_EQ(*del, std::optional<uint64_t>(a.iid));
   EXPECT_EQ(s().LastSequence(), 3u);
   EXPECT_FALSE(s().GetPost("a")->has_value());
-  EXPECT_FALSE(s().GetPostByIid(a.iid)->has_value());
+  int mapped = 0;  // the iid -> id mapping went with the post
+  EXPECT_OK(s().ForEachPost([&](const PostRecord& p) {
+    EXPECT_EQ(p.id, b.id);
+    return ++mapped > 0;
+  }));
+  EXPECT_EQ(mapped, 1);
   EXPECT_TRUE(s().GetStats(a.iid)->empty());
   EXPECT_EQ(s().GetStats(b.iid)->size(), 1u);  // the neighbour keeps its counters
   EXPECT_EQ(*s().CountPosts(), 1u);
