@@ -143,7 +143,7 @@ TEST_F(ImporterTest, BadLineStopsBeforeAnyWrite) {
                                      PostLine("p:3", "us", "0,1,0"));
   ImportReport report;
   EXPECT_EQ(Run(o, &report), 1);
-  EXPECT_EQ(out_.Text(), o.posts + ":2: ERR missing field \"author\"\n" + kNothingWritten);
+  EXPECT_EQ(out_.Text(), o.posts + ":2: Invalid: missing field \"author\"\n" + kNothingWritten);
   EXPECT_EQ(report.posts, 0);
   EXPECT_EQ(report.invalid, 1);
   EXPECT_FALSE(report.index_built);
@@ -166,7 +166,7 @@ TEST_F(ImporterTest, BadEventLineLeavesAnExistingDatabaseAsItWas) {
   again.out = out.file();
   EXPECT_EQ(Run(again), 1);
   // Line numbers count blank lines; p:2 is known from the posts file.
-  EXPECT_EQ(out.Text(), again.events + ":3: NOTFOUND unknown post \"p:9\"\n" + kNothingWritten);
+  EXPECT_EQ(out.Text(), again.events + ":3: NotFound: unknown post \"p:9\"\n" + kNothingWritten);
   EXPECT_EQ(Records(), before);
   EXPECT_EQ(Open()->LastSequence(), seq);
 }
@@ -180,9 +180,9 @@ TEST_F(ImporterTest, SkipInvalidLoadsTheValidLines) {
   ImportReport report;
   ASSERT_EQ(Run(o, &report), 0) << out_.Text();
   const std::string text = out_.Text();
-  const std::string errors = o.posts + ":2: ERR invalid JSON\n" + o.posts +
-                             ":3: BADVECTOR all-zero vector\n" + o.posts +
-                             ":4: ERR field \"culture\" must be 1 to 16 bytes of [A-Za-z0-9_-]\n";
+  const std::string errors = o.posts + ":2: Invalid: invalid JSON\n" + o.posts +
+                             ":3: BadVector: all-zero vector\n" + o.posts +
+                             ":4: Invalid: field \"culture\" must be 1 to 16 bytes of [A-Za-z0-9_-]\n";
   ASSERT_EQ(text.substr(0, errors.size()), errors) << text;
   EXPECT_TRUE(text.substr(errors.size()).starts_with("imported into " + Data() +
                                                      " (dim 3): 2 posts, 0 users, 0 events in "))
@@ -204,12 +204,12 @@ TEST_F(ImporterTest, SkipInvalidReportsTheFirstTwentyAndCountsAll) {
   ASSERT_EQ(Run(o, &report), 0);
   const std::string text = out_.Text();
   size_t reported = 0;
-  for (size_t at = text.find(": ERR missing field"); at != std::string::npos;
-       at = text.find(": ERR missing field", at + 1)) {
+  for (size_t at = text.find(": Invalid: missing field"); at != std::string::npos;
+       at = text.find(": Invalid: missing field", at + 1)) {
     ++reported;
   }
   EXPECT_EQ(reported, 20u) << text;
-  EXPECT_NE(text.find(o.posts + ":21: ERR missing field \"id\"\n"), std::string::npos);
+  EXPECT_NE(text.find(o.posts + ":21: Invalid: missing field \"id\"\n"), std::string::npos);
   EXPECT_EQ(text.find(o.posts + ":22: "), std::string::npos);
   EXPECT_TRUE(text.ends_with("s; 25 invalid lines skipped\n")) << text;
   EXPECT_EQ(report.invalid, 25);
@@ -250,7 +250,7 @@ TEST_F(ImporterTest, FailedIndexBuildIsAWarning) {
   ImportReport report;
   ASSERT_EQ(Run(o, &report), 0);
   const std::string warning =
-      "bridgefeed-import: warning: index not built (ERR index spec 'IVF64,Flat' needs at least "
+      "bridgefeed-import: warning: index not built (Invalid: index spec 'IVF64,Flat' needs at least "
       "2496 training vectors in the first batch, got 3); the server builds it at start\n";
   EXPECT_TRUE(out_.Text().starts_with(warning)) << out_.Text();
   EXPECT_FALSE(report.index_built);
