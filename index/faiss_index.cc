@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 #include <span>
@@ -294,6 +295,11 @@ IndexStats FaissIndex::Stats() const {
   st.metric = MetricName(options_.metric);
   if (kind_ == Kind::kIvf) {
     st.search = "nprobe " + std::to_string(ivf_->nprobe);
+    if (refine_ != nullptr) {
+      char factor[32];
+      std::snprintf(factor, sizeof(factor), "%g", std::max(1.0, options_.refine_k_factor));
+      st.search += ", re-rank " + std::string(factor) + "x k";
+    }
   } else if (kind_ == Kind::kHnsw) {
     st.search = "efSearch " + std::to_string(options_.hnsw_ef_search) + " (at least k)";
   } else {

@@ -359,6 +359,8 @@ TEST(Quantised, RefineGivesExactScores) {
   auto raw = BuildIndex(o, c);
   ASSERT_NE(sq, nullptr);
   ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(sq->Stats().search, "nprobe 6, re-rank 2x k");
+  EXPECT_EQ(raw->Stats().search, "nprobe 6");
   std::vector<std::vector<Hit>> refined, coded, exact;
   for (size_t i = 0; i < c.size(); i += 100) {
     refined.push_back(sq->Search(c.Vec(i), 10).value());
