@@ -497,6 +497,7 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
     std::unique_ptr<AnnIndex> index;
     double build_s = 0, rss_mib = 0, file_mib = 0;
     std::vector<double> search_us, pools_us, separate_us;
+    double scored = 0, scored_home = 0, scored_cross = 0;  // vectors per walk, mean
   };
   std::vector<Option> options;
   // Exact truth once, from the first spec (give a full-vector one first).
@@ -560,6 +561,13 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
     std::vector<std::vector<Hit>> interest, home, cross;
     for (size_t i = 0; i < nq; ++i) {
       PoolHits p = opt.index->SearchPools(query(i), request(i)).value();
+      opt.scored += static_cast<double>(p.scored) / nq;
+      PoolRequest one = request(i);
+      one.interest_k = one.cross_k = 0;
+      opt.scored_home += static_cast<double>(opt.index->SearchPools(query(i), one)->scored) / nq;
+      one.home_k = 0;
+      one.cross_k = k;
+      opt.scored_cross += static_cast<double>(opt.index->SearchPools(query(i), one)->scored) / nq;
       interest.push_back(std::move(p.interest));
       home.push_back(std::move(p.home));
       cross.push_back(std::move(p.cross));
@@ -567,12 +575,13 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
     std::printf("{\"mode\":\"options\",\"faiss_build\":\"%s\",\"spec\":\"%s\",\"search\":\"%s\","
                 "\"n\":%lld,\"k\":%d,\"queries\":%zu,\"build_s\":%.1f,\"rss_mib\":%.0f,"
                 "\"file_mib\":%.0f,\"recall\":%.4f,\"recall_home\":%.4f,\"recall_cross\":%.4f,"
-                "\"search_p50_us\":%.0f,\"pools_p50_us\":%.0f,\"separate_p50_us\":%.0f}\n",
+                "\"search_p50_us\":%.0f,\"pools_p50_us\":%.0f,\"separate_p50_us\":%.0f,"
+                "\"scored_pools\":%.0f,\"scored_home\":%.0f,\"scored_cross\":%.0f}\n",
                 BRIDGEFEED_FAISS_BUILD, opt.spec.c_str(), opt.index->Stats().search.c_str(),
                 static_cast<long long>(n), k, nq, opt.build_s, opt.rss_mib, opt.file_mib,
                 RecallAtK(interest, truth, k), RecallAtK(home, truth_home, k),
                 RecallAtK(cross, truth_cross, k), Median(opt.search_us), Median(opt.pools_us),
-                Median(opt.separate_us));
+                Median(opt.separate_us), opt.scored, opt.scored_home, opt.scored_cross);
     std::fflush(stdout);
   }
   return 0;

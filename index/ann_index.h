@@ -125,6 +125,8 @@ struct PoolHits {
   // Walks over the index this call made: 1 for Flat and IVF (one pass),
   // more for HNSW, whose graph walk cannot fill the culture pools.
   int passes = 0;
+  // IVF: vectors the walk scored (its cost; 0 for other kinds).
+  int64_t scored = 0;
 };
 
 // Progress callback for long builds: (done, total).

@@ -210,8 +210,9 @@ class FaissIndex final : public AnnIndex {
   // One pass over the union of the pools' lists: each vector is scored once
   // (in place: floats for IVF,Flat, Faiss's scanner for compressed codes) and
   // pushed into every pool that reads its list and takes its culture.
-  void WalkIvf(const float* q, std::span<WalkPool> pools,
-               const std::unordered_set<uint64_t>* exclude) const;
+  // Returns the number of vectors scored.
+  int64_t WalkIvf(const float* q, std::span<WalkPool> pools,
+                  const std::unordered_set<uint64_t>* exclude) const;
   // The untracked-culture fallback: lists in order until `budget` vectors
   // passing the pool's filter were scored.
   void WalkIvfBudget(const float* q, WalkPool* pool, const std::unordered_set<uint64_t>* exclude,

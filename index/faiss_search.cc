@@ -230,8 +230,9 @@ float FaissIndex::CoarseScore(const float* q, int64_t list) const {
   return InnerProduct(q, centroid.data(), options_.dim);
 }
 
-void FaissIndex::WalkIvf(const float* q, std::span<WalkPool> pools,
-                         const std::unordered_set<uint64_t>* exclude) const {
+int64_t FaissIndex::WalkIvf(const float* q, std::span<WalkPool> pools,
+                            const std::unordered_set<uint64_t>* exclude) const {
+  int64_t scored = 0;
   BF_CHECK(pools.size() <= 32);
   std::unique_ptr<faiss::InvertedListScanner> scanner;
   if (!ivf_flat_) {
@@ -269,6 +270,7 @@ void FaissIndex::WalkIvf(const float* q, std::span<WalkPool> pools,
     };
     // Scores position j and offers it to the pools in `takers`.
     auto visit = [&](size_t j, int64_t slot, uint32_t takers) {
+      ++scored;
       const float score = score_at(j);
       int excluded = -1;
       ForEachBit(takers, [&](int p) {
@@ -326,6 +328,7 @@ void FaissIndex::WalkIvf(const float* q, std::span<WalkPool> pools,
       }
     });
   }
+  return scored;
 }
 
 void FaissIndex::WalkIvfBudget(const float* q, WalkPool* pool,
@@ -547,7 +550,7 @@ Result<PoolHits> FaissIndex::SearchPools(std::span<const float> query,
       std::vector<float> culture_scores;
       if (filtered) culture_scores = culture_lists_.Scores(q);
       for (WalkPool& p : pools) BF_CHECK(PlanIvf(q, &culture_scores, centroids, &p));
-      WalkIvf(q, pools, req.exclude);
+      out.scored = WalkIvf(q, pools, req.exclude);
       for (size_t i = 0; i < pools.size(); ++i) *wants[i].out = Finish(q, &pools[i]);
       out.passes = 1;
       return out;
