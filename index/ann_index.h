@@ -53,7 +53,9 @@ struct IndexOptions {
   // finite non-zero vector. A snapshot records it; Load refuses a file of
   // the other metric.
   Metric metric = Metric::kCosine;
-  // A Faiss factory string ("Flat", "HNSW32", "IVF1024,Flat", ...) or
+  // A Faiss factory string ("Flat", "HNSW32", "IVF1024,Flat",
+  // "IVF1024,SQ8,RFlat": 8-bit codes with an exact re-rank, or another IVF
+  // codec Faiss scores one code at a time; not fast scan "x4fs") or
   // "auto": Flat (exact) below auto_ann_threshold posts, else
   // "IVF<nlist>,Flat" with nlist about 2 * sqrt(n) (a power of two, at least
   // 256) and nprobe at least nlist / 16 (see AutoSpec and docs/index.md for
@@ -67,7 +69,7 @@ struct IndexOptions {
   // k * refine_k_factor candidates by their compressed scores, then re-ranks
   // them with the full vectors (docs/index.md has the recall it buys).
   double refine_k_factor = 2.0;
-  // HNSW (and compressed IVF): a search restricted by culture scans the
+  // HNSW: a search restricted by culture scans the
   // allowed vectors exactly when there are at most this many, as the graph
   // loses most of its recall when the filter rejects the query's whole
   // neighbourhood. IVF,Flat has its own filtered walk (docs/index.md).
@@ -178,7 +180,7 @@ class AnnIndex {
   // lists; HNSW makes the graph search and one exact walk for the pools
   // (or Faiss's filtered search above filtered_exact_max), see passes.
   // Errors: WrongDim for a query of another length, Invalid for a negative k
-  // or a request with no k at all; out untouched on error.
+  // or a request with every k 0, Internal when Faiss throws.
   virtual Result<PoolHits> SearchPools(std::span<const float> query,
                                        const PoolRequest& req) const = 0;
   // Exact top k (brute force over the live vectors), for recall checks.
