@@ -246,6 +246,41 @@ TEST(Pools, AdversarialCrossPoolMatchesTheFilteredWalk) {
   }
 }
 
+// Culture codes past CultureLists' range (64): IVF cannot plan the pools'
+// lists in advance, so each list is its own search, with the same answers.
+TEST(Pools, UntrackedCultureCodesFallBackToSeparateSearches) {
+  Corpus c = MakeCorpus(3000, kDim, 40, kCultures, 8);
+  for (uint16_t& code : c.cultures) code = static_cast<uint16_t>(code + 60);  // 60..69
+  IndexOptions o;
+  o.dim = kDim;
+  o.spec = "IVF16,Flat";
+  o.ivf_nprobe = 4;
+  auto index = BuildIndex(o, c);
+  ASSERT_NE(index, nullptr);
+  const uint16_t home = 66;
+  SearchFilter home_only;
+  home_only.cultures.assign(70, 0);
+  home_only.cultures[home] = 1;
+  SearchFilter others;
+  others.cultures.assign(70, 1);
+  others.cultures[home] = 0;
+  for (size_t i = 0; i < c.size(); i += 500) {
+    PoolRequest req;
+    req.interest_k = 20;
+    req.home_k = 10;
+    req.cross_k = 10;
+    req.home_culture = home;
+    auto pools = index->SearchPools(c.Vec(i), req);
+    ASSERT_RESULT_OK(pools);
+    EXPECT_EQ(pools->passes, 3);
+    ExpectSameHits(pools->interest, index->Search(c.Vec(i), 20).value(), "interest");
+    ExpectSameHits(pools->home, index->Search(c.Vec(i), 10, home_only).value(), "home");
+    ExpectSameHits(pools->cross, index->Search(c.Vec(i), 10, others).value(), "cross");
+    ASSERT_EQ(pools->home.size(), 10u);
+    ASSERT_EQ(pools->cross.size(), 10u);
+  }
+}
+
 // Learned factors: inner product over vectors whose norms differ.
 class InnerProductTest : public ::testing::TestWithParam<std::string> {
  protected:
