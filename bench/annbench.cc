@@ -12,6 +12,14 @@
 //       recall@k of Search against SearchExact on the same loaded index; --filter cross
 //       (every culture but the query's home), home, or rarest (one small culture) measures the
 //       culture-filtered searches a FEED makes.
+//   annbench options --world DIR --specs "IVF1024,Flat;IVF1024,SQ8,RFlat" [--nprobe 64]
+//                    [--k 200] [--sample 200] [--rounds 3] --tmp DIR
+//       the index options side by side on a bridgefeed-gen world (DIR/posts.jsonl, and
+//       DIR/users.jsonl for the queries and their home cultures): per spec its build time,
+//       snapshot bytes and resident memory, recall@k of Search and of SearchPools' home and
+//       cross lists against exact search, and single-thread median latency of Search, of
+//       SearchPools (the three lists in one call) and of the three separate searches it
+//       replaces, the specs alternated within each round.
 //   annbench specs --base B.f32 --queries Q.f32 --dim 100 --tmp DIR
 //                  --specs "Flat;HNSW32;IVF1024,Flat" [--ef_list 16,..] [--nprobe_list 4,..]
 //       for each spec: build time, then per efSearch (HNSW) or nprobe (IVF) setting:
@@ -395,12 +403,196 @@ int Specs(const std::map<std::string, std::string>& a) {
   return 0;
 }
 
+
+// One JSON line of a bridgefeed-gen file: its "culture" and "vector" fields
+// (the generator writes them on one line each; no general JSON parser here).
+bool ParseWorldLine(const std::string& line, int dim, std::string* culture,
+                    std::vector<float>* vec) {
+  const size_t c = line.find("\"culture\":\"");
+  const size_t v = line.find("\"vector\":[");
+  if (v == std::string::npos) return false;
+  culture->clear();
+  if (c != std::string::npos) {
+    const size_t from = c + 11;
+    *culture = line.substr(from, line.find('"', from) - from);
+  }
+  vec->clear();
+  const char* p = line.c_str() + v + 10;
+  while (*p != ']' && *p != '\0') {
+    char* end = nullptr;
+    vec->push_back(std::strtof(p, &end));
+    if (end == p) return false;
+    p = end;
+    if (*p == ',') ++p;
+  }
+  if (static_cast<int>(vec->size()) != dim) return false;
+  Normalize(std::span<float>(vec->data(), vec->size()));
+  return true;
+}
+
+struct World {
+  std::vector<float> vectors;  // posts, or users with a vector
+  std::vector<uint16_t> cultures;
+};
+
+// Posts (or users) of a world file; culture codes by first appearance in `codes`.
+World ReadWorld(const std::string& path, int dim, std::map<std::string, uint16_t>* codes,
+                size_t max_rows = 0) {
+  std::ifstream in(path);
+  if (!in) Die("cannot read " + path);
+  World w;
+  std::string line, culture;
+  std::vector<float> v;
+  while (std::getline(in, line) && (max_rows == 0 || w.cultures.size() < max_rows)) {
+    if (!ParseWorldLine(line, dim, &culture, &v)) continue;
+    auto [it, fresh] = codes->try_emplace(culture, static_cast<uint16_t>(codes->size()));
+    w.vectors.insert(w.vectors.end(), v.begin(), v.end());
+    w.cultures.push_back(it->second);
+  }
+  return w;
+}
+
+double ResidentMiB() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * 4096.0 / (1 << 20);
+}
+
+double Median(std::vector<double> v) { return Percentile(v, 0.5); }
+
+int OptionsMode(const std::map<std::string, std::string>& a) {
+  const int dim = std::stoi(Arg(a, "dim", "64"));
+  const std::string world = Arg(a, "world");
+  const int k = std::stoi(Arg(a, "k", "200"));
+  const size_t sample = std::stoul(Arg(a, "sample", "200"));
+  const int rounds = std::stoi(Arg(a, "rounds", "3"));
+  const std::string tmp = Arg(a, "tmp");
+  std::map<std::string, uint16_t> codes;
+  World posts = ReadWorld(world + "/posts.jsonl", dim, &codes);
+  World users = ReadWorld(world + "/users.jsonl", dim, &codes, sample);
+  const auto n = static_cast<int64_t>(posts.cultures.size());
+  const size_t nq = users.cultures.size();
+  if (n == 0 || nq == 0) Die("no posts or no users with vectors in " + world);
+  std::fprintf(stderr, "annbench: %lld posts, %zu queries, %zu cultures\n",
+               static_cast<long long>(n), nq, codes.size());
+  std::vector<uint64_t> ids(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<uint64_t>(i) + 1;
+  auto query = [&](size_t i) { return std::span<const float>(&users.vectors[i * dim], dim); };
+  auto request = [&](size_t i) {
+    PoolRequest r;
+    r.interest_k = r.home_k = r.cross_k = k;
+    r.home_culture = users.cultures[i];
+    return r;
+  };
+  auto filter = [&](size_t i, bool home) {
+    SearchFilter f;
+    f.cultures.assign(codes.size(), home ? 0 : 1);
+    f.cultures[users.cultures[i]] = home ? 1 : 0;
+    return f;
+  };
+
+  struct Option {
+    std::string spec;
+    std::unique_ptr<AnnIndex> index;
+    double build_s = 0, rss_mib = 0, file_mib = 0;
+    std::vector<double> search_us, pools_us, separate_us;
+    double scored = 0, scored_home = 0, scored_cross = 0;  // vectors per walk, mean
+  };
+  std::vector<Option> options;
+  // Exact truth once, from the first spec (give a full-vector one first).
+  std::vector<std::vector<Hit>> truth, truth_home, truth_cross;
+  const std::string specs = Arg(a, "specs");
+  for (size_t pos = 0; pos <= specs.size();) {
+    size_t end = specs.find(';', pos);
+    if (end == std::string::npos) end = specs.size();
+    Option opt;
+    opt.spec = specs.substr(pos, end - pos);
+    pos = end + 1;
+    if (opt.spec.empty()) continue;
+    IndexOptions o = RuntimeOptions(a, dim);
+    o.spec = opt.spec;
+    o.build_threads = 0;
+    if (a.count("refine") != 0) o.refine_k_factor = std::stod(Arg(a, "refine"));
+    const double rss0 = ResidentMiB();
+    const auto t0 = Clock::now();
+    auto built = AnnIndex::Build(o, n, ids.data(), posts.cultures.data(), posts.vectors.data());
+    if (!built.ok()) Die(opt.spec + ": " + built.status().ToString());
+    opt.build_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    opt.rss_mib = ResidentMiB() - rss0;
+    opt.index = std::move(built).value();
+    const std::string file = tmp + "/annbench-options.snap";
+    if (Status st = opt.index->Save(file, {"annbench", 0}); !st.ok()) Die(st.ToString());
+    std::ifstream f(file, std::ios::binary | std::ios::ate);
+    opt.file_mib = static_cast<double>(f.tellg()) / (1 << 20);
+    std::remove(file.c_str());
+    if (truth.empty()) {
+      for (size_t i = 0; i < nq; ++i) {
+        truth.push_back(opt.index->SearchExact(query(i), k).value());
+        truth_home.push_back(opt.index->SearchExact(query(i), k, filter(i, true)).value());
+        truth_cross.push_back(opt.index->SearchExact(query(i), k, filter(i, false)).value());
+      }
+    }
+    options.push_back(std::move(opt));
+  }
+  // Latency: the specs alternated within each round, so load on the machine
+  // falls on every spec alike.
+  for (int round = 0; round < rounds; ++round) {
+    for (Option& opt : options) {
+      for (size_t i = 0; i < nq; ++i) {
+        auto t0 = Clock::now();
+        if (!opt.index->Search(query(i), k).ok()) Die("search failed");
+        auto t1 = Clock::now();
+        if (!opt.index->SearchPools(query(i), request(i)).ok()) Die("pools failed");
+        auto t2 = Clock::now();
+        if (!opt.index->Search(query(i), k).ok() ||
+            !opt.index->Search(query(i), k, filter(i, true)).ok() ||
+            !opt.index->Search(query(i), k, filter(i, false)).ok()) {
+          Die("search failed");
+        }
+        auto t3 = Clock::now();
+        opt.search_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        opt.pools_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
+        opt.separate_us.push_back(std::chrono::duration<double, std::micro>(t3 - t2).count());
+      }
+    }
+  }
+  for (Option& opt : options) {
+    std::vector<std::vector<Hit>> interest, home, cross;
+    for (size_t i = 0; i < nq; ++i) {
+      PoolHits p = opt.index->SearchPools(query(i), request(i)).value();
+      opt.scored += static_cast<double>(p.scored) / nq;
+      PoolRequest one = request(i);
+      one.interest_k = one.cross_k = 0;
+      opt.scored_home += static_cast<double>(opt.index->SearchPools(query(i), one)->scored) / nq;
+      one.home_k = 0;
+      one.cross_k = k;
+      opt.scored_cross += static_cast<double>(opt.index->SearchPools(query(i), one)->scored) / nq;
+      interest.push_back(std::move(p.interest));
+      home.push_back(std::move(p.home));
+      cross.push_back(std::move(p.cross));
+    }
+    std::printf("{\"mode\":\"options\",\"faiss_build\":\"%s\",\"spec\":\"%s\",\"search\":\"%s\","
+                "\"n\":%lld,\"k\":%d,\"queries\":%zu,\"build_s\":%.1f,\"rss_mib\":%.0f,"
+                "\"file_mib\":%.0f,\"recall\":%.4f,\"recall_home\":%.4f,\"recall_cross\":%.4f,"
+                "\"search_p50_us\":%.0f,\"pools_p50_us\":%.0f,\"separate_p50_us\":%.0f,"
+                "\"scored_pools\":%.0f,\"scored_home\":%.0f,\"scored_cross\":%.0f}\n",
+                BRIDGEFEED_FAISS_BUILD, opt.spec.c_str(), opt.index->Stats().search.c_str(),
+                static_cast<long long>(n), k, nq, opt.build_s, opt.rss_mib, opt.file_mib,
+                RecallAtK(interest, truth, k), RecallAtK(home, truth_home, k),
+                RecallAtK(cross, truth_cross, k), Median(opt.search_us), Median(opt.pools_us),
+                Median(opt.separate_us), opt.scored, opt.scored_home, opt.scored_cross);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace bf
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: annbench search|recall|specs --key value ...\n");
+    std::fprintf(stderr, "usage: annbench search|recall|specs|options --key value ...\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -408,6 +600,7 @@ int main(int argc, char** argv) {
   if (mode == "search") return bf::Search(args);
   if (mode == "recall") return bf::RecallMode(args);
   if (mode == "specs") return bf::Specs(args);
+  if (mode == "options") return bf::OptionsMode(args);
   std::fprintf(stderr, "annbench: unknown mode %s\n", mode.c_str());
   return 2;
 }

@@ -3,8 +3,9 @@
 //
 // Ids are the store's internal 64-bit post ids. Each vector carries a
 // culture code so a search can be restricted to some cultures (the "cross"
-// candidate source). Vectors are unit length; the score is the inner
-// product, i.e. cosine similarity.
+// candidate source). The score is the inner product: with the default
+// metric (kCosine) vectors are unit length, so it is cosine similarity; with
+// kInnerProduct (learned factors) norms count.
 //
 // Internally every add takes a new Faiss slot; replacing or removing an id
 // tombstones its old slot, and searches skip tombstones. Past a tombstone
@@ -48,9 +49,21 @@ struct SearchFilter {
   const std::unordered_set<uint64_t>* exclude = nullptr;
 };
 
+// How scores are meant. Both are Faiss's METRIC_INNER_PRODUCT: cosine is the
+// inner product of unit vectors (the caller normalises), inner product keeps
+// the norms (learned factors, where the norm carries popularity).
+enum class Metric : uint8_t { kCosine = 0, kInnerProduct = 1 };
+const char* MetricName(Metric m);  // "cosine", "ip"
+
 struct IndexOptions {
   int dim = 64;
-  // A Faiss factory string ("Flat", "HNSW32", "IVF1024,Flat", ...) or
+  // kCosine (default): REQUIRES unit-length vectors. kInnerProduct: any
+  // finite non-zero vector. A snapshot records it; Load refuses a file of
+  // the other metric.
+  Metric metric = Metric::kCosine;
+  // A Faiss factory string ("Flat", "HNSW32", "IVF1024,Flat",
+  // "IVF1024,SQ8,RFlat": 8-bit codes with an exact re-rank, or another IVF
+  // codec Faiss scores one code at a time; not fast scan "x4fs") or
   // "auto": Flat (exact) below auto_ann_threshold posts, else
   // "IVF<nlist>,Flat" with nlist about 2 * sqrt(n) (a power of two, at least
   // 256) and nprobe at least nlist / 16 (see AutoSpec and docs/index.md for
@@ -60,7 +73,11 @@ struct IndexOptions {
   int hnsw_ef_search = 128;
   int hnsw_ef_construction = 40;
   int ivf_nprobe = 32;
-  // HNSW (and compressed IVF): a search restricted by culture scans the
+  // Specs with an exact re-rank ("IVF<n>,SQ8,RFlat"): each search keeps
+  // k * refine_k_factor candidates by their compressed scores, then re-ranks
+  // them with the full vectors (docs/index.md has the recall it buys).
+  double refine_k_factor = 2.0;
+  // HNSW: a search restricted by culture scans the
   // allowed vectors exactly when there are at most this many, as the graph
   // loses most of its recall when the filter rejects the query's whole
   // neighbourhood. IVF,Flat has its own filtered walk (docs/index.md).
@@ -92,12 +109,34 @@ struct SnapshotStamp {
 
 struct IndexStats {
   std::string type;   // the Faiss factory string in use
+  std::string metric;  // "cosine" or "ip"
   std::string search;  // its search-time setting: "nprobe 64", "efSearch 128", "exact"
   int dim = 0;
   int64_t ntotal = 0;      // Faiss slots, tombstones included
   int64_t live = 0;        // ids searchable
   int64_t tombstones = 0;
   bool trained = true;
+};
+
+// A FEED's candidate searches, asked for together (SearchPools). Pools
+// split the corpus by the user's culture: home = vectors of home_culture,
+// cross = every other culture. A k of 0 skips that list.
+struct PoolRequest {
+  int interest_k = 0;  // top k over every culture
+  int home_k = 0;
+  int cross_k = 0;
+  uint16_t home_culture = 0;  // used when home_k or cross_k > 0
+  // Ids never to return in any list. May be null; must outlive the call.
+  const std::unordered_set<uint64_t>* exclude = nullptr;
+};
+
+struct PoolHits {
+  std::vector<Hit> interest, home, cross;  // each best first
+  // Walks over the index this call made: 1 for Flat and IVF (one pass),
+  // more for HNSW, whose graph walk cannot fill the culture pools.
+  int passes = 0;
+  // IVF: vectors the walk scored (its cost; 0 for other kinds).
+  int64_t scored = 0;
 };
 
 // Progress callback for long builds: (done, total).
@@ -143,6 +182,17 @@ class AnnIndex {
   // fewer match. WrongDim for a query of the wrong size, Invalid for k <= 0.
   virtual Result<std::vector<Hit>> Search(std::span<const float> query, int k,
                                           const SearchFilter& filter = {}) const = 0;
+  // The three lists of req in one call, each the same as the Search it
+  // stands for: interest = Search(q, interest_k, {exclude}), home =
+  // Search(q, home_k, {only home_culture, exclude}), cross = Search(q,
+  // cross_k, {every other culture, exclude}). Flat and IVF (any codec with
+  // a scanner) compute all three in one walk of the vectors or inverted
+  // lists; HNSW makes the graph search and one exact walk for the pools
+  // (or Faiss's filtered search above filtered_exact_max), see passes.
+  // Errors: WrongDim for a query of another length, Invalid for a negative k
+  // or a request with every k 0, Internal when Faiss throws.
+  virtual Result<PoolHits> SearchPools(std::span<const float> query,
+                                       const PoolRequest& req) const = 0;
   // Exact top k (brute force over the live vectors), for recall checks.
   virtual Result<std::vector<Hit>> SearchExact(std::span<const float> query, int k,
                                                const SearchFilter& filter = {}) const = 0;

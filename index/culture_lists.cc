@@ -13,11 +13,17 @@ void CultureLists::Reset(int64_t nlist, int dim) {
   *this = CultureLists();
   nlist_ = nlist;
   dim_ = dim;
+  codes_.resize(static_cast<size_t>(nlist));
 }
 
 void CultureLists::Add(int64_t slot, int64_t list, int64_t offset, uint16_t culture,
                        const float* v) {
   if (slot >= static_cast<int64_t>(slot_list_.size())) slot_list_.resize(slot + 1, -1);
+  if (list >= 0 && list < nlist_) {
+    std::vector<uint8_t>& codes = codes_[list];
+    if (offset >= static_cast<int64_t>(codes.size())) codes.resize(offset + 1, kUntracked);
+    codes[offset] = culture < kMaxCultures ? static_cast<uint8_t>(culture) : kUntracked;
+  }
   if (culture >= kMaxCultures || list < 0 || list >= nlist_) {
     untracked_ = untracked_ || culture >= kMaxCultures;
     return;
@@ -44,7 +50,26 @@ void CultureLists::Remove(int64_t slot, uint16_t culture) {
   if (list >= 0) --counts_[culture * nlist_ + list];
 }
 
+std::vector<float> CultureLists::Scores(const float* q, const std::vector<uint8_t>* only) const {
+  constexpr float kNone = -std::numeric_limits<float>::infinity();
+  std::vector<float> scores(static_cast<size_t>(cultures_ * nlist_), kNone);
+  for (int64_t at = 0; at < cultures_ * nlist_; ++at) {
+    const int64_t c = at / nlist_;
+    if (only != nullptr && (c >= static_cast<int64_t>(only->size()) || (*only)[c] == 0)) continue;
+    if (counts_[at] <= 0) continue;
+    scores[at] = InnerProduct(q, &sums_[at * dim_], static_cast<int>(dim_)) /
+                 std::max(norms_[at], 1e-12f);
+  }
+  return scores;
+}
+
 bool CultureLists::Order(const float* q, const std::vector<uint8_t>& allowed,
+                         std::vector<int64_t>* out) const {
+  if (untracked_) return false;
+  return Order(Scores(q, &allowed), allowed, out);
+}
+
+bool CultureLists::Order(const std::vector<float>& scores, const std::vector<uint8_t>& allowed,
                          std::vector<int64_t>* out) const {
   if (untracked_) return false;
   constexpr float kNone = -std::numeric_limits<float>::infinity();
@@ -52,13 +77,7 @@ bool CultureLists::Order(const float* q, const std::vector<uint8_t>& allowed,
   const auto n = static_cast<int64_t>(std::min<size_t>(allowed.size(), cultures_));
   for (int64_t c = 0; c < n; ++c) {
     if (allowed[c] == 0) continue;
-    for (int64_t l = 0; l < nlist_; ++l) {
-      const int64_t at = c * nlist_ + l;
-      if (counts_[at] <= 0) continue;
-      const float s = InnerProduct(q, &sums_[at * dim_], static_cast<int>(dim_)) /
-                      std::max(norms_[at], 1e-12f);
-      best[l] = std::max(best[l], s);
-    }
+    for (int64_t l = 0; l < nlist_; ++l) best[l] = std::max(best[l], scores[c * nlist_ + l]);
   }
   out->clear();
   for (int64_t l = 0; l < nlist_; ++l) {

@@ -1,10 +1,12 @@
-// FaissIndex's adds, removes, delta merges and searches. Creation, snapshots
-// and the AnnIndex factories are in faiss_index_io.cc.
+// FaissIndex's adds, removes and delta merges. Searches are in
+// faiss_search.cc; creation, snapshots and the AnnIndex factories in
+// faiss_index_io.cc.
 #include "index/faiss_index.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 #include <span>
@@ -18,47 +20,13 @@
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/invlists/InvertedLists.h>
 #include <faiss/IndexIVFPQ.h>
-#include <faiss/impl/IDSelector.h>
+#include <faiss/IndexRefine.h>
 
 namespace bf::internal {
 namespace {
 
 using faiss_idx_t = faiss::Index::idx_t;
 static_assert(sizeof(faiss_idx_t) == sizeof(int64_t));
-
-// Filtered search policy (measurements in docs/index.md). Faiss's HNSW
-// walk and IVF's probes both stay near the query; when a culture filter
-// rejects that whole neighbourhood (a home-culture user asking for other
-// cultures) they find few of the true best. IVF,Flat ranks its lists by the
-// allowed cultures' part of each (CultureLists) and scans them in place until
-// it has scored as many vectors as an unfiltered search. Other kinds scan the
-// allowed slots exactly while there are at most options.filtered_exact_max
-// of them; above that, efSearch (or nprobe) grows by 1/share, capped.
-constexpr int kMaxFilteredEf = 1024;
-// IVF,Flat instead walks its lists nearest first until it has scored enough
-// allowed vectors (FilteredIvfFlat): at least this many per result wanted.
-constexpr int64_t kFilteredMinPerK = 16;
-
-class SlotSelector : public faiss::IDSelector {
- public:
-  SlotSelector(const SlotFilter& f, bool check_exclude) : f_(f), check_exclude_(check_exclude) {}
-  bool is_member(idx_t slot) const override {
-    return check_exclude_ ? f_.Allowed(slot) : f_.Passes(slot);
-  }
-
- private:
-  const SlotFilter& f_;
-  const bool check_exclude_;
-};
-
-Status CheckQuery(int dim, std::span<const float> query, int k) {
-  if (static_cast<int>(query.size()) != dim) {
-    return Status::WrongDim("expected " + std::to_string(dim) + ", got " +
-                            std::to_string(query.size()));
-  }
-  if (k <= 0) return Status::Invalid("k must be positive, got " + std::to_string(k));
-  return Status::OK();
-}
 
 }  // namespace
 
@@ -92,22 +60,31 @@ FaissIndex::FaissIndex(const IndexOptions& options, std::string spec, bool auto_
 FaissIndex::~FaissIndex() = default;
 
 void FaissIndex::Classify() {
-  if (auto* f = dynamic_cast<faiss::IndexFlat*>(index_.get())) {
+  faiss::Index* top = index_.get();
+  if (auto* r = dynamic_cast<faiss::IndexRefine*>(top)) {  // Make/Load checked the parts
+    refine_wrap_ = r;
+    refine_ = dynamic_cast<faiss::IndexFlat*>(r->refine_index);
+    BF_CHECK(refine_ != nullptr);
+    top = r->base_index;
+  }
+  if (auto* f = dynamic_cast<faiss::IndexFlat*>(top)) {
     kind_ = Kind::kFlat;
     flat_ = f;
-  } else if (auto* h = dynamic_cast<faiss::IndexHNSW*>(index_.get())) {
+  } else if (auto* h = dynamic_cast<faiss::IndexHNSW*>(top)) {
     kind_ = Kind::kHnsw;
     hnsw_ = h;
     flat_ = dynamic_cast<const faiss::IndexFlat*>(h->storage);
-  } else if (auto* v = dynamic_cast<faiss::IndexIVF*>(index_.get())) {
+  } else if (auto* v = dynamic_cast<faiss::IndexIVF*>(top)) {
     kind_ = Kind::kIvf;
     ivf_ = v;
     ivf_flat_ = v->code_size == sizeof(float) * options_.dim &&
                 dynamic_cast<const faiss::IndexIVFFlat*>(v) != nullptr;
+    ivf_walk_ = ivf_flat_ || HasScanner(*v);
     culture_lists_.Reset(static_cast<int64_t>(v->nlist), options_.dim);
   } else {
     BF_CHECK(false && "unsupported Faiss index type reached FaissIndex");
   }
+  if (refine_ != nullptr) flat_ = refine_;  // the full vectors, for Vec() and the re-rank
 }
 
 int64_t FaissIndex::MainSlots() const { return index_->ntotal; }
@@ -118,7 +95,7 @@ int64_t FaissIndex::DeltaRows() const {
 }
 
 void FaissIndex::Tombstone(int64_t slot) {
-  if (IvfFlat()) culture_lists_.Remove(slot, slots_.cultures[slot]);
+  if (ivf_walk_) culture_lists_.Remove(slot, slots_.cultures[slot]);
   slots_.tomb[slot] = 1;
   ++tombstones_;
   --culture_live_[slots_.cultures[slot]];
@@ -207,11 +184,11 @@ Status FaissIndex::AddLocked(int64_t n, const uint64_t* ids, const uint16_t* cul
   const int64_t base = index_->ntotal;
   BF_CHECK(static_cast<size_t>(base) == slots_.ids.size());
   Status status;
-  // IVF,Flat: assigned here, so each vector's list is known (CultureLists).
-  std::vector<faiss_idx_t> lists(IvfFlat() ? static_cast<size_t>(n) : 0, -1);
+  // IVF: assigned here, so each vector's list is known (CultureLists).
+  std::vector<faiss_idx_t> lists(ivf_walk_ ? static_cast<size_t>(n) : 0, -1);
   std::vector<int64_t> offsets(lists.size(), 0);
   try {
-    if (IvfFlat()) {
+    if (ivf_walk_) {
       ivf_->quantizer->assign(n, vectors, lists.data());
       // Faiss appends each list's rows in input order.
       std::unordered_map<faiss_idx_t, int64_t> next;
@@ -228,11 +205,22 @@ Status FaissIndex::AddLocked(int64_t n, const uint64_t* ids, const uint16_t* cul
   } catch (const std::exception& e) {
     status = Status::Internal("adding to '" + spec_ + "' failed: " + FirstLine(e.what()));
   }
+  if (refine_wrap_ != nullptr) {
+    // What IndexRefine::add does, after our add_core: the full vectors of
+    // whatever the IVF took (the rows stay in step with its slots).
+    try {
+      const int64_t have = refine_wrap_->refine_index->ntotal;
+      refine_wrap_->refine_index->add(ivf_->ntotal - have, vectors + (have - base) * options_.dim);
+    } catch (...) {  // only out of memory: the slots cannot be kept consistent
+      BF_CHECK(false && "adding to the re-rank store failed");
+    }
+    refine_wrap_->ntotal = ivf_->ntotal;
+  }
   // Faiss may have added part of the batch before failing: keep the slot
   // arrays in step with ntotal, with the unmapped part tombstoned.
   const int64_t added = index_->ntotal - base;
   for (int64_t i = 0; i < added; ++i) {
-    if (IvfFlat()) {
+    if (ivf_walk_) {
       culture_lists_.Add(base + i, lists[i], offsets[i], cultures[i], vectors + i * options_.dim);
     }
     RecordSlot(ids[i], cultures[i], status.ok());
@@ -304,8 +292,14 @@ IndexStats FaissIndex::Stats() const {
   std::shared_lock lock(mu_);
   IndexStats st;
   st.type = spec_;
+  st.metric = MetricName(options_.metric);
   if (kind_ == Kind::kIvf) {
     st.search = "nprobe " + std::to_string(ivf_->nprobe);
+    if (refine_ != nullptr) {
+      char factor[32];
+      std::snprintf(factor, sizeof(factor), "%g", std::max(1.0, options_.refine_k_factor));
+      st.search += ", re-rank " + std::string(factor) + "x k";
+    }
   } else if (kind_ == Kind::kHnsw) {
     st.search = "efSearch " + std::to_string(options_.hnsw_ef_search) + " (at least k)";
   } else {
@@ -341,236 +335,6 @@ void FaissIndex::ForEachLive(
     if (slots_.tomb[slot]) continue;
     fn(slots_.ids[slot], slots_.cultures[slot],
        {Vec(static_cast<int64_t>(slot), buf.data()), buf.size()});
-  }
-}
-
-int64_t FaissIndex::AllowedLive(const SearchFilter& f) const {
-  if (f.cultures.empty()) return static_cast<int64_t>(id_to_slot_.size());
-  int64_t n = 0;
-  const size_t m = std::min(f.cultures.size(), culture_live_.size());
-  for (size_t c = 0; c < m; ++c) n += f.cultures[c] ? culture_live_[c] : 0;
-  return n;
-}
-
-const float* FaissIndex::Vec(int64_t slot, float* buf) const {
-  const int64_t main = index_->ntotal;
-  if (slot >= main) return delta_.Row(slot - main);
-  if (flat_ != nullptr) return flat_->get_xb() + slot * options_.dim;
-  index_->reconstruct(slot, buf);
-  return buf;
-}
-
-std::vector<Hit> FaissIndex::ToHits(int64_t n, const int64_t* labels, const float* scores) const {
-  std::vector<Hit> hits;
-  hits.reserve(static_cast<size_t>(n));
-  std::vector<int64_t> seen;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t slot = labels[i];
-    // -1 pads a short result; the tombstone test is a second line of defence.
-    if (slot < 0 || slot >= static_cast<int64_t>(slots_.ids.size()) || slots_.tomb[slot]) {
-      continue;
-    }
-    if (std::find(seen.begin(), seen.end(), slot) != seen.end()) continue;
-    seen.push_back(slot);
-    hits.push_back({slots_.ids[slot], scores[i]});
-  }
-  return hits;
-}
-
-std::vector<Hit> FaissIndex::ExactLocked(const float* q, int k,
-                                         const SearchFilter& filter) const {
-  const int64_t slots = static_cast<int64_t>(slots_.ids.size());
-  if (IvfFlat()) {
-    std::vector<faiss_idx_t> all(ivf_->nlist);
-    std::iota(all.begin(), all.end(), 0);
-    std::vector<Hit> main = ScanIvfLists(q, k, filter, all, INT64_MAX);
-    if (index_->ntotal == slots) return main;
-    return MergeHits(main, ExactRange(q, k, filter, index_->ntotal, slots), k);
-  }
-  return ExactRange(q, k, filter, 0, slots);
-}
-
-std::vector<Hit> FaissIndex::FilteredIvfFlat(const float* q, int k,
-                                             const SearchFilter& filter) const {
-  const size_t nlist = ivf_->nlist;
-  std::vector<faiss_idx_t> order;
-  const bool by_culture = culture_lists_.Order(q, filter.cultures, &order);
-  if (!by_culture) {  // untracked culture codes: centroid order, whole lists
-    order.resize(nlist);
-    std::vector<float> centroid_scores(nlist);
-    ivf_->quantizer->search(1, q, static_cast<faiss_idx_t>(nlist), centroid_scores.data(),
-                            order.data());
-  }
-  // As many vectors as an unfiltered search scores (nprobe average lists),
-  // and never fewer than kFilteredMinPerK per result.
-  // (Scoring as many allowed vectors as an unfiltered search scores of them,
-  // nprobe * allowed / nlist, was measured: recall 0.90 for the home search
-  // at 1M and 0.64 on the unit test's data, for little time saved.)
-  const double per_list = static_cast<double>(id_to_slot_.size()) / static_cast<double>(nlist);
-  const auto budget = std::max<int64_t>(
-      static_cast<int64_t>(static_cast<double>(ivf_->nprobe) * per_list),
-      kFilteredMinPerK * static_cast<int64_t>(k));
-  return ScanIvfLists(q, k, filter, order, budget, by_culture);
-}
-
-std::vector<Hit> FaissIndex::ScanIvfLists(const float* q, int k, const SearchFilter& filter,
-                                          std::span<const faiss_idx_t> order, int64_t budget,
-                                          bool by_culture) const {
-  const SlotFilter sf(slots_, filter);
-  TopK top(k);
-  const faiss::InvertedLists* lists = ivf_->invlists;
-  const int64_t cultures =
-      std::min<int64_t>(static_cast<int64_t>(filter.cultures.size()), culture_lists_.cultures());
-  int64_t scored = 0;
-  const bool tombstones = tombstones_ > 0;
-  for (const faiss_idx_t l : order) {
-    if (scored >= budget) break;
-    if (l < 0) continue;
-    const size_t n = lists->list_size(static_cast<size_t>(l));
-    if (n == 0) continue;
-    faiss::InvertedLists::ScopedCodes codes(lists, static_cast<size_t>(l));
-    faiss::InvertedLists::ScopedIds ids(lists, static_cast<size_t>(l));
-    const float* vecs = reinterpret_cast<const float*>(codes.get());
-    // known_allowed: the position holds an allowed culture, so only the
-    // tombstone needs a look (two random reads fewer per vector).
-    auto visit = [&](size_t j, bool known_allowed) {
-      const int64_t slot = ids[j];
-      if (known_allowed ? tombstones && slots_.tomb[slot] : !sf.Passes(slot)) return;
-      ++scored;
-      const float score = InnerProduct(q, vecs + j * options_.dim, options_.dim);
-      if (!top.WouldEnter(score)) return;
-      if (sf.Excluded(slot)) return;
-      top.Push(score, slot);
-    };
-    size_t positions = 0;  // of allowed cultures in this list
-    for (int64_t c = 0; by_culture && c < cultures; ++c) {
-      if (filter.cultures[c] != 0) positions += culture_lists_.Offsets(c, l).size();
-    }
-    // Where the allowed cultures fill a good part of the list, one sequential
-    // pass reads memory in order instead of jumping between positions.
-    if (!by_culture || positions * 4 >= n) {
-      const bool pure = by_culture && positions == n;  // every vector allowed
-      for (size_t j = 0; j < n; ++j) visit(j, pure);
-      continue;
-    }
-    for (int64_t c = 0; c < cultures; ++c) {
-      if (filter.cultures[c] == 0) continue;
-      for (const uint32_t j : culture_lists_.Offsets(static_cast<uint16_t>(c), l)) {
-        if (j < n) visit(j, true);  // a failed batch add can leave a stale position
-      }
-    }
-  }
-  std::vector<Hit> hits;
-  for (const auto& [score, slot] : top.Take()) hits.push_back({slots_.ids[slot], score});
-  return hits;
-}
-
-std::vector<Hit> FaissIndex::ExactRange(const float* q, int k, const SearchFilter& filter,
-                                        int64_t begin, int64_t end) const {
-  const SlotFilter sf(slots_, filter);
-  TopK top(k);
-  std::vector<float> buf(static_cast<size_t>(options_.dim));
-  for (int64_t slot = begin; slot < end; ++slot) {
-    if (!sf.Passes(slot)) continue;
-    const float score = InnerProduct(q, Vec(slot, buf.data()), options_.dim);
-    if (!top.WouldEnter(score)) continue;
-    if (sf.Excluded(slot)) continue;  // hash lookup only for would-be results
-    top.Push(score, slot);
-  }
-  std::vector<Hit> hits;
-  for (const auto& [score, slot] : top.Take()) hits.push_back({slots_.ids[slot], score});
-  return hits;
-}
-
-Result<std::vector<Hit>> FaissIndex::SearchMain(const float* q, int k, const SearchFilter& filter,
-                                                double share) const {
-  const SlotFilter sf(slots_, filter);
-  // A small exclude set (a user's recently seen posts) is cheaper to drop
-  // from a few extra results than to look up in a hash set for every vector
-  // Faiss visits; a large one goes into the selector.
-  const size_t excluded = filter.exclude != nullptr ? filter.exclude->size() : 0;
-  const bool exclude_after = excluded > 0 && excluded <= 4 * static_cast<size_t>(k);
-  SlotSelector selector(sf, excluded > 0 && !exclude_after);
-  // The selector costs a virtual call per visited vector: skip it when it
-  // would accept everything.
-  const bool select = tombstones_ > 0 || !filter.cultures.empty() || (excluded > 0 && !exclude_after);
-  faiss::IDSelector* sel = select ? &selector : nullptr;
-  const int64_t want = exclude_after ? k + static_cast<int64_t>(excluded) : k;
-  const int64_t kk = std::min<int64_t>(want, index_->ntotal);
-  std::vector<faiss_idx_t> labels(static_cast<size_t>(kk), -1);
-  std::vector<float> scores(static_cast<size_t>(kk));
-  try {
-    if (kind_ == Kind::kHnsw) {
-      faiss::SearchParametersHNSW p;
-      int ef = std::max(options_.hnsw_ef_search, k);
-      if (share < 1.0) ef = std::max(ef, std::min(kMaxFilteredEf, static_cast<int>(ef / share)));
-      p.efSearch = ef;
-      p.sel = sel;
-      index_->search(1, q, kk, scores.data(), labels.data(), &p);
-    } else if (kind_ == Kind::kIvf) {
-      faiss::SearchParametersIVF p;
-      // The index's own nprobe: the options' value, raised by "auto".
-      auto nprobe = static_cast<double>(std::max<size_t>(1, ivf_->nprobe));
-      if (share < 1.0) nprobe /= share;
-      p.nprobe = std::min(ivf_->nlist, static_cast<size_t>(nprobe));
-      p.sel = sel;
-      index_->search(1, q, kk, scores.data(), labels.data(), &p);
-    } else {
-      faiss::SearchParameters p;
-      p.sel = sel;
-      index_->search(1, q, kk, scores.data(), labels.data(), sel ? &p : nullptr);
-    }
-  } catch (const std::exception& e) {
-    return Status::Internal("search in '" + spec_ + "' failed: " + FirstLine(e.what()));
-  }
-  std::vector<Hit> hits = ToHits(kk, labels.data(), scores.data());
-  if (exclude_after) {
-    std::erase_if(hits, [&](const Hit& h) { return filter.exclude->count(h.id) != 0; });
-    if (hits.size() > static_cast<size_t>(k)) hits.resize(static_cast<size_t>(k));
-  }
-  return hits;
-}
-
-Result<std::vector<Hit>> FaissIndex::Search(std::span<const float> query, int k,
-                                            const SearchFilter& filter) const {
-  BF_RETURN_IF_ERROR(CheckQuery(options_.dim, query, k));
-  OmpThreads omp(options_.omp_threads);
-  std::shared_lock lock(mu_);
-  const auto live = static_cast<int64_t>(id_to_slot_.size());
-  if (live == 0) return std::vector<Hit>{};
-  const int64_t allowed = AllowedLive(filter);
-  if (allowed == 0) return std::vector<Hit>{};
-  const double share = static_cast<double>(allowed) / static_cast<double>(live);
-  const bool culture_filter = !filter.cultures.empty() && allowed < live;
-  std::vector<Hit> hits;
-  if (culture_filter && IvfFlat()) {
-    try {
-      hits = FilteredIvfFlat(query.data(), k, filter);
-    } catch (const std::exception& e) {
-      return Status::Internal("search in '" + spec_ + "' failed: " + FirstLine(e.what()));
-    }
-  } else if (kind_ != Kind::kFlat && culture_filter && allowed <= options_.filtered_exact_max) {
-    return ExactLocked(query.data(), k, filter);
-  } else if (index_->ntotal > 0) {
-    auto main = SearchMain(query.data(), k, filter, share);
-    if (!main.ok()) return main.status();
-    hits = std::move(main).value();
-  }
-  if (delta_.rows() == 0) return hits;
-  // Each live id has one slot, so the two lists never share an id.
-  const std::vector<Hit> recent = ExactRange(query.data(), k, filter, index_->ntotal,
-                                             static_cast<int64_t>(slots_.ids.size()));
-  return MergeHits(hits, recent, k);
-}
-
-Result<std::vector<Hit>> FaissIndex::SearchExact(std::span<const float> query, int k,
-                                                 const SearchFilter& filter) const {
-  BF_RETURN_IF_ERROR(CheckQuery(options_.dim, query, k));
-  std::shared_lock lock(mu_);
-  try {
-    return ExactLocked(query.data(), k, filter);
-  } catch (const std::exception& e) {  // reconstruct() on an unusual codec
-    return Status::Internal("exact search in '" + spec_ + "' failed: " + FirstLine(e.what()));
   }
 }
 

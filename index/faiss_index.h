@@ -28,6 +28,8 @@ struct Index;
 struct IndexHNSW;
 struct IndexIVF;
 struct IndexFlat;
+struct IndexRefine;
+struct InvertedListScanner;
 }  // namespace faiss
 
 namespace bf::internal {
@@ -68,6 +70,11 @@ class WriterFirstMutex {
 
 std::string FirstLine(const std::string& s);
 
+// Whether Faiss can score the IVF's codes one by one (InvertedListScanner):
+// IVF,Flat, SQ and PQ codes; not fast scan ("PQ..x4fs"), whose codes are
+// packed 32 to a block.
+bool HasScanner(const faiss::IndexIVF& ivf);
+
 // Per-slot data, indexed by slot (main index and delta alike).
 struct Slots {
   std::vector<uint64_t> ids;
@@ -96,6 +103,25 @@ class SlotFilter {
  private:
   const Slots& s_;
   const SearchFilter& f_;
+};
+
+// One top-k list of a walk over the index (Search has one, SearchPools up
+// to three): which vectors it takes, which IVF lists it reads, and its heap.
+struct WalkPool {
+  WalkPool(int k, int capacity, std::vector<uint8_t> cultures)
+      : k(k), cultures(std::move(cultures)), top(capacity) {}
+  // Whether the pool takes culture code c (empty: every culture).
+  bool Takes(uint16_t c) const {
+    return cultures.empty() || (c < cultures.size() && cultures[c] != 0);
+  }
+  int k;                          // results wanted
+  std::vector<uint8_t> cultures;  // as SearchFilter::cultures
+  // IVF: the lists this pool reads (flags by list number), and whether it
+  // reads only its cultures' positions in them (CultureLists).
+  std::vector<uint8_t> lists;
+  std::vector<int64_t> order;  // the same lists, nearest first
+  bool by_culture = false;
+  TopK top;  // k, or k * refine_k_factor candidates with a re-rank
 };
 
 class FaissIndex final : public AnnIndex {
@@ -130,6 +156,7 @@ class FaissIndex final : public AnnIndex {
                                   const SearchFilter& filter) const override;
   Result<std::vector<Hit>> SearchExact(std::span<const float> query, int k,
                                        const SearchFilter& filter) const override;
+  Result<PoolHits> SearchPools(std::span<const float> query, const PoolRequest& req) const override;
   Status Save(const std::string& path, const SnapshotStamp& stamp) const override;
   IndexStats Stats() const override;
   bool NeedsRebuild() const override;
@@ -152,31 +179,54 @@ class FaissIndex final : public AnnIndex {
   Status MaybeMergeDelta();
   // Live vectors a filter's cultures keep (exclusions not subtracted).
   int64_t AllowedLive(const SearchFilter& f) const;
+  int64_t AllowedLive(const std::vector<uint8_t>& cultures) const;
   // Slot's vector: a pointer into flat storage or the delta, or decoded into buf.
   const float* Vec(int64_t slot, float* buf) const;
-  // Exact top k over slots [begin, end).
-  std::vector<Hit> ExactRange(const float* q, int k, const SearchFilter& filter, int64_t begin,
-                              int64_t end) const;
+  std::vector<Hit> ToHits(int64_t n, const int64_t* labels, const float* scores) const;
+  // Search under the shared lock (faiss_search.cc).
+  Result<std::vector<Hit>> SearchLocked(const float* q, int k, const SearchFilter& filter) const;
   // Exact top k over every slot. IVF,Flat scans its inverted lists in
   // place (reconstructing each vector would copy the whole corpus per call).
   std::vector<Hit> ExactLocked(const float* q, int k, const SearchFilter& filter) const;
+  // A pool for k results of the given cultures, its heap sized for the re-rank.
+  WalkPool MakePool(int k, std::vector<uint8_t> cultures) const;
+  // Exact scores of slots [begin, end) into every pool that takes them.
+  void WalkRange(const float* q, std::span<WalkPool> pools,
+                 const std::unordered_set<uint64_t>* exclude, int64_t begin, int64_t end) const;
+  // IVF: sets pool->lists. Unfiltered (or a filter keeping every live
+  // vector): the nprobe lists nearest by centroid, as Faiss probes.
+  // Filtered: the lists holding the pool's cultures, ranked by CultureLists,
+  // up to the one where as many allowed vectors are reached as an unfiltered
+  // search scores (and at least kFilteredMinPerK per result). False when a
+  // culture code is untracked (then only WalkIvfBudget can serve it).
+  // culture_scores: CultureLists::Scores(q) when the caller has them (null:
+  // computed here). centroid_order: at least nprobe lists, nearest first.
+  bool PlanIvf(const float* q, const std::vector<float>* culture_scores,
+               std::span<const int64_t> centroid_order, WalkPool* pool) const;
+  // The count lists with the highest centroid score, best first.
+  std::vector<int64_t> CentroidOrder(const float* q, int64_t count) const;
+  // q . centroid of the list: the coarse part of a compressed code's score.
+  float CoarseScore(const float* q, int64_t list) const;
+  // One pass over the union of the pools' lists: each vector is scored once
+  // (in place: floats for IVF,Flat, Faiss's scanner for compressed codes) and
+  // pushed into every pool that reads its list and takes its culture.
+  // Returns the number of vectors scored.
+  int64_t WalkIvf(const float* q, std::span<WalkPool> pools,
+                  const std::unordered_set<uint64_t>* exclude) const;
+  // The untracked-culture fallback: lists in order until `budget` vectors
+  // passing the pool's filter were scored.
+  void WalkIvfBudget(const float* q, WalkPool* pool, const std::unordered_set<uint64_t>* exclude,
+                     std::span<const int64_t> order, int64_t budget) const;
+  // Best first ids of a walked pool; with a refine store, re-ranked exactly.
+  std::vector<Hit> Finish(const float* q, WalkPool* pool) const;
+  // The filtered-search budget: vectors an unfiltered search scores.
+  int64_t FilteredBudget(int k) const;
+  // Whether a culture-filtered Search uses the exact walk (HNSW).
+  bool ExactFiltered(const SearchFilter& f) const;
   bool IvfFlat() const { return ivf_flat_; }  // IVF, uncompressed vectors in its lists
-  // A culture-restricted IVF,Flat search: the lists holding allowed
-  // cultures, closest first (CultureLists), until it has scored as many
-  // vectors as an unfiltered search does. Unlike Faiss's fixed nprobe it
-  // goes past lists the filter empties (a home-culture user asking for other
-  // cultures).
-  std::vector<Hit> FilteredIvfFlat(const float* q, int k, const SearchFilter& filter) const;
-  // Top k over the lists in order, scoring vectors in place; stops before
-  // the next list once budget vectors passing the filter were scored.
-  // by_culture: read only the allowed cultures' positions (CultureLists).
-  std::vector<Hit> ScanIvfLists(const float* q, int k, const SearchFilter& filter,
-                                std::span<const int64_t> order, int64_t budget,
-                                bool by_culture = false) const;
-  // The approximate search over the Faiss index only.
+  // The approximate search over the Faiss index only (Flat, HNSW, IVF,Flat).
   Result<std::vector<Hit>> SearchMain(const float* q, int k, const SearchFilter& filter,
                                       double share) const;
-  std::vector<Hit> ToHits(int64_t n, const int64_t* labels, const float* scores) const;
 
   // Fixed after construction.
   const IndexOptions options_;
@@ -191,9 +241,15 @@ class FaissIndex final : public AnnIndex {
   faiss::IndexHNSW* hnsw_ = nullptr;
   faiss::IndexIVF* ivf_ = nullptr;
   bool ivf_flat_ = false;
+  // IVF with a culture map (CultureLists) and our own list walk: IVF,Flat
+  // and codecs with a Faiss scanner (SQ, PQ); not fast scan.
+  bool ivf_walk_ = false;
+  // The exact re-rank store of an IndexRefine ("...,RFlat"), else null.
+  faiss::IndexRefine* refine_wrap_ = nullptr;  // index_ itself when it is one
+  const faiss::IndexFlat* refine_ = nullptr;
   const faiss::IndexFlat* flat_ = nullptr;  // raw vectors when stored uncompressed
   DeltaBuffer delta_;
-  CultureLists culture_lists_;  // IVF,Flat only
+  CultureLists culture_lists_;  // IVF with ivf_walk_ only
   Slots slots_;
   std::unordered_map<uint64_t, int64_t> id_to_slot_;  // live ids only
   std::vector<int64_t> culture_live_;                 // live count per culture code

@@ -8,6 +8,7 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexRefine.h>
 #include <faiss/impl/io.h>
 #include <faiss/invlists/InvertedLists.h>
 #include <faiss/index_factory.h>
@@ -19,6 +20,47 @@ namespace internal {
 // Build adds in batches of this many vectors, reporting progress after each.
 constexpr int64_t kBuildBatch = 32768;
 
+namespace {
+
+// The IVF inside index (itself, or an IndexRefine's base), else null.
+faiss::IndexIVF* IvfOf(faiss::Index* index) {
+  if (auto* r = dynamic_cast<faiss::IndexRefine*>(index)) index = r->base_index;
+  return dynamic_cast<faiss::IndexIVF*>(index);
+}
+
+// What FaissIndex can serve: Flat, HNSW, or IVF whose codes Faiss can score
+// one by one, optionally under an exact re-rank store (",RFlat"). Empty when
+// supported, else why not.
+std::string Unsupported(faiss::Index* index) {
+  faiss::Index* base = index;
+  if (auto* r = dynamic_cast<faiss::IndexRefine*>(index)) {
+    if (dynamic_cast<faiss::IndexFlat*>(r->refine_index) == nullptr) {
+      return "the re-rank store must be RFlat (full vectors)";
+    }
+    base = r->base_index;
+    if (dynamic_cast<faiss::IndexIVF*>(base) == nullptr) {
+      return "RFlat is supported over IVF only (Flat and HNSW already hold full vectors)";
+    }
+  }
+  if (auto* v = dynamic_cast<faiss::IndexIVF*>(base)) {
+    if (!HasScanner(*v)) {
+      // IndexIVFFastScan in Faiss 1.7.3 takes no search parameters (so no
+      // IDSelector for tombstones) and has no InvertedListScanner (codes are
+      // packed 32 to a block), so neither Faiss nor our walk can filter it.
+      return "its IVF codes cannot be scanned one by one (fast-scan 'x4fs' codes in Faiss 1.7.3 "
+             "take no filter); use IVF<n>,SQ8,RFlat";
+    }
+    return "";
+  }
+  if (dynamic_cast<faiss::IndexFlat*>(base) != nullptr ||
+      dynamic_cast<faiss::IndexHNSW*>(base) != nullptr) {
+    return "";
+  }
+  return "use Flat, HNSW<M>[,storage] or IVF<n>,<codec>[,RFlat]";
+}
+
+}  // namespace
+
 Result<std::unique_ptr<FaissIndex>> FaissIndex::Make(const IndexOptions& options,
                                                      const std::string& spec, bool auto_spec) {
   std::unique_ptr<faiss::Index> index;
@@ -28,17 +70,14 @@ Result<std::unique_ptr<FaissIndex>> FaissIndex::Make(const IndexOptions& options
     return Status::Invalid("invalid index spec '" + spec + "': " + FirstLine(e.what()));
   }
   faiss::Index* raw = index.get();
-  if (dynamic_cast<faiss::IndexFlat*>(raw) == nullptr &&
-      dynamic_cast<faiss::IndexHNSW*>(raw) == nullptr &&
-      dynamic_cast<faiss::IndexIVF*>(raw) == nullptr) {
-    return Status::Invalid("unsupported index spec '" + spec +
-                           "': use Flat, HNSW<M>[,storage] or IVF<n>,<codec>");
+  if (const std::string why = Unsupported(raw); !why.empty()) {
+    return Status::Invalid("unsupported index spec '" + spec + "': " + why);
   }
   if (auto* h = dynamic_cast<faiss::IndexHNSW*>(raw)) {
     h->hnsw.efConstruction = options.hnsw_ef_construction;
     h->hnsw.efSearch = options.hnsw_ef_search;
   }
-  if (auto* v = dynamic_cast<faiss::IndexIVF*>(raw)) {
+  if (auto* v = IvfOf(raw)) {
     v->nprobe = static_cast<size_t>(std::max(1, options.ivf_nprobe));
     // auto keeps probing about 1/16 of the lists: recall held >= 0.95 at
     // K = 200 on the demo world only at that share (docs/index.md).
@@ -69,6 +108,7 @@ Status FaissIndex::Save(const std::string& path, const SnapshotStamp& stamp) con
   meta.seq = stamp.seq;
   meta.spec = spec_;
   meta.train_size = static_cast<uint64_t>(train_size_);
+  meta.metric = static_cast<uint8_t>(options_.metric);
   SlotArrays arrays{slots_.ids, slots_.cultures, slots_.tomb};
   return WriteSnapshotFile(path, meta, arrays, delta_.floats(), writer.data);
 }
@@ -98,24 +138,34 @@ Status FaissIndex::AdoptSlots(SlotArrays slots, uint64_t train_size, std::vector
     }
   }
   train_size_ = static_cast<int64_t>(train_size);
-  if (IvfFlat()) {  // where each culture lies: rebuilt from the lists, not stored
+  if (ivf_walk_) {  // where each culture lies: rebuilt from the lists, not stored
     const faiss::InvertedLists* lists = ivf_->invlists;
+    std::vector<float> buf(static_cast<size_t>(options_.dim));
     for (size_t l = 0; l < lists->nlist; ++l) {
       const size_t size = lists->list_size(l);
       if (size == 0) continue;
       faiss::InvertedLists::ScopedCodes codes(lists, l);
       faiss::InvertedLists::ScopedIds ids(lists, l);
-      const float* vecs = reinterpret_cast<const float*>(codes.get());
       for (size_t j = 0; j < size; ++j) {
         const int64_t slot = ids[j];
         if (slot < 0 || static_cast<size_t>(slot) >= n) {
           return Status::Corruption("index file has a vector for slot " + std::to_string(slot) +
                                     " of " + std::to_string(n));
         }
+        // Full vectors: in the list (IVF,Flat), in the re-rank store, or decoded.
+        const float* v = nullptr;
+        if (IvfFlat()) {
+          v = reinterpret_cast<const float*>(codes.get()) + j * static_cast<size_t>(options_.dim);
+        } else if (refine_ != nullptr) {
+          v = refine_->get_xb() + slot * options_.dim;
+        } else {
+          ivf_->reconstruct_from_offset(static_cast<int64_t>(l), static_cast<int64_t>(j),
+                                        buf.data());
+          v = buf.data();
+        }
         // As the live index had it: sums keep removed vectors, counts do not.
         culture_lists_.Add(slot, static_cast<int64_t>(l), static_cast<int64_t>(j),
-                           slots_.cultures[slot],
-                           vecs + j * static_cast<size_t>(options_.dim));
+                           slots_.cultures[slot], v);
         if (slots_.tomb[slot]) culture_lists_.Remove(slot, slots_.cultures[slot]);
       }
     }
@@ -137,6 +187,8 @@ Status CheckOptions(const IndexOptions& options) {
 
 using internal::FaissIndex;
 using internal::FirstLine;
+
+const char* MetricName(Metric m) { return m == Metric::kInnerProduct ? "ip" : "cosine"; }
 
 std::string AutoSpec(const IndexOptions& options, int64_t n) {
   if (n < options.auto_ann_threshold) return "Flat";
@@ -213,15 +265,22 @@ Result<std::unique_ptr<AnnIndex>> AnnIndex::Load(const std::string& path,
   }
   reader.data = {};
   if (raw->d != options.dim || raw->metric_type != faiss::METRIC_INNER_PRODUCT ||
-      (dynamic_cast<faiss::IndexFlat*>(raw.get()) == nullptr &&
-       dynamic_cast<faiss::IndexHNSW*>(raw.get()) == nullptr &&
-       dynamic_cast<faiss::IndexIVF*>(raw.get()) == nullptr)) {
+      !internal::Unsupported(raw.get()).empty()) {
     return Status::Corruption("index file " + path + " holds a Faiss index of another kind");
+  }
+  if (c.meta.metric > static_cast<uint8_t>(Metric::kInnerProduct)) {
+    return Status::Corruption("index file " + path + " names an unknown metric " +
+                              std::to_string(c.meta.metric));
+  }
+  const auto metric = static_cast<Metric>(c.meta.metric);
+  if (metric != options.metric) {
+    return Status::Invalid("index file " + path + " has metric " + MetricName(metric) +
+                           ", expected " + MetricName(options.metric));
   }
   if (auto* h = dynamic_cast<faiss::IndexHNSW*>(raw.get())) {
     h->hnsw.efSearch = options.hnsw_ef_search;
   }
-  if (auto* v = dynamic_cast<faiss::IndexIVF*>(raw.get())) {
+  if (auto* v = internal::IvfOf(raw.get())) {
     v->nprobe = static_cast<size_t>(std::max(1, options.ivf_nprobe));
     if (options.spec == "auto") v->nprobe = std::max<size_t>(v->nprobe, v->nlist / 16);
   }

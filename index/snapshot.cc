@@ -116,6 +116,7 @@ Status WriteSnapshotFile(const std::string& path, const SnapshotMeta& meta,
   Put(&prefix, static_cast<uint32_t>(meta.spec.size()));
   PutBytes(&prefix, meta.spec.data(), meta.spec.size());
   Put(&prefix, meta.train_size);
+  Put(&prefix, meta.metric);
   Put(&prefix, n);
   PutBytes(&prefix, slots.ids.data(), n * sizeof(uint64_t));
   PutBytes(&prefix, slots.cultures.data(), n * sizeof(uint16_t));
@@ -197,7 +198,7 @@ Result<SnapshotContents> ReadSnapshotFile(const std::string& path) {
   std::memcpy(&version, f.data() + 5, 4);
   std::memcpy(&body_len, f.data() + 9, 8);
   std::memcpy(&checksum, f.data() + 17, 8);
-  if (version != 1 && version != kSnapshotVersion) {
+  if (version < 1 || version > kSnapshotVersion) {
     return Status::Corruption("unsupported index file version " + std::to_string(version) +
                               " (this build reads 1 to " + std::to_string(kSnapshotVersion) +
                               "): " + path);
@@ -216,7 +217,7 @@ Result<SnapshotContents> ReadSnapshotFile(const std::string& path) {
   uint64_t n = 0, delta_rows = 0, faiss_len = 0;
   SnapshotMeta& m = out.meta;
   bool ok = c.Get(&m.dim) && c.GetString(&m.db_id) && c.Get(&m.seq) && c.GetString(&m.spec) &&
-            c.Get(&m.train_size) &&
+            c.Get(&m.train_size) && (version < 3 || c.Get(&m.metric)) &&
             c.Get(&n) && c.GetArray(&out.slots.ids, n) && c.GetArray(&out.slots.cultures, n) &&
             c.GetArray(&out.slots.tombstones, n);
   if (ok && version >= 2) {

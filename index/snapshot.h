@@ -4,11 +4,12 @@
 // Layout, all integers little-endian:
 //   header   "BFIDX" | u32 version | u64 body_len | u64 fnv1a64(body)
 //   body     u32 dim | u32 len, db_id | u64 seq | u32 len, spec
-//            | u64 train_size | u64 slots | u64 ids[slots] | u16 cultures[slots]
+//            | u64 train_size | u8 metric | u64 slots | u64 ids[slots] | u16 cultures[slots]
 //            | u8 tombstones[slots] | u64 delta_rows | f32 delta[delta_rows * dim]
 //            | u64 len, faiss index bytes
 // Slots [slots - delta_rows, slots) are the HNSW delta's rows (index/delta.h),
-// not in the Faiss index. Version 1 files (no delta fields) still load.
+// not in the Faiss index. Older files still load: version 1 has no delta
+// fields, versions 1 and 2 no metric (they were all cosine).
 // The checksum covers the whole body, so a truncated or damaged file is
 // reported as Corruption before anything in it is trusted.
 #pragma once
@@ -23,7 +24,7 @@
 
 namespace bf::internal {
 
-inline constexpr uint32_t kSnapshotVersion = 2;
+inline constexpr uint32_t kSnapshotVersion = 3;
 
 // What a snapshot holds besides the Faiss bytes.
 struct SnapshotMeta {
@@ -32,6 +33,7 @@ struct SnapshotMeta {
   uint64_t seq = 0;
   std::string spec;  // resolved Faiss factory string
   uint64_t train_size = 0;  // vectors the IVF centroids were trained on (0: none)
+  uint8_t metric = 0;       // bf::Metric: 0 cosine, 1 inner product
 };
 
 // Slot arrays, one entry per Faiss slot (tombstones included).

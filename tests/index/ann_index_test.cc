@@ -214,7 +214,7 @@ TEST_P(AnnIndexTest, ArgumentErrors) {
   EXPECT_EQ(index_->Stats().ntotal, int64_t(kN));
 }
 
-INSTANTIATE_TEST_SUITE_P(Specs, AnnIndexTest, ::testing::Values("Flat", "HNSW32", "IVF16,Flat"),
+INSTANTIATE_TEST_SUITE_P(Specs, AnnIndexTest, ::testing::Values("Flat", "HNSW32", "IVF16,Flat", "IVF16,SQ8,RFlat"),
                          [](const auto& info) {
                            std::string s = info.param;
                            std::replace(s.begin(), s.end(), ',', '_');

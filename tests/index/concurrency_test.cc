@@ -133,7 +133,7 @@ TEST_P(ConcurrencyTest, ReadersSeeOnlyValidResults) {
   EXPECT_LT(delta, GetParam() == "HNSW32" ? 64 : 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Specs, ConcurrencyTest, ::testing::Values("Flat", "HNSW32", "IVF16,Flat"),
+INSTANTIATE_TEST_SUITE_P(Specs, ConcurrencyTest, ::testing::Values("Flat", "HNSW32", "IVF16,Flat", "IVF16,SQ8,RFlat"),
                          [](const auto& info) {
                            std::string s = info.param;
                            std::replace(s.begin(), s.end(), ',', '_');

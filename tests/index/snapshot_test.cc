@@ -156,7 +156,7 @@ TEST_P(SnapshotTest, UnwritablePathIsIOErrorAndLeavesNoFile) {
   EXPECT_EQ(left, std::vector<std::string>{"taken"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Specs, SnapshotTest, ::testing::Values("Flat", "HNSW32", "IVF16,Flat"),
+INSTANTIATE_TEST_SUITE_P(Specs, SnapshotTest, ::testing::Values("Flat", "HNSW32", "IVF16,Flat", "IVF16,SQ8,RFlat"),
                          [](const auto& info) {
                            std::string s = info.param;
                            std::replace(s.begin(), s.end(), ',', '_');
