@@ -185,7 +185,9 @@ TEST(TuneTest, PicksTheBestValidationTrial) {
   for (int u = 0; u < 30; ++u) d.user_ids.push_back("u" + std::to_string(u));
   for (int i = 0; i < 20; ++i) d.item_ids.push_back("i" + std::to_string(i));
   for (int u = 0; u < 30; ++u) {
-    for (int i = u % 2; i < 20; i += 2) d.events.push_back({u, i, EventKind::kLike, i * 10 + u});
+    for (int i = u % 2; i < 20; i += 2) {
+      d.events.push_back({u, i, EventKind::kLike, (i * 7 + u * 13) % 97});  // orders differ by user
+    }
   }
   const Split validation = TemporalSplit(d.events, d.users(), 0.8);
   Setting start;

@@ -36,7 +36,7 @@ struct Trial {
 };
 
 struct TuneSpace {
-  std::vector<float> like = {2, 5, 10, 20, 40};
+  std::vector<float> like = {1, 2, 5, 10, 20, 40};
   std::vector<float> view = {0, 0.5f, 1, 3};
   std::vector<float> regularization = {0.1f, 1, 5, 20, 50};
   std::vector<float> prior_regularization = {0.1f, 1, 5, 20};

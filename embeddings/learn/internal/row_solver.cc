@@ -1,5 +1,7 @@
 #include "embeddings/learn/internal/row_solver.h"
 
+#include "embeddings/learn/internal/gram_kernel.h"
+
 namespace bf::learn::internal {
 
 RowSolver::RowSolver(int dim) : dim_(dim) { Reserve(64); }
@@ -31,7 +33,7 @@ bool RowSolver::SolveCholesky(const Eigen::Ref<const Eigen::MatrixXf>& gramian, 
   // Yu^T diag(a) Yu as one symmetric rank-n update of the rows scaled in place by sqrt(a)
   // (the gathered rows are not needed after this).
   yu.array().colwise() *= a_.head(n).array().sqrt();
-  lhs_.selfadjointView<Eigen::Lower>().rankUpdate(yu.transpose());
+  AddLowerGram(yu_.data(), n, dim_, lhs_.data());
 
   Eigen::LLT<Eigen::MatrixXf, Eigen::Lower> llt(lhs_);
   if (llt.info() == Eigen::Success) {
