@@ -71,6 +71,44 @@ void BM_FoldInOneEvent(benchmark::State& state) {
 }
 BENCHMARK(BM_FoldInOneEvent)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
+// The same event through IncrementalFoldIn: the user's factorised system is kept, and an
+// event is a rank-one update and a solve, O(d^2).
+void BM_FoldInIncremental(benchmark::State& state) {
+  const int d = 64;
+  const int32_t items = 100'000;
+  AlsOptions o;
+  o.dim = d;
+  Factors f;
+  f.dim = d;
+  f.rows = items;
+  f.values.resize(static_cast<size_t>(items) * d);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> g(0, 0.1f);
+  for (float& v : f.values) v = g(rng);
+  f.state.assign(items, RowState::kTrained);
+  auto fold = FoldIn::Create(TrainedGramian(f), o);
+  const ModelItems source(f);
+  std::vector<UserEvent> history;
+  const int n = static_cast<int>(state.range(0));
+  for (int k = 0; k < n; ++k) {
+    history.push_back({static_cast<int64_t>(rng() % items),
+                       k % 3 == 0 ? EventKind::kLike : EventKind::kView, k});
+  }
+  auto inc = IncrementalFoldIn::Start(*fold, history, source);
+  if (!inc.ok()) {
+    state.SkipWithError(inc.status().ToString().c_str());
+    return;
+  }
+  int64_t ts = n;
+  for (auto _ : state) {
+    auto x = inc->Add({static_cast<int64_t>(rng() % items), EventKind::kLike, ts++}, source);
+    if (!x.ok()) state.SkipWithError(x.status().ToString().c_str());
+    benchmark::DoNotOptimize(x);
+  }
+  state.counters["events"] = n;
+}
+BENCHMARK(BM_FoldInIncremental)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
 void BM_Train(benchmark::State& state) {
   const int64_t events = state.range(0);
   const auto users = static_cast<int32_t>(std::max<int64_t>(1000, events / 20));

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "embeddings/learn/internal/row_solver.h"
 
@@ -100,6 +101,115 @@ Result<Vector> FoldIn::Solve(std::span<const UserEvent> events, const ItemFactor
   for (float v : x) zero = zero && v == 0.0f;
   if (zero) return Status::NotFound("no positive evidence");
   return x;
+}
+
+}  // namespace bf::learn
+
+namespace bf::learn {
+
+struct IncrementalFoldIn::State {
+  int dim = 0;
+  ConfidenceOptions conf;
+  Eigen::LLT<Eigen::MatrixXf, Eigen::Lower> llt;
+  Eigen::VectorXf rhs;
+  Eigen::VectorXf x;
+  bool broken = false;
+  struct Sums {
+    double pos = 0, neg = 0;
+  };
+  std::unordered_map<int64_t, Sums> cells;
+
+  // Moves the cell of y from `before` to `after`: the matrix gains (c' - c) y y^T (or
+  // c' - base for a new cell) and the right side (c'p' - cp) y.
+  void Update(const float* y, bool in_gramian, bool existed, const Sums& before,
+              const Sums& after) {
+    const Cell old_cell = MakeCell(0, before.pos, before.neg);
+    const Cell new_cell = MakeCell(0, after.pos, after.neg);
+    const Eigen::Map<const Eigen::VectorXf> v(y, dim);
+    const float a_old = existed ? old_cell.confidence - (in_gramian ? 1.0f : 0.0f) : 0.0f;
+    const float a_new = new_cell.confidence - (in_gramian ? 1.0f : 0.0f);
+    const float b_old = existed ? old_cell.confidence * old_cell.preference : 0.0f;
+    const float b_new = new_cell.confidence * new_cell.preference;
+    if (a_new > a_old) llt.rankUpdate(v, a_new - a_old);
+    rhs += (b_new - b_old) * v;
+  }
+
+  Result<Vector> Current() {
+    if (broken) return Status::Internal("incremental fold-in is broken: start it again");
+    x = llt.solve(rhs);
+    if (!x.allFinite() || llt.info() != Eigen::Success) {
+      broken = true;
+      return Status::Internal("fold-in solve has no finite solution");
+    }
+    if (x.isZero(0)) return Status::NotFound("no positive evidence");
+    return Vector(x.data(), x.data() + dim);
+  }
+};
+
+IncrementalFoldIn::IncrementalFoldIn(std::unique_ptr<State> s) : s_(std::move(s)) {}
+IncrementalFoldIn::IncrementalFoldIn(IncrementalFoldIn&&) noexcept = default;
+IncrementalFoldIn& IncrementalFoldIn::operator=(IncrementalFoldIn&&) noexcept = default;
+IncrementalFoldIn::~IncrementalFoldIn() = default;
+
+Result<IncrementalFoldIn> IncrementalFoldIn::Start(const FoldIn& base,
+                                                   std::span<const UserEvent> history,
+                                                   const ItemFactorSource& items,
+                                                   std::span<const float> prior) {
+  const AlsOptions& o = base.options_;
+  const int d = o.dim;
+  if (o.confidence.half_life_s > 0) {
+    return Status::Invalid("incremental fold-in needs no time decay (half-life 0)");
+  }
+  if (!prior.empty() && prior.size() != static_cast<size_t>(d)) {
+    return Status::WrongDim("expected " + std::to_string(d) + ", got " +
+                            std::to_string(prior.size()));
+  }
+  auto s = std::make_unique<State>();
+  s->dim = d;
+  s->conf = o.confidence;
+  const float lambda = prior.empty() ? o.regularization : o.prior_regularization;
+  Eigen::MatrixXf a = Eigen::Map<const Eigen::MatrixXf>(base.gramian_.data(), d, d);
+  a.diagonal().array() += lambda;
+  s->rhs = Eigen::VectorXf::Zero(d);
+  if (!prior.empty()) s->rhs = lambda * Eigen::Map<const Eigen::VectorXf>(prior.data(), d);
+  for (const UserEvent& e : history) {
+    bool in_gramian = false;
+    if (items.Find(e.item, &in_gramian) == nullptr) continue;
+    State::Sums& sums = s->cells[e.item];
+    const double w = o.confidence.weight[static_cast<int>(e.kind)];
+    (IsNegativeKind(e.kind) ? sums.neg : sums.pos) += w;
+  }
+  // The whole history in one pass, as Solve does; later events are rank-one updates.
+  for (const auto& [item, sums] : s->cells) {
+    bool in_gramian = false;
+    const float* y = items.Find(item, &in_gramian);
+    const Cell c = MakeCell(0, sums.pos, sums.neg);
+    const Eigen::Map<const Eigen::VectorXf> v(y, d);
+    a.selfadjointView<Eigen::Lower>().rankUpdate(v, c.confidence - (in_gramian ? 1.0f : 0.0f));
+    s->rhs += c.confidence * c.preference * v;
+  }
+  s->llt.compute(a);
+  if (s->llt.info() != Eigen::Success) {
+    return Status::Internal("fold-in solve has no finite solution");
+  }
+  auto x = s->Current();
+  if (!x.ok() && x.status().code() == Code::kInternal) return x.status();
+  return IncrementalFoldIn(std::move(s));
+}
+
+bool IncrementalFoldIn::has_vector() const { return !s_->broken && s_->x.size() > 0 && !s_->x.isZero(0); }
+
+Result<Vector> IncrementalFoldIn::Add(const UserEvent& e, const ItemFactorSource& items) {
+  bool in_gramian = false;
+  const float* y = items.Find(e.item, &in_gramian);
+  if (y != nullptr && !s_->broken) {
+    auto [it, inserted] = s_->cells.try_emplace(e.item);
+    const State::Sums before = it->second;
+    const double w = s_->conf.weight[static_cast<int>(e.kind)];
+    (IsNegativeKind(e.kind) ? it->second.neg : it->second.pos) += w;
+    s_->Update(y, in_gramian, !inserted, before, it->second);
+  }
+  return s_->Current();
 }
 
 }  // namespace bf::learn

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -47,6 +48,8 @@ class ModelItems : public ItemFactorSource {
   const Factors& f_;
 };
 
+class IncrementalFoldIn;
+
 class FoldIn {
  public:
   // gramian: dim*dim floats, row-major (AlsModel::item_gramian, or
@@ -72,9 +75,46 @@ class FoldIn {
                        std::span<const float> prior = {}, int64_t now = 0) const;
 
  private:
+  friend class IncrementalFoldIn;
   FoldIn(std::vector<float> gramian, const AlsOptions& options);
   AlsOptions options_;
   std::vector<float> gramian_;  // dim*dim, symmetric
+};
+
+// The same solve kept up to date one event at a time: a new event changes one
+// cell, so the user's normal matrix changes by a rank-one update of its
+// Cholesky factor (confidence only grows) and the right-hand side by one
+// vector: O(d^2) per event instead of O(n d^2 + d^3). Holds d*d + d floats
+// and one entry per item of the history, so the engine keeps one for each
+// recently active user, and starts it again after the item factors change.
+// Exact up to float rounding (tested against FoldIn::Solve). Not thread-safe:
+// one user, one caller at a time.
+class IncrementalFoldIn {
+ public:
+  // Solves the history as FoldIn::Solve does. Errors: Invalid when the
+  // options have a time decay (weights would change with the clock: use
+  // Solve); WrongDim for a prior of another size; Internal when the system
+  // has no finite solution. Unlike Solve, an empty history is fine: the
+  // vector is then absent (has_vector() false) until a positive event.
+  static Result<IncrementalFoldIn> Start(const FoldIn& base, std::span<const UserEvent> history,
+                                         const ItemFactorSource& items,
+                                         std::span<const float> prior = {});
+  IncrementalFoldIn(IncrementalFoldIn&&) noexcept;
+  IncrementalFoldIn& operator=(IncrementalFoldIn&&) noexcept;
+  ~IncrementalFoldIn();
+
+  // Adds one event and returns the user's new vector. An event on an item
+  // without a factor changes nothing. Errors: NotFound "no positive
+  // evidence" while the vector is zero (as Solve); Internal when the update
+  // is not finite (then every later call fails too: start again).
+  Result<Vector> Add(const UserEvent& event, const ItemFactorSource& items);
+
+  bool has_vector() const;
+
+ private:
+  struct State;
+  explicit IncrementalFoldIn(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;
 };
 
 }  // namespace bf::learn

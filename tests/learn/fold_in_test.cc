@@ -209,6 +209,56 @@ TEST(FoldInTest, DegenerateSolveNeverReturnsNaN) {
   EXPECT_EQ(small.status().message(), "gramian must have 9 values, has 4");
 }
 
+// Starting from half of a history and adding the rest one event at a time ends where a
+// full solve of the whole history does, after every event.
+TEST(FoldInTest, IncrementalMatchesTheFullSolveEventByEvent) {
+  const Trained t = TrainWorld(8);
+  auto fold = FoldIn::Create(t.model.item_gramian, t.options);
+  ASSERT_RESULT_OK(fold);
+  const ModelItems items(t.model.items);
+  std::vector<UserEvent> events = EventsOf(t.world, 4);
+  events.push_back({7, EventKind::kHide, 50});   // a hide on a viewed item
+  events.push_back({9, EventKind::kLike, 51});   // a new item
+  events.push_back({9, EventKind::kShare, 52});  // the same item again
+  const size_t half = events.size() / 2;
+  auto inc = IncrementalFoldIn::Start(*fold, std::span(events).first(half), items);
+  ASSERT_RESULT_OK(inc);
+  for (size_t n = half; n < events.size(); ++n) {
+    auto x = inc->Add(events[n], items);
+    ASSERT_RESULT_OK(x);
+    auto want = fold->Solve(std::span(events).first(n + 1), items);
+    ASSERT_RESULT_OK(want);
+    for (int k = 0; k < 8; ++k) {
+      EXPECT_NEAR((*x)[k], (*want)[k], 1e-3 * (1 + std::abs((*want)[k]))) << "event " << n;
+    }
+  }
+  // A new user: nothing until the first positive event, then the same as Solve.
+  auto fresh = IncrementalFoldIn::Start(*fold, {}, items);
+  ASSERT_RESULT_OK(fresh);
+  EXPECT_FALSE(fresh->has_vector());
+  auto hid = fresh->Add({3, EventKind::kHide, 1}, items);
+  EXPECT_EQ(hid.status().code(), Code::kNotFound);
+  auto first = fresh->Add({5, EventKind::kLike, 2}, items);
+  ASSERT_RESULT_OK(first);
+  EXPECT_TRUE(fresh->has_vector());
+  const std::vector<UserEvent> both = {{3, EventKind::kHide, 1}, {5, EventKind::kLike, 2}};
+  auto want = fold->Solve(both, items);
+  ASSERT_RESULT_OK(want);
+  for (int k = 0; k < 8; ++k) EXPECT_NEAR((*first)[k], (*want)[k], 1e-4);
+}
+
+TEST(FoldInTest, IncrementalRefusesTimeDecay) {
+  Trained t = TrainWorld(4);
+  t.options.confidence.half_life_s = 3600;
+  auto fold = FoldIn::Create(t.model.item_gramian, t.options);
+  ASSERT_RESULT_OK(fold);
+  const ModelItems items(t.model.items);
+  auto inc = IncrementalFoldIn::Start(*fold, {}, items);
+  ASSERT_FALSE(inc.ok());
+  EXPECT_EQ(inc.status().code(), Code::kInvalid);
+  EXPECT_EQ(inc.status().message(), "incremental fold-in needs no time decay (half-life 0)");
+}
+
 TEST(FoldInTest, ConcurrentSolvesAgree) {
   const Trained t = TrainWorld(8);
   auto fold = FoldIn::Create(t.model.item_gramian, t.options);
