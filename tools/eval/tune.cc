@@ -17,11 +17,12 @@ learn::AlsOptions WithWeights(learn::AlsOptions o, float like, float view) {
 
 std::string Describe(const Setting& s) {
   const auto& w = s.als.confidence.weight;
+  char prior[48] = "";
+  if (s.priors) std::snprintf(prior, sizeof prior, " prior_reg %g", s.als.prior_regularization);
   char buf[256];
   std::snprintf(buf, sizeof buf, "like %g view %g reg %g%s iterations %d metric %s",
                 w[static_cast<int>(learn::EventKind::kLike)],
-                w[static_cast<int>(learn::EventKind::kView)], s.als.regularization,
-                s.priors ? (" prior_reg " + std::to_string(s.als.prior_regularization)).c_str() : "",
+                w[static_cast<int>(learn::EventKind::kView)], s.als.regularization, prior,
                 s.als.iterations, MetricName(s.metric));
   return buf;
 }

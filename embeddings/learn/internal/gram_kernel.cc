@@ -36,7 +36,8 @@ inline void Kernel(const float* __restrict ys, int n, int d, float* __restrict l
 
 }  // namespace
 
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
 #define BF_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define BF_CLONES
