@@ -1,6 +1,6 @@
 // The learning model (embeddings/learn): fold-in of one event for a user with
 // 1,000 events at d = 64, and weighted-ALS training over 100k events on all
-// cores (10M with BF_BENCH_LARGE=1). Synthetic clustered interactions: each
+// cores (1M and 10M with BF_BENCH_LARGE=1). Synthetic clustered interactions: each
 // user favours one of 50 item groups, items drawn with a Zipf-like skew.
 #include <benchmark/benchmark.h>
 
@@ -134,11 +134,12 @@ void BM_Train(benchmark::State& state) {
 }
 BENCHMARK(BM_Train)->Args({100'000, 15})->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
-// 10M events: minutes, so only on request.
+// 1M and 10M events: a minute and more, so only on request.
 void RegisterLarge() {
   const char* large = std::getenv("BF_BENCH_LARGE");
   if (large != nullptr && std::string(large) == "1") {
     benchmark::RegisterBenchmark("BM_Train", BM_Train)
+        ->Args({1'000'000, 15})
         ->Args({10'000'000, 15})
         ->Unit(benchmark::kSecond)
         ->Iterations(1)
