@@ -62,6 +62,9 @@ Result<Vector> FoldIn::Solve(std::span<const UserEvent> events, const ItemFactor
   // Symmetric, so its row-major values read as the column-major matrix.
   const Eigen::Map<const Eigen::MatrixXf> gramian(gramian_.data(), d, d);
 
+  for (const UserEvent& e : events) {
+    if (static_cast<int>(e.kind) >= kEventKinds) return Status::Invalid("unknown event kind");
+  }
   const ConfidenceOptions& conf = options_.confidence;
   if (now == 0 && conf.half_life_s > 0) {
     for (const UserEvent& e : events) now = std::max(now, e.ts);
@@ -173,6 +176,7 @@ Result<IncrementalFoldIn> IncrementalFoldIn::Start(const FoldIn& base,
   s->rhs = Eigen::VectorXf::Zero(d);
   if (!prior.empty()) s->rhs = lambda * Eigen::Map<const Eigen::VectorXf>(prior.data(), d);
   for (const UserEvent& e : history) {
+    if (static_cast<int>(e.kind) >= kEventKinds) return Status::Invalid("unknown event kind");
     bool in_gramian = false;
     if (items.Find(e.item, &in_gramian) == nullptr) continue;
     State::Sums& sums = s->cells[e.item];
@@ -200,6 +204,7 @@ Result<IncrementalFoldIn> IncrementalFoldIn::Start(const FoldIn& base,
 bool IncrementalFoldIn::has_vector() const { return !s_->broken && s_->x.size() > 0 && !s_->x.isZero(0); }
 
 Result<Vector> IncrementalFoldIn::Add(const UserEvent& e, const ItemFactorSource& items) {
+  if (static_cast<int>(e.kind) >= kEventKinds) return Status::Invalid("unknown event kind");
   bool in_gramian = false;
   const float* y = items.Find(e.item, &in_gramian);
   if (y != nullptr && !s_->broken) {

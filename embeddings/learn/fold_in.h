@@ -68,8 +68,9 @@ class FoldIn {
   // Errors: NotFound "no evidence" when no event names an item with a factor
   // and there is no prior; NotFound "no positive evidence" when the solution
   // is zero (only negative events and no prior); WrongDim when prior is not
-  // empty and not dim floats; Internal when the system has no finite
-  // solution. Never returns a NaN or infinite value.
+  // empty and not dim floats; Invalid "unknown event kind" for a kind
+  // outside EventKind; Internal when the system has no finite solution.
+  // Never returns a NaN or infinite value.
   // Thread-safe: const, with per-thread scratch space.
   Result<Vector> Solve(std::span<const UserEvent> events, const ItemFactorSource& items,
                        std::span<const float> prior = {}, int64_t now = 0) const;

@@ -146,6 +146,22 @@ TEST(FoldInTest, NoEvidenceIsNotFound) {
   EXPECT_EQ(wrong.status().message(), "expected 4, got 1");
 }
 
+TEST(FoldInTest, UnknownEventKindIsInvalid) {
+  const Trained t = TrainWorld(4);
+  auto fold = FoldIn::Create(t.model.item_gramian, t.options);
+  ASSERT_RESULT_OK(fold);
+  const ModelItems items(t.model.items);
+  const std::vector<UserEvent> bad = {{1, static_cast<EventKind>(9), 1}};
+  auto x = fold->Solve(bad, items);
+  ASSERT_FALSE(x.ok());
+  EXPECT_EQ(x.status().code(), Code::kInvalid);
+  EXPECT_EQ(x.status().message(), "unknown event kind");
+  EXPECT_EQ(IncrementalFoldIn::Start(*fold, bad, items).status().message(), "unknown event kind");
+  auto inc = IncrementalFoldIn::Start(*fold, {}, items);
+  ASSERT_RESULT_OK(inc);
+  EXPECT_EQ(inc->Add(bad[0], items).status().message(), "unknown event kind");
+}
+
 // An item outside the Gramian (prior only) counts with its full confidence.
 TEST(FoldInTest, ItemOutsideTheGramianEntersWithFullConfidence) {
   AlsOptions o;
