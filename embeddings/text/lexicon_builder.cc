@@ -130,7 +130,8 @@ Senses ParseFreeDictEntry(std::string_view entry) {
     }
     std::vector<std::string> alts;
     for (std::string& a : SplitAlternatives(line, ",;")) {
-      const std::string_view kept = Trim(StripBrackets(a));
+      const std::string stripped = StripBrackets(a);
+      const std::string_view kept = Trim(stripped);
       if (!kept.empty()) alts.emplace_back(kept);
     }
     if (alts.empty()) continue;  // a part-of-speech line
