@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "embeddings/text/text_model.h"
 #include "tools/gen/world.h"
 
 int main(int argc, char** argv) {
@@ -22,7 +24,12 @@ int main(int argc, char** argv) {
   app.add_option("--posts", options.posts, "Number of posts")->capture_default_str();
   app.add_option("--users", options.users, "Number of users (ids u:0 .. u:N-1)")
       ->capture_default_str();
-  app.add_option("--dim", options.dim, "Vector dimension")->capture_default_str();
+  auto* dim = app.add_option("--dim", options.dim, "Vector dimension (with --text-model: the model's)")
+                  ->capture_default_str();
+  std::string text_model;
+  app.add_option("--text-model", text_model,
+                 "Lexicon file (./bridgefeed text-model): posts get the text vectors of their "
+                 "titles in the authors' languages instead of the synthetic ones");
   app.add_option("--seed", options.seed, "Random seed: same arguments, same bytes")
       ->capture_default_str();
   app.add_option("--now", options.now,
@@ -34,6 +41,17 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "No progress on stderr");
   CLI11_PARSE(app, argc, argv);
 
+  std::unique_ptr<bf::text::TextModel> model;
+  if (!text_model.empty()) {
+    auto loaded = bf::text::TextModel::Load(text_model);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "bridgefeed-gen: %s\n", loaded.status().message().c_str());
+      return 1;
+    }
+    model = std::move(loaded).value();
+    options.text_model = model.get();
+    if (dim->count() == 0) options.dim = model->dim();
+  }
   if (const bf::Status s = bf::gen::ValidateOptions(options); !s.ok()) {
     std::fprintf(stderr, "bridgefeed-gen: %s\n", s.message().c_str());
     return 2;

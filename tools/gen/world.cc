@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "embeddings/text/text_model.h"
 #include "embeddings/vector.h"
 #include "tools/gen/catalog.h"
 #include "tools/gen/rng.h"
@@ -162,6 +163,7 @@ class WorldBuilder {
     for (const Culture& c : Cultures()) culture_shares_.push_back(c.share);
     Rng rng(MixSeed(opt_.seed, kGeometry));
     for (int t = 0; t < kTopicCount; ++t) centres_.push_back(RandomUnit(rng, opt_.dim));
+    if (opt_.text_model != nullptr) TextCentres();
     // Each culture leans one way; each topic bends that lean a little.
     std::vector<std::vector<float>> lean;
     for (size_t c = 0; c < Cultures().size(); ++c) lean.push_back(RandomUnit(rng, opt_.dim));
@@ -192,6 +194,8 @@ class WorldBuilder {
     return w;
   }
   void MakeAuthors();
+  // Topic centres in the text model's space: the mean of the topic's titles.
+  void TextCentres();
   // A post of `topic` a user of `home` culture sees; nullopt if none exists.
   std::optional<uint32_t> PickPost(Rng& rng, int topic, size_t culture);
 
@@ -205,6 +209,22 @@ class WorldBuilder {
   std::vector<std::vector<std::vector<uint32_t>>> buckets_;  // [topic][culture] -> posts
   std::vector<UserMeta> users_;
 };
+
+void WorldBuilder::TextCentres() {
+  for (int t = 0; t < kTopicCount; ++t) {
+    std::vector<float> sum(static_cast<size_t>(opt_.dim), 0.0f);
+    for (const Culture& c : Cultures()) {
+      for (const Title& title : Titles(t, c.lang)) {
+        auto v = opt_.text_model->Encode(FillTemplate(title.text, 3), c.lang);
+        if (v.ok()) AddScaled(sum, *v, 1.0);
+      }
+    }
+    if (CheckVector(sum).ok()) {
+      Normalize(sum);
+      centres_[t] = std::move(sum);
+    }
+  }
+}
 
 void WorldBuilder::MakeAuthors() {
   Rng rng(MixSeed(opt_.seed, kAuthors));
@@ -256,6 +276,12 @@ Status WorldBuilder::WritePosts(FileWriter& out) {
     const Title& title = titles[rng.Below(titles.size())];
     const int n = 2 + static_cast<int>(rng.Below(99));
     std::string text = FillTemplate(title.text, n);
+    if (opt_.text_model != nullptr) {
+      // The title in the author's language, without the English gloss; a
+      // title with no known word keeps the synthetic vector drawn above.
+      auto tv = opt_.text_model->Encode(text, culture.lang);
+      if (tv.ok()) v = std::move(tv).value();
+    }
     if (!title.gloss.empty()) text += " (" + FillTemplate(title.gloss, n) + ")";
 
     buf += "{\"id\":\"p:";
@@ -476,6 +502,10 @@ Status ValidateOptions(const WorldOptions& o) {
   }
   if (o.days < 1 || o.days > 3650) return Status::Invalid("days must be 1 to 3650");
   if (o.now < int64_t{o.days} * 86400) return Status::Invalid("now must be after 1970 + days");
+  if (o.text_model != nullptr && o.dim != o.text_model->dim()) {
+    return Status::Invalid("dim must be the text model's dimension (" +
+                           std::to_string(o.text_model->dim()) + ")");
+  }
   if (!(o.user_vector_rate >= 0 && o.user_vector_rate <= 1)) {
     return Status::Invalid("user_vector_rate must be in [0, 1]");
   }

@@ -19,6 +19,10 @@
 
 #include "embeddings/status.h"
 
+namespace bf::text {
+class TextModel;
+}
+
 namespace bf::gen {
 
 // 2025-01-23 00:00:00 UTC, ten days into the RedNote wave. A constant, not
@@ -34,6 +38,10 @@ struct WorldOptions {
   int64_t now = kDefaultNow;  // newest possible timestamp (Unix seconds)
   int days = 30;              // posts and events fall in [now - days, now]
   double user_vector_rate = 0.9;  // share of users that get a vector
+  // When set (not owned; dim must be its dimension), a post's vector is the
+  // text vector of its title in the author's language, and topic centres are
+  // the mean of their titles' vectors; otherwise the synthetic geometry above.
+  const text::TextModel* text_model = nullptr;
 };
 
 struct WorldCounts {
