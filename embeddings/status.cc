@@ -9,6 +9,8 @@ const char* Status::WireCode() const {
     case Code::kBadVector: return "BADVECTOR";
     case Code::kNotFound: return "NOTFOUND";
     case Code::kBusy: return "BUSY";
+    case Code::kClusterDown: return "CLUSTERDOWN";
+    case Code::kTryAgain: return "TRYAGAIN";
     default: return "ERR";
   }
 }
