@@ -38,7 +38,7 @@ class Writer {
   }
   void Floats(const std::vector<float>& v) {
     Varint(v.size());
-    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+    if (!v.empty()) out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
   }
   void Double(double d) {
     char b[8];
@@ -104,6 +104,7 @@ class Reader {
       Fail(std::string("truncated ") + what);
       return v;
     }
+    if (n == 0) return v;  // memcpy to an empty vector's null data() is UB
     v.resize(n);
     std::memcpy(v.data(), in_.data() + pos_, n * sizeof(float));
     pos_ += n * sizeof(float);
