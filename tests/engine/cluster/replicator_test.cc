@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -28,6 +29,7 @@ class MemoryApplier : public Applier {
   }
 
   Result<ApplyOutcome> Apply(uint64_t seq, const Entry& entry) override {
+    if (slow_) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     std::lock_guard<std::mutex> lock(mu_);
     if (seq == fail_at_) return Status::IOError("disk full");
     EXPECT_EQ(seq, applied_ + 1);
@@ -49,6 +51,8 @@ class MemoryApplier : public Applier {
     std::lock_guard<std::mutex> lock(mu_);
     applied_ = seq;
   }
+  // 2 ms per entry, so a test can stop the consumer mid-stream for sure.
+  void SetSlow(bool slow) { slow_ = slow; }
   void FailAt(uint64_t seq) {
     std::lock_guard<std::mutex> lock(mu_);
     fail_at_ = seq;
@@ -63,6 +67,7 @@ class MemoryApplier : public Applier {
   }
 
  private:
+  std::atomic<bool> slow_{false};
   std::mutex mu_;
   uint64_t applied_ = 0;
   uint64_t fail_at_ = 0;
@@ -118,6 +123,7 @@ class ReplicatorTest : public ::testing::Test {
 TEST_F(ReplicatorTest, AppliesEachEntryOnceAcrossARestart) {
   PublishEvents(1, 200);
   MemoryApplier db;
+  db.SetSlow(true);
   {
     Replicator r(log_.get(), &db, "n0", fast_);
     ASSERT_OK(r.Start());
@@ -126,6 +132,7 @@ TEST_F(ReplicatorTest, AppliesEachEntryOnceAcrossARestart) {
     r.Stop();
     EXPECT_FALSE(r.Stats().running);
   }
+  db.SetSlow(false);
   const uint64_t stopped_at = *db.AppliedSequence();
   ASSERT_LT(stopped_at, 200u) << "stopped after the end: not mid-stream";
   auto log2 = Log::Open(options_);
