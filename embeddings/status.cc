@@ -13,6 +13,8 @@ const char* CodeName(Code code) {
     case Code::kIOError: return "IOError";
     case Code::kCorruption: return "Corruption";
     case Code::kInternal: return "Internal";
+    case Code::kClusterDown: return "ClusterDown";
+    case Code::kTryAgain: return "TryAgain";
   }
   return "Unknown";
 }

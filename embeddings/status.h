@@ -30,6 +30,8 @@ enum class Code {
   kIOError,     // disk or OS failure; may succeed if retried
   kCorruption,  // stored data failed a check; retrying will not help
   kInternal,    // a bug or an unexpected library failure
+  kClusterDown, // cluster mode's write log has no quorum; nothing was stored
+  kTryAgain,    // the write log did not answer in time; the write may be applied
 };
 
 // The code's name as spelled in the enum without its k: "Invalid", "WrongDim", ...
@@ -47,6 +49,8 @@ class [[nodiscard]] Status {
   static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Status ClusterDown(std::string msg) { return {Code::kClusterDown, std::move(msg)}; }
+  static Status TryAgain(std::string msg) { return {Code::kTryAgain, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -9,6 +9,8 @@ const char* WireCode(Code code) {
     case Code::kBadVector: return "BADVECTOR";
     case Code::kNotFound: return "NOTFOUND";
     case Code::kBusy: return "BUSY";
+    case Code::kClusterDown: return "CLUSTERDOWN";
+    case Code::kTryAgain: return "TRYAGAIN";
     case Code::kInvalid:
     case Code::kIOError:
     case Code::kCorruption:

@@ -1,0 +1,91 @@
+#include "engine/cluster/entry.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace bf::cluster {
+namespace {
+
+Entry RoundTrip(const Entry& e) {
+  Entry out;
+  const Status s = DecodeEntry(EncodeEntry(e), &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::vector<Entry> Samples() {
+  UserSetEntry full{"u:1", "US", std::vector<std::string>{"en", "zh-Hans"}, 0.25,
+                    std::vector<float>{0.5f, -1.25f, 3e-8f}};
+  UserSetEntry bare{"u:2", std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  UserSetEntry empty_lists{std::string("\0u\xff", 3), "", std::vector<std::string>{}, 0.0,
+                           std::vector<float>{}};
+  PostAddEntry post{"p:1", "a:cn:7", "CN", {0.1f, 0.2f, 0.3f, 0.4f}, 1737000000,
+                    "zh", {"cats", "猫"}, "我的猫 (my cat)"};
+  PostAddEntry post_min{"p:2", "a", "US", {1.0f}, -5, std::nullopt, {}, std::nullopt};
+  return {full, bare, empty_lists, UserDelEntry{"u:1"}, post, post_min, PostDelEntry{"p:1"},
+          EventEntry{"u:1", "p:1", EventType::kLike, 1737000001},
+          EventEntry{"u:9", "p:2", EventType::kReport, 0}};
+}
+
+TEST(EntryTest, RoundTripsEveryKind) {
+  for (const Entry& e : Samples()) {
+    EXPECT_EQ(RoundTrip(e), e) << KindName(KindOf(e));
+  }
+}
+
+TEST(EntryTest, KindsAndBytes) {
+  EXPECT_EQ(KindOf(UserSetEntry{}), EntryKind::kUserSet);
+  EXPECT_EQ(KindOf(EventEntry{}), EntryKind::kEvent);
+  EXPECT_EQ(KindName(EntryKind::kPostDel), "POST.DEL");
+  // The bytes are the format: a change here is a new version.
+  EXPECT_EQ(EncodeEntry(PostDelEntry{"p:1"}), std::string("\x01\x04\x03p:1", 6));
+  EXPECT_EQ(EncodeEntry(EventEntry{"u", "p", EventType::kLike, -1}),
+            std::string("\x01\x05\x01u\x01p\x01\x01", 8));
+  EXPECT_EQ(EncodeEntry(UserSetEntry{"u", std::nullopt, std::nullopt, std::nullopt, std::vector<float>{1.0f}}),
+            std::string("\x01\x01\x08\x01u\x01\x00\x00\x80\x3f", 10));
+}
+
+Status Decode(std::string_view bytes) {
+  Entry e;
+  return DecodeEntry(bytes, &e);
+}
+
+TEST(EntryTest, UnknownVersionOrKind) {
+  Status s = Decode(std::string("\x02\x04\x03p:1", 6));
+  EXPECT_EQ(s.code(), Code::kCorruption);
+  EXPECT_EQ(s.message(), "log entry: unknown version 2 (this build reads version 1)");
+  s = Decode(std::string("\x01\x06\x03p:1", 6));
+  EXPECT_EQ(s.code(), Code::kCorruption);
+  EXPECT_EQ(s.message(), "log entry: unknown kind 6");
+  EXPECT_EQ(Decode("").message(), "log entry: too short (0 bytes)");
+  EXPECT_EQ(Decode(std::string("\x01\x00", 2)).message(), "log entry: unknown kind 0");
+}
+
+TEST(EntryTest, MalformedEntries) {
+  EXPECT_EQ(Decode(std::string("\x01\x04\x05p:1", 6)).message(), "log entry: truncated post id at byte 3");
+  EXPECT_EQ(Decode(std::string("\x01\x04\x03p:1!", 7)).message(),
+            "log entry: 1 bytes left over after the POST.DEL entry");
+  EXPECT_EQ(Decode(std::string("\x01\x05\x01u\x01p\x07\x02", 8)).message(),
+            "log entry: unknown event type 7 at byte 7");
+  EXPECT_EQ(Decode(std::string("\x01\x01\x10\x01u", 5)).message(),
+            "log entry: unknown optional fields 16 at byte 3");
+  EXPECT_EQ(Decode(std::string("\x01\x03\x00\x01p\x01" "a\x01" "C\xff\xff\xff\xff\x0f", 14)).message(),
+            "log entry: truncated vector at byte 14");
+  EXPECT_EQ(Decode(std::string("\x01\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 13)).message(),
+            "log entry: varint too long in user id at byte 12");
+}
+
+// Every prefix of a valid entry is refused, never read past its end (ASan checks the reads).
+TEST(EntryTest, EveryTruncationIsAnError) {
+  for (const Entry& e : Samples()) {
+    const std::string bytes = EncodeEntry(e);
+    for (size_t n = 0; n < bytes.size(); n++) {
+      Status s = Decode(std::string_view(bytes).substr(0, n));
+      EXPECT_EQ(s.code(), Code::kCorruption) << KindName(KindOf(e)) << " cut at " << n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bf::cluster
