@@ -262,7 +262,7 @@ TEST(TextModelTest, ErrorCases) {
   auto none = m->Encode("qqq zzz!", "en");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().code(), Code::kBadVector);
-  EXPECT_EQ(none.status().ToString(), "BADVECTOR no known words in text");
+  EXPECT_EQ(none.status().ToString(), "BadVector: no known words in text");
   EXPECT_EQ(m->Encode("", "").status().code(), Code::kBadVector);
   EXPECT_EQ(m->Encode("在", "zh").status().message(), kNoKnownWords);
   std::string big(kMaxTextBytes + 1, 'a');

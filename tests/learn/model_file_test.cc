@@ -118,10 +118,10 @@ TEST_F(ModelFileTest, RefusesCorruptBytes) {
     EXPECT_FALSE(r.ok());
     return r.ok() ? std::string("ok") : r.status().ToString();
   };
-  EXPECT_EQ(with(0, 'X'), "ERR not a bridgefeed model file");
-  EXPECT_EQ(with(8, 2), "ERR unsupported model file version 2");
-  EXPECT_EQ(with(20, 1), "ERR header checksum mismatch");
-  EXPECT_EQ(with(whole.size() - 20, 0x7f), "ERR checksum mismatch");
+  EXPECT_EQ(with(0, 'X'), "Corruption: not a bridgefeed model file");
+  EXPECT_EQ(with(8, 2), "Corruption: unsupported model file version 2");
+  EXPECT_EQ(with(20, 1), "Corruption: header checksum mismatch");
+  EXPECT_EQ(with(whole.size() - 20, 0x7f), "Corruption: checksum mismatch");
   Put(path, whole + "x");
   EXPECT_EQ(ReadModelFile(path).status().message(), "trailing bytes after the model");
   Put(path, "hello world, not a model at all");

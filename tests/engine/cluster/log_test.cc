@@ -151,7 +151,7 @@ TEST(LogOpenTest, UnreachableNatsIsClusterDown) {
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.status().code(), Code::kClusterDown);
   EXPECT_EQ(log.status().ToString(),
-            "CLUSTERDOWN no NATS server reachable at nats://127.0.0.1:1: No server available for connection");
+            "ClusterDown: no NATS server reachable at nats://127.0.0.1:1: No server available for connection");
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
 }
 

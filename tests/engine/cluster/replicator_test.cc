@@ -206,7 +206,7 @@ TEST_F(ReplicatorTest, StopsOnAnEntryItCannotDecode) {
     const ReplicatorStats s = r.Stats();
     EXPECT_FALSE(s.running);
     EXPECT_EQ(s.applied_seq, 5u);
-    EXPECT_EQ(s.error, "ERR entry 6: log entry: unknown version 9 (this build reads version 1)");
+    EXPECT_EQ(s.error, "Corruption: entry 6: log entry: unknown version 9 (this build reads version 1)");
   }
   EXPECT_EQ(db.times().size(), 5u);
 }
@@ -221,7 +221,7 @@ TEST_F(ReplicatorTest, StopsWhenTheApplierFailsAndRetriesThatEntry) {
     const ReplicatorStats s = WaitFor(r, 10);
     EXPECT_FALSE(s.running);
     EXPECT_EQ(s.applied_seq, 3u);
-    EXPECT_EQ(s.error, "ERR applying entry 4 (EVENT): ERR disk full");
+    EXPECT_EQ(s.error, "IOError: applying entry 4 (EVENT): IOError: disk full");
   }
   db.FailAt(0);  // the disk is repaired
   Replicator r(log_.get(), &db, "n0", fast_);

@@ -125,6 +125,8 @@ TEST(WireErrorTest, CodesMatchApi) {
   EXPECT_STREQ(WireCode(Code::kIOError), "ERR");
   EXPECT_STREQ(WireCode(Code::kCorruption), "ERR");
   EXPECT_STREQ(WireCode(Code::kInternal), "ERR");
+  EXPECT_STREQ(WireCode(Code::kClusterDown), "CLUSTERDOWN");
+  EXPECT_STREQ(WireCode(Code::kTryAgain), "TRYAGAIN");
   EXPECT_EQ(WireError(Status::WrongDim("expected 4, got 3")), "WRONGDIM expected 4, got 3");
   EXPECT_EQ(WireError(Status::NotFound("")), "NOTFOUND");
   std::string out;
