@@ -202,6 +202,22 @@ RespParser::State RespParser::ParseInline(std::vector<std::string_view>* args, b
   }
 }
 
+namespace {
+
+// The character a backslash escape inside "..." stands for.
+char Unescape(char e) {
+  switch (e) {
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'b': return '\b';
+    case 'a': return '\a';
+    default: return e;
+  }
+}
+
+}  // namespace
+
 // Splits a line as redis-cli and Redis's inline protocol do: blanks separate
 // words; "..." understands \n \r \t \b \a \xHH and \<any>; '...' only \';
 // a closing quote must be followed by a blank or the end of the line.
@@ -213,60 +229,38 @@ bool RespParser::SplitInline(std::string_view line) {
     while (i < n && IsBlank(line[i])) ++i;
     if (i == n) return true;
     std::string word;
-    bool in_dq = false, in_sq = false, done = false;
+    char quote = 0;  // the open quote, if any
+    bool done = false;
     while (!done) {
-      if (in_dq) {
-        if (i == n) return false;
-        const char c = line[i];
-        if (c == '\\' && i + 3 < n && line[i + 1] == 'x' && IsHex(line[i + 2]) &&
-            IsHex(line[i + 3])) {
-          word += static_cast<char>(HexValue(line[i + 2]) * 16 + HexValue(line[i + 3]));
-          i += 4;
-        } else if (c == '\\' && i + 1 < n) {
-          const char e = line[i + 1];
-          switch (e) {
-            case 'n': word += '\n'; break;
-            case 'r': word += '\r'; break;
-            case 't': word += '\t'; break;
-            case 'b': word += '\b'; break;
-            case 'a': word += '\a'; break;
-            default: word += e; break;
-          }
-          i += 2;
-        } else if (c == '"') {
-          if (i + 1 < n && !IsBlank(line[i + 1])) return false;
-          ++i;
-          done = true;
-        } else {
-          word += c;
-          ++i;
-        }
-      } else if (in_sq) {
-        if (i == n) return false;
-        const char c = line[i];
-        if (c == '\\' && i + 1 < n && line[i + 1] == '\'') {
-          word += '\'';
-          i += 2;
-        } else if (c == '\'') {
-          if (i + 1 < n && !IsBlank(line[i + 1])) return false;
-          ++i;
-          done = true;
-        } else {
-          word += c;
-          ++i;
-        }
-      } else {
+      if (quote == 0) {
         if (i == n || IsBlank(line[i])) {
           done = true;
-        } else if (line[i] == '"') {
-          in_dq = true;
-          ++i;
-        } else if (line[i] == '\'') {
-          in_sq = true;
-          ++i;
+        } else if (line[i] == '"' || line[i] == '\'') {
+          quote = line[i++];
         } else {
           word += line[i++];
         }
+        continue;
+      }
+      if (i == n) return false;  // unbalanced quotes
+      const char c = line[i];
+      if (c == quote) {
+        if (i + 1 < n && !IsBlank(line[i + 1])) return false;
+        ++i;
+        done = true;
+      } else if (c == '\\' && quote == '"' && i + 3 < n && line[i + 1] == 'x' &&
+                 IsHex(line[i + 2]) && IsHex(line[i + 3])) {
+        word += static_cast<char>(HexValue(line[i + 2]) * 16 + HexValue(line[i + 3]));
+        i += 4;
+      } else if (c == '\\' && quote == '"' && i + 1 < n) {
+        word += Unescape(line[i + 1]);
+        i += 2;
+      } else if (c == '\\' && quote == '\'' && i + 1 < n && line[i + 1] == '\'') {
+        word += '\'';
+        i += 2;
+      } else {
+        word += c;
+        ++i;
       }
     }
     inline_args_.push_back(std::move(word));

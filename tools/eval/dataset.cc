@@ -42,6 +42,28 @@ Status OpenFile(const std::string& path, std::ifstream& in) {
   return Status::OK();
 }
 
+// Calls fn(object, line number) for each non-empty line of a JSON Lines file; stops at the
+// first error, an invalid line's or fn's.
+template <typename Fn>
+Status ForEachObject(const std::string& path, Fn fn) {
+  std::ifstream in;
+  BF_RETURN_IF_ERROR(OpenFile(path, in));
+  od::parser parser;
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    simdjson::padded_string padded(line);
+    od::document doc;
+    od::object obj;
+    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
+        doc.get_object().get(obj) != simdjson::SUCCESS) {
+      return Where(path, n, "invalid JSON");
+    }
+    BF_RETURN_IF_ERROR(fn(obj, n));
+  }
+  return Status::OK();
+}
+
 Status StringField(od::object& obj, const char* name, std::string_view& out) {
   od::value v;
   if (obj.find_field_unordered(name).get(v) != simdjson::SUCCESS) {
@@ -62,19 +84,7 @@ struct Profile {
 
 Status ReadProfiles(const std::string& path, Ids& ids, int& dim,
                     std::unordered_map<int32_t, Profile>& out) {
-  std::ifstream in;
-  BF_RETURN_IF_ERROR(OpenFile(path, in));
-  od::parser parser;
-  std::string line;
-  for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    simdjson::padded_string padded(line);
-    od::document doc;
-    od::object obj;
-    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
-        doc.get_object().get(obj) != simdjson::SUCCESS) {
-      return Where(path, n, "invalid JSON");
-    }
+  return ForEachObject(path, [&](od::object& obj, int64_t n) -> Status {
     std::string_view id;
     if (Status s = StringField(obj, "id", id); !s.ok()) return Where(path, n, s.message());
     Profile p;
@@ -107,8 +117,8 @@ Status ReadProfiles(const std::string& path, Ids& ids, int& dim,
       for (float& x : p.vector) x = static_cast<float>(x / std::sqrt(norm));
     }
     out[ids.Get(id_copy)] = std::move(p);
-  }
-  return Status::OK();
+    return Status::OK();
+  });
 }
 
 void FillProfiles(const std::unordered_map<int32_t, Profile>& profiles, int32_t rows, int dim,
@@ -143,19 +153,7 @@ Result<Dataset> LoadJsonLines(const std::string& events, const std::string& post
   if (!posts.empty()) BF_RETURN_IF_ERROR(ReadProfiles(posts, item_ids, d.dim, item_profiles));
   if (!users.empty()) BF_RETURN_IF_ERROR(ReadProfiles(users, user_ids, d.dim, user_profiles));
 
-  std::ifstream in;
-  BF_RETURN_IF_ERROR(OpenFile(events, in));
-  od::parser parser;
-  std::string line;
-  for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    simdjson::padded_string padded(line);
-    od::document doc;
-    od::object obj;
-    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
-        doc.get_object().get(obj) != simdjson::SUCCESS) {
-      return Where(events, n, "invalid JSON");
-    }
+  BF_RETURN_IF_ERROR(ForEachObject(events, [&](od::object& obj, int64_t n) -> Status {
     std::string_view user, post, type;
     for (auto [name, out] : {std::pair{"user", &user}, {"post", &post}, {"type", &type}}) {
       // The views point into the parser's string buffer, valid for this line.
@@ -175,7 +173,8 @@ Result<Dataset> LoadJsonLines(const std::string& events, const std::string& post
     }
     e.ts = ts;
     d.events.push_back(e);
-  }
+    return Status::OK();
+  }));
   FillProfiles(user_profiles, d.users(), d.dim, d.user_vectors, d.user_culture);
   FillProfiles(item_profiles, d.items(), d.dim, d.item_vectors, d.item_culture);
   return d;
