@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/store/limits.h"
 #include "tools/eval/dataset.h"
 #include "tools/eval/metrics.h"
 #include "tools/eval/recommender.h"
@@ -52,8 +53,7 @@ std::string SettingJson(const Setting& s) {
   const auto& w = s.als.confidence.weight;
   std::string weights;
   for (int k = 0; k < bf::learn::kEventKinds; ++k) {
-    weights += (k ? "," : "") + Quote(std::string(bf::learn::EventKindWord(
-                                    static_cast<bf::learn::EventKind>(k)))) +
+    weights += (k ? "," : "") + Quote(std::string(bf::EventTypeWord(static_cast<bf::EventType>(k)))) +
                ":" + Num(w[k]);
   }
   return "{\"weights\":{" + weights + "},\"regularization\":" + Num(s.als.regularization) +

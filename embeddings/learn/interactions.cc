@@ -5,37 +5,12 @@
 #include <string>
 
 namespace bf::learn {
-namespace {
-
-constexpr std::array<std::string_view, kEventKinds> kWords = {"VIEW",    "LIKE", "SAVE",  "SHARE",
-                                                              "COMMENT", "HIDE", "REPORT"};
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-std::optional<EventKind> ParseEventKind(std::string_view word) {
-  for (int k = 0; k < kEventKinds; ++k) {
-    if (EqualsIgnoreCase(word, kWords[k])) return static_cast<EventKind>(k);
-  }
-  return std::nullopt;
-}
-
-std::string_view EventKindWord(EventKind kind) { return kWords[static_cast<int>(kind)]; }
 
 Status CheckConfidenceOptions(const ConfidenceOptions& options) {
   for (int k = 0; k < kEventKinds; ++k) {
     const float w = options.weight[k];
     if (!std::isfinite(w) || w < 0) {
-      return Status::Invalid("confidence weight of " + std::string(kWords[k]) +
+      return Status::Invalid("confidence weight of event kind " + std::to_string(k) +
                              " must be a finite number >= 0");
     }
   }

@@ -29,9 +29,8 @@ namespace bf::learn {
 enum class EventKind : uint8_t { kView, kLike, kSave, kShare, kComment, kHide, kReport };
 inline constexpr int kEventKinds = 7;
 
-// VIEW LIKE SAVE SHARE COMMENT HIDE REPORT, case-insensitive.
-std::optional<EventKind> ParseEventKind(std::string_view word);
-std::string_view EventKindWord(EventKind kind);
+// The words (VIEW, LIKE, ...) are the store's: ParseEventType and EventTypeWord in
+// engine/store/limits.h.
 // HIDE and REPORT: evidence that the user does not want the item.
 inline bool IsNegativeKind(EventKind k) { return k == EventKind::kHide || k == EventKind::kReport; }
 

@@ -238,7 +238,7 @@ TEST(AlsTest, RefusesBadOptionsAndInputsWithClearErrors) {
        "prior regularization must be a finite number > 0"},
       {[](AlsOptions& o) { o.cg_steps = 0; }, "cg steps must be >= 1"},
       {[](AlsOptions& o) { o.confidence.weight[5] = -1; },
-       "confidence weight of HIDE must be a finite number >= 0"},
+       "confidence weight of event kind 5 must be a finite number >= 0"},
       {[](AlsOptions& o) { o.confidence.half_life_s = std::nan(""); },
        "half-life must be a finite number of seconds >= 0"},
   };

@@ -10,15 +10,6 @@
 namespace bf::learn {
 namespace {
 
-TEST(InteractionsTest, ParsesEventWordsCaseInsensitively) {
-  EXPECT_EQ(ParseEventKind("like"), EventKind::kLike);
-  EXPECT_EQ(ParseEventKind("REPORT"), EventKind::kReport);
-  EXPECT_EQ(ParseEventKind("Comment"), EventKind::kComment);
-  EXPECT_FALSE(ParseEventKind("LIKES").has_value());
-  EXPECT_FALSE(ParseEventKind("").has_value());
-  EXPECT_EQ(EventKindWord(EventKind::kShare), "SHARE");
-}
-
 TEST(InteractionsTest, AggregatesCellsWithConfidenceAndPreference) {
   ConfidenceOptions c;
   c.weight = {1, 8, 10, 10, 6, 20, 40};

@@ -9,8 +9,15 @@
 
 #include <simdjson.h>
 
+#include "engine/store/limits.h"
+
 namespace bf::eval {
 namespace {
+
+// learn's kinds are the store's event types in the store's order.
+static_assert(static_cast<int>(EventType::kView) == static_cast<int>(learn::EventKind::kView));
+static_assert(static_cast<int>(EventType::kReport) == static_cast<int>(learn::EventKind::kReport));
+static_assert(static_cast<int>(kLastEventType) + 1 == learn::kEventKinds);
 
 namespace od = simdjson::ondemand;
 
@@ -162,9 +169,9 @@ Result<Dataset> LoadJsonLines(const std::string& events, const std::string& post
     learn::Interaction e;
     e.user = user_ids.Get(user);
     e.item = item_ids.Get(post);
-    auto kind = learn::ParseEventKind(type);
+    auto kind = ParseEventType(type);
     if (!kind) return Where(events, n, "unknown event type \"" + std::string(type) + "\"");
-    e.kind = *kind;
+    e.kind = static_cast<learn::EventKind>(*kind);
     od::value v;
     int64_t ts = 0;
     if (obj.find_field_unordered("ts").get(v) == simdjson::SUCCESS &&
