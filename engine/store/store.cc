@@ -54,7 +54,7 @@ namespace internal {
 
 Status CheckStoredId(std::string_view id, const char* what) {
   if (!ValidId(id))
-    return Status::Invalid(std::string(what) + " id must be 1 to 128 bytes, got " +
+    return Status::Invalid(std::string(what) + " id must be 1 to " + std::to_string(kMaxIdBytes) + " bytes, got " +
                            std::to_string(id.size()));
   return Status::OK();
 }
@@ -350,15 +350,16 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 }
 
 Result<std::string> CanonicalCulture(std::string_view culture) {
+  const std::string rule =
+      "culture must be 1 to " + std::to_string(kMaxCultureBytes) + " bytes of [A-Za-z0-9_-]";
   if (culture.empty() || culture.size() > kMaxCultureBytes)
-    return Status::Invalid("culture must be 1 to 16 bytes of [A-Za-z0-9_-], got " +
-                           std::to_string(culture.size()) + " bytes");
+    return Status::Invalid(rule + ", got " + std::to_string(culture.size()) + " bytes");
   std::string out(culture);
   for (char& c : out) {
     if (c >= 'a' && c <= 'z') {
       c = static_cast<char>(c - 'a' + 'A');
     } else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-      return Status::Invalid("culture must be 1 to 16 bytes of [A-Za-z0-9_-]");
+      return Status::Invalid(rule);
     }
   }
   return out;

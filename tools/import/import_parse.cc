@@ -85,7 +85,7 @@ class Fields {
 Status IdField(const Fields& f, std::string_view key, std::string* out) {
   std::string_view s;
   BF_RETURN_IF_ERROR(f.String(key, &s));
-  if (!ValidId(s)) return MustBe(key, "1 to 128 bytes");
+  if (!ValidId(s)) return MustBe(key, "1 to " + std::to_string(kMaxIdBytes) + " bytes");
   *out = s;
   return Status::OK();
 }
@@ -104,8 +104,9 @@ Status CultureField(const Fields& f, bool required, std::string* out) {
 
 Status CheckLangField(std::string_view lang, bool list) {
   if (!ValidLang(lang)) {
-    return Status::Invalid(list ? "field \"langs\" items must be 1 to 16 bytes"
-                                : "field \"lang\" must be 1 to 16 bytes");
+    const std::string bytes = "1 to " + std::to_string(kMaxLangBytes) + " bytes";
+    return Status::Invalid(list ? "field \"langs\" items must be " + bytes
+                                : "field \"lang\" must be " + bytes);
   }
   return Status::OK();
 }
@@ -141,7 +142,9 @@ Status ParseVector(const dom::element& e, int dim, Vector* out) {
 Result<std::string> ImportCanonicalCulture(std::string_view culture) {
   // The store's rule, with the import's field wording.
   auto canonical = CanonicalCulture(culture);
-  if (!canonical.ok()) return MustBe("culture", "1 to 16 bytes of [A-Za-z0-9_-]");
+  if (!canonical.ok()) {
+    return MustBe("culture", "1 to " + std::to_string(kMaxCultureBytes) + " bytes of [A-Za-z0-9_-]");
+  }
   return canonical;
 }
 
