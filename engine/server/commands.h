@@ -49,7 +49,7 @@ struct ClientState {
   std::string name;  // CLIENT SETNAME
   std::string lib_name, lib_ver;  // CLIENT SETINFO
   bool authenticated = false;
-  Protocol protocol = Protocol::kResp2;  // replies' protocol; HELLO 3 would switch it (#17)
+  Protocol protocol = Protocol::kResp2;  // replies' protocol; HELLO 2|3 switches it
   bool quit = false;  // close once the replies so far are written
   std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
 };

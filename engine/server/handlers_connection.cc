@@ -42,7 +42,8 @@ std::string ClientInfoLine(const CommandContext& ctx) {
                        std::chrono::steady_clock::now() - c.created)
                        .count();
   return "id=" + std::to_string(c.id) + " addr=" + c.addr + " name=" + c.name +
-         " age=" + std::to_string(age) + " db=0 resp=2 lib-name=" + c.lib_name +
+         " age=" + std::to_string(age) + " db=0 resp=" +
+         (c.protocol == Protocol::kResp3 ? "3" : "2") + " lib-name=" + c.lib_name +
          " lib-ver=" + c.lib_ver + "\n";
 }
 
@@ -118,12 +119,14 @@ void CmdAuth(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 
 void CmdHello(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   size_t i = 1;
+  Protocol protocol = ctx.client->protocol;  // HELLO without a version keeps it
   if (args.size() > 1) {
     int64_t proto;
     if (!ParseInt(args[1], &proto)) {
       return w.Error("ERR Protocol version is not an integer or out of range");
     }
-    if (proto != 2) return w.Error("NOPROTO unsupported protocol version");
+    if (proto != 2 && proto != 3) return w.Error("NOPROTO unsupported protocol version");
+    protocol = proto == 3 ? Protocol::kResp3 : Protocol::kResp2;
     i = 2;
   }
   std::optional<std::string_view> setname;
@@ -150,10 +153,13 @@ void CmdHello(CommandContext& ctx, CommandArgs args, RespWriter& w) {
     }
     ctx.client->name = std::string(*setname);
   }
+  // Only a HELLO that succeeds switches; its own reply is in the new protocol.
+  ctx.client->protocol = protocol;
+  w.set_protocol(protocol);
   w.Map(MapReply(w.protocol())
             .Bulk("server", "bridgefeed")
             .Bulk("version", Version())
-            .Int("proto", 2)
+            .Int("proto", protocol == Protocol::kResp3 ? 3 : 2)
             .Int("id", static_cast<int64_t>(ctx.client->id))
             .Bulk("mode", "standalone")
             .Bulk("role", "master")

@@ -44,12 +44,22 @@ void RespWriter::Bulk(std::string_view s) {
 
 void RespWriter::Array(size_t n) { Header('*', static_cast<int64_t>(n)); }
 
-void RespWriter::Double(double v) { Bulk(FormatDouble(v)); }
-void RespWriter::Float(float v) { Bulk(FormatFloat(v)); }
+void RespWriter::Number(std::string_view text) {
+  if (protocol_ == Protocol::kResp2) return Bulk(text);
+  out_->push_back(',');
+  out_->append(text == "-nan" ? std::string_view("nan") : text);  // RESP3 has one nan
+  out_->append("\r\n");
+}
 
-// RESP3 would write a map header (%n) here; RESP2 flattens the pairs.
+void RespWriter::Double(double v) { Number(FormatDouble(v)); }
+void RespWriter::Float(float v) { Number(FormatFloat(v)); }
+
 void RespWriter::Map(const MapReply& map) {
-  Array(map.n_ * 2);
+  if (protocol_ == Protocol::kResp3) {
+    Header('%', static_cast<int64_t>(map.n_));
+  } else {
+    Array(map.n_ * 2);  // RESP2 has no map type: the pairs go flat
+  }
   out_->append(map.body_);
 }
 

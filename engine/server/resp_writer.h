@@ -1,10 +1,15 @@
 // RespWriter: appends replies to an output string in the connection's
-// protocol. Only RESP2 exists today; the protocol is a field of the writer so
-// that RESP3 (HELLO 3) can write the same replies as maps, doubles and nulls
-// by switching it, without touching the handlers.
+// protocol, RESP2 (the default) or RESP3 (after HELLO 3). Handlers write one
+// reply shape; the protocol decides the bytes:
 //
-// RESP2 has no double type, so numbers with a fraction go out as bulk
-// strings in their shortest round-trip decimal form.
+//   reply      RESP2                          RESP3
+//   Map        *2n flat field/value array     %n map
+//   Double     $ bulk string "0.25"           ,0.25 double
+//   Nil        $-1                            _ null
+//   NilArray   *-1                            _ null
+//
+// Numbers go out in their shortest round-trip decimal form (FormatDouble);
+// in RESP3 inf, -inf and nan are written as the spec spells them.
 //
 // Replies of field/value pairs and nested lists are built with MapReply and
 // ListReply, which count their elements themselves: no handler writes a
@@ -23,7 +28,8 @@
 namespace bf {
 
 enum class Protocol {
-  kResp2,  // the only one today; kResp3 comes with issue #17
+  kResp2,  // the default, byte-for-byte Redis's RESP2
+  kResp3,  // after HELLO 3: maps, doubles and nulls
 };
 
 class MapReply;
@@ -36,6 +42,8 @@ class RespWriter {
       : out_(out), protocol_(protocol) {}
 
   Protocol protocol() const { return protocol_; }
+  // HELLO switches the protocol before writing its own reply.
+  void set_protocol(Protocol protocol) { protocol_ = protocol; }
 
   void Simple(std::string_view s);  // +s  (s must not hold \r or \n)
   void Ok() { out_->append("+OK\r\n"); }
@@ -45,19 +53,21 @@ class RespWriter {
   void Error(const Status& status);
   void Int(int64_t v);
   void Bulk(std::string_view s);
-  void Nil() { out_->append("$-1\r\n"); }
-  void NilArray() { out_->append("*-1\r\n"); }
+  void Nil() { out_->append(protocol_ == Protocol::kResp3 ? "_\r\n" : "$-1\r\n"); }
+  void NilArray() { out_->append(protocol_ == Protocol::kResp3 ? "_\r\n" : "*-1\r\n"); }
   // Header of an array of n elements; the caller appends them next. For a
   // list whose length is a container's size; pairs go through MapReply.
   void Array(size_t n);
-  void Double(double v);  // RESP2: bulk string, shortest round-trip form
-  void Float(float v);    // RESP2: bulk string, shortest form for a float
+  void Double(double v);  // RESP2 bulk string, RESP3 double; shortest round-trip form
+  void Float(float v);    // as Double, in the shortest form that reads back as the float
   // A built map or list, with the length it counted.
   void Map(const MapReply& map);
   void List(const ListReply& list);
 
  private:
   void Header(char type, int64_t n);
+  // A decimal number: RESP2 bulk string, RESP3 double.
+  void Number(std::string_view text);
   std::string* out_;
   Protocol protocol_;
 };
@@ -86,8 +96,9 @@ class ListReply {
 };
 
 // Field/value pairs, collected in the writer's protocol, then written by
-// RespWriter::Map: RESP2 as a flat array of 2n elements (what USER.GET,
-// POST.GET, INDEX.INFO, HELLO, CONFIG GET and EXPLAIN items reply).
+// RespWriter::Map: RESP2 as a flat array of 2n elements, RESP3 as a map of n
+// pairs (what USER.GET, POST.GET, INDEX.INFO, HELLO, CONFIG GET, COMMAND DOCS
+// and EXPLAIN items reply).
 class MapReply {
  public:
   explicit MapReply(Protocol protocol = Protocol::kResp2) : protocol_(protocol) {}

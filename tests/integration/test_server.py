@@ -102,7 +102,7 @@ class ServerTest(unittest.TestCase):
         hello = pairs(self.cmd("HELLO", "2"))
         self.assertEqual(hello["server"], b"bridgefeed")
         self.assertEqual(hello["proto"], 2)
-        self.assertEqual(self.err("HELLO", "3"), "NOPROTO unsupported protocol version")
+        self.assertEqual(self.err("HELLO", "4"), "NOPROTO unsupported protocol version")
         self.assertIsInstance(self.cmd("CLIENT", "ID"), int)
         self.assertEqual(self.cmd("SELECT", "0"), b"OK")
         self.assertEqual(self.err("SELECT", "1"), "ERR DB index is out of range")

@@ -98,7 +98,8 @@ TEST_F(CommandsTest, Hello) {
       "$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n";
   EXPECT_EQ(Run({"HELLO"}), want);
   EXPECT_EQ(Run({"HELLO", "2"}), want);
-  EXPECT_EQ(Run({"HELLO", "3"}), "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_EQ(Run({"HELLO", "4"}), "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_EQ(Run({"HELLO", "1"}), "-NOPROTO unsupported protocol version\r\n");
   EXPECT_EQ(Run({"HELLO", "x"}), "-ERR Protocol version is not an integer or out of range\r\n");
   EXPECT_EQ(Run({"HELLO", "2", "SETNAME", "cli"}), want);
   EXPECT_EQ(client_.name, "cli");
