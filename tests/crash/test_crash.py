@@ -87,12 +87,14 @@ class CrashTest(unittest.TestCase):
             print(f"  round {rnd_i}: killed after {delay:.2f}s, {sent} sent, "
                   f"{model.acked_ops - before} acked, {live} live, {deleted} deleted, "
                   f"{served} served checked", flush=True)
-        self.assertEqual(glob.glob(os.path.join(server.data_dir, "index.snap.tmp.*")), [])
         self.assertGreaterEqual(ROUNDS, 20)
         self.assertGreater(acked, 1000)
         print(f"  {ROUNDS} rounds, {acked} acknowledged writes, {lost} in flight at kills, "
               f"{time.time() - t0:.1f}s", flush=True)
+        # After a clean stop: the live server may have a periodic snapshot in flight before it,
+        # but every temporary file of the killed ones was removed at a start.
         server.stop()
+        self.assertEqual(glob.glob(os.path.join(server.data_dir, "index.snap.tmp.*")), [])
 
     def test_snapshot_older_than_the_writes(self):
         server = self.new_server("--snapshot-interval-s", "0", "--index", "HNSW32")
