@@ -49,17 +49,23 @@ int64_t NowSeconds() {
 }
 
 
-Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& given) {
+  EngineOptions options = given;
+  std::unique_ptr<const text::TextModel> text_model;
+  BF_RETURN_IF_ERROR(ResolveTextModel(&options, &text_model));
   if (options.dim < 1 || options.dim > kMaxDim) {
     return Status::Invalid("dim must be 1 to " + std::to_string(kMaxDim));
   }
-  auto engine = std::make_unique<EngineImpl>(options);
+  auto engine = std::make_unique<EngineImpl>(options, std::move(text_model));
   BF_RETURN_IF_ERROR(engine->Init());
   return std::unique_ptr<Engine>(std::move(engine));
 }
 
-EngineImpl::EngineImpl(const EngineOptions& options)
-    : options_(options), table_(options.dim, BridgingFrom(options.ranking)) {}
+EngineImpl::EngineImpl(const EngineOptions& options,
+                       std::unique_ptr<const text::TextModel> text_model)
+    : options_(options),
+      text_model_(std::move(text_model)),
+      table_(options.dim, BridgingFrom(options.ranking)) {}
 
 EngineImpl::~EngineImpl() { (void)Close(); }
 
@@ -75,7 +81,7 @@ Status EngineImpl::Init() {
   so.dim = options_.dim;
   so.fsync = options_.fsync;
   auto store = Store::Open(so);
-  if (!store.ok()) return store.status();
+  if (!store.ok()) return TextModelContext(store.status());
   store_ = std::move(store).value();
   BF_RETURN_IF_ERROR(store_->PutMeta(kIndexSpecMetaKey, options_.index.spec));
 
@@ -165,6 +171,7 @@ Status EngineImpl::AddPost(PostInput in) {
   auto culture = CanonicalCulture(in.culture);
   if (!culture.ok()) return culture.status();
   if (in.lang) BF_RETURN_IF_ERROR(CheckLang(*in.lang));
+  if (in.vector.empty()) BF_RETURN_IF_ERROR(TextVector(in));
   BF_RETURN_IF_ERROR(PrepareVector(in.vector, options_.dim));
 
   PostRecord rec;

@@ -33,7 +33,10 @@ namespace bf {
 
 struct EngineOptions {
   std::string data_dir = "./data";
-  int dim = 64;
+  int dim = 64;  // 0: the text model's (text_model must be set)
+  // Lexicon file of a text model (docs/embeddings.md); empty: none. With one,
+  // a post given text and no vector gets its text vector, and EmbedText works.
+  std::string text_model;
   FsyncPolicy fsync = FsyncPolicy::kEverysec;
   IndexOptions index;              // index.dim is set from dim
   RankingOptions ranking;
@@ -52,11 +55,12 @@ struct PostInput {
   std::string id;
   std::string author;
   std::string culture;
-  Vector vector;  // not yet normalised
+  Vector vector;  // not yet normalised; empty: the text vector of title and text
   std::optional<std::string> lang;  // none when not given; if given, 1 to 16 bytes
   std::optional<int64_t> ts;  // default now
   std::vector<std::string> tags;
   std::string title;  // EXPLAIN only; read from the store in one batch per FEED
+  std::string text;   // encoded with the title when there is no vector; not stored
 };
 
 struct PostInfo {
@@ -110,7 +114,9 @@ class Engine {
   // Opens the store, loads the latest index snapshot and catches up, or
   // rebuilds the index from the store. Errors as Store::Open, plus IOError
   // for an unreadable data dir and Invalid for a dim outside 1..kMaxDim.
-  // Nothing is returned on error.
+  // With options.text_model: the model's load errors (IOError, Corruption,
+  // naming the file), and Invalid when dim or the database's dimension is
+  // not the model's. Nothing is returned on error.
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
   virtual ~Engine() = default;
 
@@ -126,8 +132,15 @@ class Engine {
 
   // Creates or replaces a post. OK means durable and visible to Feed and
   // Similar. Invalid for a bad id, author, culture or lang; WrongDim /
-  // BadVector for the vector.
+  // BadVector for the vector. Without a vector the post takes the text
+  // vector of its title and text (EmbedText's errors; Invalid when there is
+  // no text model or no text). Nothing is written on error.
   virtual Status AddPost(PostInput post) = 0;
+  // The text model's unit vector for text (dim() floats); lang as PostInput's
+  // (empty or unknown: detected from the script). Invalid when no text model
+  // is loaded, for a bad lang or a text over the model's length limit;
+  // BadVector("no known words in text") when no word is known.
+  virtual Result<Vector> EmbedText(std::string_view text, std::string_view lang) const = 0;
   // nullopt for an unknown post.
   virtual Result<std::optional<PostInfo>> GetPost(std::string_view id) const = 0;
   // false for an unknown post. Once this returns, no Feed or Similar that

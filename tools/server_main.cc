@@ -71,8 +71,14 @@ int main(int argc, char** argv) {
 
   auto opened = bf::Engine::Open(config.engine_options());
   if (!opened.ok()) {
-    spdlog::critical("cannot open the database in {}: {}", config.engine.data_dir,
-                     opened.status().ToString());
+    if (config.engine.text_model.empty()) {
+      spdlog::critical("cannot open the database in {}: {}", config.engine.data_dir,
+                       opened.status().ToString());
+    } else {
+      spdlog::critical("cannot open the database in {} with the text model {}: {}",
+                       config.engine.data_dir, config.engine.text_model,
+                       opened.status().ToString());
+    }
     return 1;
   }
   std::unique_ptr<bf::Engine> engine = std::move(opened).value();

@@ -12,14 +12,20 @@
 #include <thread>
 #include <vector>
 
+#include "embeddings/text/text_model.h"
 #include "engine/engine.h"
 #include "engine/ranking/post_table.h"
 
 namespace bf {
 
+// engine_text.cc: loads options->text_model (if any) into *model and sets
+// options->dim from it (0: the model's; another value must equal it).
+Status ResolveTextModel(EngineOptions* options, std::unique_ptr<const text::TextModel>* model);
+
 class EngineImpl final : public Engine {
  public:
-  explicit EngineImpl(const EngineOptions& options);
+  // options.dim is resolved (ResolveTextModel); text_model may be null.
+  EngineImpl(const EngineOptions& options, std::unique_ptr<const text::TextModel> text_model);
   ~EngineImpl() override;
 
   Status Init();
@@ -29,6 +35,7 @@ class EngineImpl final : public Engine {
   Result<std::optional<UserRecord>> GetUser(std::string_view id) const override;
   Result<bool> DeleteUser(std::string_view id) override;
   Status AddPost(PostInput post) override;
+  Result<Vector> EmbedText(std::string_view text, std::string_view lang) const override;
   Result<std::optional<PostInfo>> GetPost(std::string_view id) const override;
   Result<bool> DeletePost(std::string_view id) override;
   Status RecordEvent(std::string_view user, std::string_view post, EventType type,
@@ -44,6 +51,12 @@ class EngineImpl final : public Engine {
   Status Close() override;
 
  private:
+  // engine_text.cc: the vector of a post given without one; Invalid when
+  // there is no text model or no text.
+  Status TextVector(PostInput& post) const;
+  // Adds what a text model needs said to a store's refusal (its dimension).
+  Status TextModelContext(const Status& store_error) const;
+
   // engine_index.cc
   Status OpenIndex();
   Result<std::unique_ptr<AnnIndex>> BuildFromTable(const std::string& why);
@@ -71,6 +84,7 @@ class EngineImpl final : public Engine {
   Status AddTitles(std::vector<FeedItem>& items) const;
 
   const EngineOptions options_;
+  const std::unique_ptr<const text::TextModel> text_model_;  // null: none; immutable
   std::unique_ptr<Store> store_;
 
   // Guards the table: Feed and Similar read (never across an ANN search),

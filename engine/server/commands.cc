@@ -51,12 +51,15 @@ const CommandSpec kCommands[] = {
      "Deletes a user, its events and seen set", CmdUserDel},
     // Posts.
     {"POST.ADD", -2, kCmdWrite, "post",
-     "post AUTHOR author CULTURE c VECTOR (FP32 blob | VALUES n v ...) [LANG l] [TS t] "
-     "[TAGS t1,t2,...] [TITLE text]",
-     "Creates or replaces a post", CmdPostAdd},
+     "post AUTHOR author CULTURE c [VECTOR (FP32 blob | VALUES n v ...)] [LANG l] [TS t] "
+     "[TAGS t1,t2,...] [TITLE text] [TEXT text]",
+     "Creates or replaces a post; without VECTOR, the text vector of TITLE and TEXT",
+     CmdPostAdd},
     {"POST.GET", -2, kCmdReadonly | kCmdFast, "post", "post [WITHVECTOR]",
      "A post's fields and counters, or nil", CmdPostGet},
     {"POST.DEL", 2, kCmdWrite, "post", "post", "Deletes a post", CmdPostDel},
+    {"EMBED", -3, kCmdReadonly | kCmdFast, "post", "TEXT text [LANG l]",
+     "The text model's FP32 vector of a text (--text-model)", CmdEmbed},
     // Feedback and feeds.
     {"EVENT", -4, kCmdWrite, "feedback", EventSyntax(),
      "Records a user's feedback on a post", CmdEvent},

@@ -36,7 +36,7 @@ struct Setting {
 
 constexpr std::string_view kNet = "Network", kLimits = "Request and reply limits",
                            kLog = "Logging", kStore = "Storage", kIndex = "Index",
-                           kRank = "Ranking";
+                           kRank = "Ranking", kText = "Text vectors";
 
 // The settings table: every setting's one declaration.
 std::vector<Setting> Settings(ServerConfig* c) {
@@ -100,6 +100,10 @@ std::vector<Setting> Settings(ServerConfig* c) {
       {kRank, "candidates_per_slot", "ANN candidates per feed slot", &r.candidates_per_slot},
       {kRank, "feedback_toward", "User vector step toward a liked post", &r.feedback.toward},
       {kRank, "feedback_away", "User vector step away from a hidden post", &r.feedback.away},
+      {kText, "text_model",
+       "Lexicon file of the text model (./bridgefeed text-model prints its path); the database "
+       "then has the model's dimension (empty: no text vectors)",
+       &e.text_model},
   };
 }
 
@@ -220,13 +224,15 @@ Status ApplyTomlConfig(const std::string& toml_text, const std::string& source_n
       return Status::Invalid(source_name + ": unknown config key '" + std::string(key.str()) + "'");
     }
     BF_RETURN_IF_ERROR(ApplyNode(*found, node));
+    if (found->key == "dim") config->dim_given = true;
   }
   return Status::OK();
 }
 
 EngineOptions ServerConfig::engine_options() const {
   EngineOptions o = engine;
-  o.index.dim = engine.dim;
+  if (!engine.text_model.empty() && !dim_given) o.dim = 0;  // the model's
+  o.index.dim = o.dim;
   return o;
 }
 
@@ -385,6 +391,7 @@ int ParseServerConfig(const std::vector<std::string>& argv, ServerConfig* config
     err << "bridgefeed-server: " << e.what() << "\nRun with --help for the options.\n";
     return 2;
   }
+  if (app.count("--dim") > 0) config->dim_given = true;
   if (version) {
     out << "bridgefeed-server " << Version() << "\n";
     return 0;

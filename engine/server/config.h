@@ -50,8 +50,11 @@ struct ServerConfig {
 
   // Engine: data dir, dim, fsync, index spec and parameters, ranking ----------
   EngineOptions engine;
+  // dim was set by a flag or the config file; when not, a text model sets it.
+  bool dim_given = false;
 
-  // Options for Engine::Open: engine, with the index's dim set from dim.
+  // Options for Engine::Open: engine, with the index's dim set from dim (0,
+  // the text model's, when a text model is set and dim was not given).
   // REQUIRES: Validate() returned OK.
   EngineOptions engine_options() const;
   // Invalid naming the first bad setting.

@@ -68,12 +68,13 @@ void CmdUserDel(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   w.Int(*r ? 1 : 0);
 }
 
-// POST.ADD post AUTHOR a CULTURE c VECTOR (FP32 b | VALUES n v...) [LANG l]
-//          [TS t] [TAGS t1,t2] [TITLE text]
+// POST.ADD post AUTHOR a CULTURE c [VECTOR (FP32 b | VALUES n v...)] [LANG l]
+//          [TS t] [TAGS t1,t2] [TITLE text] [TEXT text]
+// Without VECTOR the engine encodes TITLE and TEXT (or refuses).
 void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   PostInput p;
   p.id = std::string(args[1]);
-  bool has_author = false, has_culture = false, has_vector = false;
+  bool has_author = false, has_culture = false;
   for (size_t i = 2; i < args.size();) {
     const std::string_view word = args[i];
     const bool has_value = i + 1 < args.size();
@@ -92,7 +93,6 @@ void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       auto v = ParseVectorArg(args, &i, ctx.engine->dim());
       if (!v.ok()) return w.Error(v.status());
       p.vector = std::move(v).value();
-      has_vector = true;
     } else if (EqualsIgnoreCase(word, "LANG") && has_value) {
       p.lang = std::string(args[i + 1]);
       i += 2;
@@ -107,13 +107,14 @@ void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
     } else if (EqualsIgnoreCase(word, "TITLE") && has_value) {
       p.title = std::string(args[i + 1]);
       i += 2;
+    } else if (EqualsIgnoreCase(word, "TEXT") && has_value) {
+      p.text = std::string(args[i + 1]);
+      i += 2;
     } else {
       return w.Error(kSyntaxError);
     }
   }
-  if (!has_author || !has_culture || !has_vector) {
-    return w.Error("ERR POST.ADD needs AUTHOR, CULTURE and VECTOR");
-  }
+  if (!has_author || !has_culture) return w.Error("ERR POST.ADD needs AUTHOR and CULTURE");
   OkOrError(ctx.engine->AddPost(std::move(p)), w);
 }
 

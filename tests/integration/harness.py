@@ -166,8 +166,9 @@ class Server(Process):
     def start(self, extra=(), preexec_fn=None, env=None, timeout=START_TIMEOUT_S):
         """Starts the server with extra flags for this start; see Process.launch."""
         threads = [] if self.threads is None else ["--threads", str(self.threads)]
+        dim = [] if self.dim is None else ["--dim", str(self.dim)]  # None: the server decides
         cmd = [self.server, "--bind", self.bind, "--port", str(self.port),
-               "--data-dir", self.data_dir, "--dim", str(self.dim), *threads, *self.args, *extra]
+               "--data-dir", self.data_dir, *dim, *threads, *self.args, *extra]
         return self.launch(cmd, timeout=timeout, preexec_fn=preexec_fn, env=env)
 
     def cleanup(self):

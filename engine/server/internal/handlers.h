@@ -25,6 +25,7 @@ void CmdUserDel(CommandContext&, CommandArgs, RespWriter&);
 void CmdPostAdd(CommandContext&, CommandArgs, RespWriter&);
 void CmdPostGet(CommandContext&, CommandArgs, RespWriter&);
 void CmdPostDel(CommandContext&, CommandArgs, RespWriter&);
+void CmdEmbed(CommandContext&, CommandArgs, RespWriter&);
 
 // Feedback and feeds (handlers_feed.cc).
 void CmdEvent(CommandContext&, CommandArgs, RespWriter&);

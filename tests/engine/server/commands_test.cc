@@ -270,12 +270,34 @@ TEST_F(CommandsTest, PostAdd) {
   EXPECT_FALSE(engine_.last_post.ts.has_value());
   EXPECT_FALSE(engine_.last_post.lang.has_value());
 
-  EXPECT_EQ(Run({"POST.ADD", "p3", "AUTHOR", "a", "CULTURE", "US"}),
-            "-ERR POST.ADD needs AUTHOR, CULTURE and VECTOR\r\n");
+  EXPECT_EQ(Run({"POST.ADD", "p3", "AUTHOR", "a", "TITLE", "cat"}),
+            "-ERR POST.ADD needs AUTHOR and CULTURE\r\n");
+  // Without VECTOR the engine gets the words to encode (and decides).
+  EXPECT_EQ(Run({"POST.ADD", "p3", "AUTHOR", "a", "CULTURE", "US", "TITLE", "my cat", "TEXT",
+                 "on the sofa", "LANG", "en"}),
+            "+OK\r\n");
+  EXPECT_TRUE(engine_.last_post.vector.empty());
+  EXPECT_EQ(engine_.last_post.title, "my cat");
+  EXPECT_EQ(engine_.last_post.text, "on the sofa");
+  EXPECT_EQ(Run({"POST.ADD", "p3", "AUTHOR", "a", "CULTURE", "US", "TEXT"}),
+            "-ERR syntax error\r\n");
   EXPECT_EQ(Run({"POST.ADD", "p3", "TS", "12x"}), "-ERR TS must be an integer (Unix seconds)\r\n");
   EXPECT_EQ(Run({"POST.ADD", "p3", "VECTOR", "VALUES", "1", "1"}),
             "-WRONGDIM expected 3, got 1\r\n");
   EXPECT_EQ(Run({"POST.ADD", "p3", "COLOR", "red"}), "-ERR syntax error\r\n");
+}
+
+TEST_F(CommandsTest, EmbedRepliesAnFp32BlobOrTheEngineError) {
+  EXPECT_EQ(Run({"EMBED", "TEXT", "cat"}), "$12\r\n" + Blob({0.5f, 0.5f, 0.5f}) + "\r\n");
+  EXPECT_EQ(engine_.last_embed_lang, "");
+  EXPECT_EQ(Run({"embed", "lang", "zh", "text", "cat"}),
+            "$12\r\n" + Blob({0.5f, 0.5f, 0.5f}) + "\r\n");
+  EXPECT_EQ(engine_.last_embed_lang, "zh");
+  EXPECT_EQ(Run({"EMBED", "TEXT", "xyzzy"}), "-BADVECTOR no known words in text\r\n");
+  EXPECT_EQ(Run({"EMBED", "LANG", "zh", "cat"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(Run({"EMBED", "LANG", "zh", "FOO", "cat"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(Run({"EMBED", "LANG", "zh"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(Run({"EMBED", "TEXT"}), "-ERR wrong number of arguments for 'embed' command\r\n");
 }
 
 TEST_F(CommandsTest, PostGetDel) {

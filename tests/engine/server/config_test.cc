@@ -52,6 +52,25 @@ TEST(ServerConfig, Defaults) {
   EXPECT_EQ(e.ranking.max_per_author, 2);
 }
 
+TEST(ServerConfig, TextModelSetsTheDimUnlessDimIsGiven) {
+  ServerConfig c;
+  ASSERT_EQ(Parse({"--text-model", "/x/lexicon.bin"}, &c), -1);
+  EXPECT_EQ(c.engine.text_model, "/x/lexicon.bin");
+  EXPECT_EQ(c.engine_options().dim, 0);  // the model's, resolved by Engine::Open
+  EXPECT_EQ(c.engine_options().index.dim, 0);
+  ServerConfig d;
+  ASSERT_EQ(Parse({"--text-model", "/x/lexicon.bin", "--dim", "64"}, &d), -1);
+  EXPECT_EQ(d.engine_options().dim, 64);  // given: Engine::Open checks it against the model
+  const std::string file = WriteTemp("bf_config_text.toml", "dim = 100\ntext_model = \"/y\"\n");
+  ServerConfig f;
+  ASSERT_EQ(Parse({"--config", file}, &f), -1);
+  EXPECT_EQ(f.engine.text_model, "/y");
+  EXPECT_EQ(f.engine_options().dim, 100);
+  ServerConfig n;
+  ASSERT_EQ(Parse({"--dim", "32"}, &n), -1);
+  EXPECT_EQ(n.engine_options().dim, 32);  // no model: dim as given
+}
+
 TEST(ServerConfig, FlagsAndFileFlagsWin) {
   const std::string file = WriteTemp("bf_config_test.toml",
                                      "port = 7000\n"

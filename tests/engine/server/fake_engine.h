@@ -32,6 +32,13 @@ class FakeEngine : public Engine {
     calls.push_back("AddPost " + last_post.id);
     return next_status;
   }
+  // "cat" encodes to dim() copies of 0.5; anything else has no known word.
+  Result<Vector> EmbedText(std::string_view text, std::string_view lang) const override {
+    std::lock_guard l(mu_);
+    last_embed_lang = std::string(lang);
+    if (text != "cat") return Status::BadVector("no known words in text");
+    return Vector(static_cast<size_t>(dim_), 0.5f);
+  }
   Result<std::optional<PostInfo>> GetPost(std::string_view id) const override {
     if (id == "p1") return std::optional<PostInfo>(post);
     return std::optional<PostInfo>();
@@ -86,6 +93,7 @@ class FakeEngine : public Engine {
   UserUpdate last_user;
   PostInput last_post;
   FeedRequest last_feed;
+  mutable std::string last_embed_lang;
 };
 
 }  // namespace bf::testing
