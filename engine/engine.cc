@@ -18,16 +18,6 @@
 namespace bf {
 namespace {
 
-// Validates and normalises a vector given by a caller.
-Status PrepareVector(Vector& v, int dim) {
-  if (v.size() != static_cast<size_t>(dim)) {
-    return Status::WrongDim("expected " + std::to_string(dim) + ", got " + std::to_string(v.size()));
-  }
-  BF_RETURN_IF_ERROR(CheckVector(v));
-  Normalize(v);
-  return Status::OK();
-}
-
 BridgingParams BridgingFrom(const RankingOptions& r) {
   return {r.bridge_a, r.bridge_b, r.bridge_min_impressions};
 }
@@ -121,32 +111,11 @@ uint16_t EngineImpl::ViewerCulture(std::string_view culture) const {
 
 // Users ---------------------------------------------------------------------
 
+// The writes go through Write (engine_write.cc): one path for single writes
+// and atomic groups.
 Status EngineImpl::SetUser(const UserUpdate& u) {
-  BF_RETURN_IF_ERROR(CheckOpen());
-  BF_RETURN_IF_ERROR(CheckId("user", u.id));
-  std::optional<std::string> culture;
-  if (u.culture) {
-    auto c = CanonicalCulture(*u.culture);
-    if (!c.ok()) return c.status();
-    culture = *c;
-  }
-  if (u.langs) {
-    for (const std::string& l : *u.langs) BF_RETURN_IF_ERROR(CheckLang(l));
-  }
-  if (u.openness) BF_RETURN_IF_ERROR(CheckOpenness(*u.openness));
-  std::optional<Vector> vec = u.vector;
-  if (vec) BF_RETURN_IF_ERROR(PrepareVector(*vec, options_.dim));
-
-  std::lock_guard lock(UserLock(u.id));
-  auto existing = store_->GetUser(u.id);
-  if (!existing.ok()) return existing.status();
-  UserRecord rec = existing->value_or(UserRecord{});
-  rec.id = u.id;
-  if (culture) rec.culture = *culture;
-  if (u.langs) rec.langs = *u.langs;
-  if (u.openness) rec.openness = static_cast<float>(*u.openness);
-  if (vec) rec.vector = std::move(*vec);
-  return store_->PutUser(rec);
+  auto done = WriteOne(u);
+  return done.ok() ? Status::OK() : done.status();
 }
 
 Result<std::optional<UserRecord>> EngineImpl::GetUser(std::string_view id) const {
@@ -156,45 +125,16 @@ Result<std::optional<UserRecord>> EngineImpl::GetUser(std::string_view id) const
 }
 
 Result<bool> EngineImpl::DeleteUser(std::string_view id) {
-  BF_RETURN_IF_ERROR(CheckOpen());
-  BF_RETURN_IF_ERROR(CheckId("user", id));
-  std::lock_guard lock(UserLock(id));
-  return store_->DeleteUser(id);
+  auto done = WriteOne(DeleteUserOp{std::string(id)});
+  if (!done.ok()) return done.status();
+  return done->existed;
 }
 
 // Posts ---------------------------------------------------------------------
 
 Status EngineImpl::AddPost(PostInput in) {
-  BF_RETURN_IF_ERROR(CheckOpen());
-  BF_RETURN_IF_ERROR(CheckId("post", in.id));
-  BF_RETURN_IF_ERROR(CheckId("author", in.author));
-  auto culture = CanonicalCulture(in.culture);
-  if (!culture.ok()) return culture.status();
-  if (in.lang) BF_RETURN_IF_ERROR(CheckLang(*in.lang));
-  if (in.vector.empty()) BF_RETURN_IF_ERROR(TextVector(in));
-  BF_RETURN_IF_ERROR(PrepareVector(in.vector, options_.dim));
-
-  PostRecord rec;
-  rec.id = std::move(in.id);
-  rec.author = std::move(in.author);
-  rec.culture = std::move(culture).value();
-  rec.lang = std::move(in.lang).value_or("");
-  rec.ts = in.ts.value_or(NowSeconds());
-  rec.tags = std::move(in.tags);
-  rec.title = std::move(in.title);
-  rec.vector = std::move(in.vector);
-  {
-    std::lock_guard write(write_mu_);
-    auto stored = store_->PutPost(std::move(rec));
-    if (!stored.ok()) return stored.status();
-    {
-      std::unique_lock lock(table_mu_);
-      table_.Upsert(*stored);
-    }
-    BF_RETURN_IF_ERROR(index()->Add(stored->iid, stored->culture_code, stored->vector));
-  }
-  if (++adds_since_check_ % 1024 == 0) MaybeRebuild();
-  return Status::OK();
+  auto done = WriteOne(std::move(in));
+  return done.ok() ? Status::OK() : done.status();
 }
 
 Result<std::optional<PostInfo>> EngineImpl::GetPost(std::string_view id) const {
@@ -221,74 +161,17 @@ Result<std::optional<PostInfo>> EngineImpl::GetPost(std::string_view id) const {
 }
 
 Result<bool> EngineImpl::DeletePost(std::string_view id) {
-  BF_RETURN_IF_ERROR(CheckOpen());
-  BF_RETURN_IF_ERROR(CheckId("post", id));
-  std::lock_guard write(write_mu_);
-  auto gone = store_->DeletePost(id);
-  if (!gone.ok()) return gone.status();
-  if (!gone->has_value()) return false;
-  const uint64_t iid = **gone;
-  {
-    std::unique_lock lock(table_mu_);
-    table_.Remove(iid);
-  }
-  index()->Remove(iid);
-  if (rebuilding_) deleted_during_rebuild_.push_back(iid);
-  return true;
+  auto done = WriteOne(DeletePostOp{std::string(id)});
+  if (!done.ok()) return done.status();
+  return done->existed;
 }
 
 // Feedback ------------------------------------------------------------------
 
 Status EngineImpl::RecordEvent(std::string_view user, std::string_view post, EventType type,
                                std::optional<int64_t> ts) {
-  BF_RETURN_IF_ERROR(CheckOpen());
-  BF_RETURN_IF_ERROR(CheckId("user", user));
-  BF_RETURN_IF_ERROR(CheckId("post", post));
-  EventWrite ev;
-  Vector post_vec;
-  {
-    std::shared_lock lock(table_mu_);
-    auto iid = table_.Find(post);
-    if (!iid) return Status::NotFound("post");
-    ev.post_iid = *iid;
-    auto v = table_.VectorOf(*iid);
-    post_vec.assign(v.begin(), v.end());
-  }
-  ev.post_id = std::string(post);
-  ev.type = type;
-  ev.ts = ts.value_or(NowSeconds());
-
-  uint16_t viewer = kNoCulture;
-  {
-    std::lock_guard lock(UserLock(user));
-    auto existing = store_->GetUser(user);
-    if (!existing.ok()) return existing.status();
-    UserRecord rec = existing->value_or(UserRecord{});
-    rec.id = std::string(user);
-    const FeedbackRates& rates = options_.ranking.feedback;
-    if (IsPositive(type)) {
-      ++rec.positives;
-      if (rec.vector.empty()) {
-        rec.vector = post_vec;
-      } else {
-        MoveToward(rec.vector, post_vec, rates.toward);
-      }
-    } else if (IsNegative(type)) {
-      ++rec.negatives;
-      if (!rec.vector.empty()) MoveAway(rec.vector, post_vec, rates.away);
-    }
-    viewer = ViewerCulture(rec.culture);
-    ev.viewer_culture = rec.culture;
-    ev.user = std::move(rec);
-    BF_RETURN_IF_ERROR(store_->RecordEvent(ev));
-  }
-  {
-    std::unique_lock lock(table_mu_);
-    table_.AddStats(ev.post_iid, viewer, type == EventType::kView ? 1 : 0, IsPositive(type) ? 1 : 0,
-                    IsNegative(type) ? 1 : 0);
-  }
-  ++events_;
-  return Status::OK();
+  auto done = WriteOne(EventOp{std::string(user), std::string(post), type, ts});
+  return done.ok() ? Status::OK() : done.status();
 }
 
 // Feeds ---------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "embeddings/vector.h"
 #include "engine/ranking/ranking_options.h"
 #include "engine/store/store.h"
+#include "engine/write_op.h"
 #include "index/ann_index.h"
 
 namespace bf {
@@ -41,26 +43,6 @@ struct EngineOptions {
   IndexOptions index;              // index.dim is set from dim
   RankingOptions ranking;
   int64_t snapshot_interval_s = 300;  // periodic index snapshot; 0 = never
-};
-
-struct UserUpdate {
-  std::string id;
-  std::optional<std::string> culture;
-  std::optional<std::vector<std::string>> langs;
-  std::optional<double> openness;  // 0 to 1; checked before it is stored as a float
-  std::optional<Vector> vector;  // not yet normalised
-};
-
-struct PostInput {
-  std::string id;
-  std::string author;
-  std::string culture;
-  Vector vector;  // not yet normalised; empty: the text vector of title and text
-  std::optional<std::string> lang;  // none when not given; if given, 1 to 16 bytes
-  std::optional<int64_t> ts;  // default now
-  std::vector<std::string> tags;
-  std::string title;  // EXPLAIN only; read from the store in one batch per FEED
-  std::string text;   // encoded with the title when there is no vector; not stored
 };
 
 struct PostInfo {
@@ -151,6 +133,19 @@ class Engine {
   // user is created. NotFound("post") for an unknown post.
   virtual Status RecordEvent(std::string_view user, std::string_view post, EventType type,
                              std::optional<int64_t> ts) = 0;
+
+  // Applies ops in order, each seeing the ones before it, as ONE store
+  // WriteBatch (all or nothing across a crash), then publishes them to the
+  // post table and index together; no other write interleaves. Validation
+  // and errors per op as the single methods above, which are this call with
+  // one op. With options.all_or_nothing the first failing op fails the call
+  // and nothing is written; otherwise result[i] holds ops[i]'s error and the
+  // others are written. IOError from the store: nothing is written.
+  virtual Result<std::vector<WriteOutcome>> Write(std::span<const WriteOp> ops,
+                                                  const WriteOptions& options) = 0;
+  // options.applied_log_seq of the last Write that had one, as stored (read
+  // at open); 0 when none.
+  virtual uint64_t AppliedLogSeq() const = 0;
 
   // One ranked page (docs/ranking.md). Invalid for a bad user id, a count
   // outside 1..kMaxPageSize or an openness outside 0..1. Unless request.peek,

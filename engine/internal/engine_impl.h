@@ -40,6 +40,9 @@ class EngineImpl final : public Engine {
   Result<bool> DeletePost(std::string_view id) override;
   Status RecordEvent(std::string_view user, std::string_view post, EventType type,
                      std::optional<int64_t> ts) override;
+  Result<std::vector<WriteOutcome>> Write(std::span<const WriteOp> ops,
+                                          const WriteOptions& options) override;
+  uint64_t AppliedLogSeq() const override;
   Result<std::vector<FeedItem>> Feed(const FeedRequest& request) override;
   Result<std::vector<std::string>> Similar(std::string_view post, int count, bool cross) override;
   IndexInfo GetIndexInfo() const override;
@@ -72,6 +75,22 @@ class EngineImpl final : public Engine {
   std::shared_ptr<AnnIndex> index() const;
   void SwapIndex(std::shared_ptr<AnnIndex> next);
   std::string SnapshotPath() const;
+
+  // engine_write.cc
+  struct PendingWrites;
+  // Validates op and turns it into its store write, against the users and
+  // posts as the group's earlier ops leave them (pending). On error pending
+  // is unchanged.
+  Status PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp* out);
+  // Write's work under its locks; *adds counts the posts added.
+  Result<std::vector<WriteOutcome>> WriteLocked(std::span<const WriteOp> ops,
+                                                const WriteOptions& options, uint64_t* adds);
+  // Stores the prepared ops and publishes them to the table and index.
+  // REQUIRES: the users' stripes held, and write_mu_ when ops write posts.
+  Result<std::vector<StoreOpResult>> CommitAndPublish(std::span<const StoreOp> ops,
+                                                      const WriteOptions& options);
+  // One op through Write, all or nothing.
+  Result<WriteOutcome> WriteOne(WriteOp op);
 
   // One of user_mu_'s stripes: serialises a user's read-modify-writes
   // (profile, events) and a recorded FEED from its seen set to MarkServed.

@@ -229,8 +229,16 @@ Status StoreImpl::LoadState() {
   }
   BF_RETURN_IF_ERROR(FromRocks(it->status(), "read cultures"));
 
+  auto applied = Get(kMeta, kMetaAppliedLogSeq);
+  if (!applied.ok()) return applied.status();
+  uint64_t applied_seq = 0;
+  if (applied->has_value() &&
+      ((*applied)->size() != 8 || !Reader(**applied).U64(&applied_seq)))
+    return Status::Corruption("damaged applied log sequence in meta of " + path_);
+
   counters_ = c;
   Publish(c);
+  applied_log_seq_ = applied_seq;
   std::unique_lock lock(culture_mu_);
   culture_codes_ = std::move(codes);
   culture_names_ = std::move(names);

@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "embeddings/status.h"
@@ -130,6 +131,34 @@ struct ImportedEvent {
   std::string viewer_culture;  // the culture whose counters move; empty: "" bucket
   EventType type = EventType::kView;
   int64_t ts = 0;
+};
+
+// Store::Write's ops: the single-record writes, applied in order to one
+// WriteBatch. A UserRecord is PutUser, a PostRecord PutPost, an EventWrite
+// RecordEvent (post_iid 0: resolve post_id as of the earlier ops).
+struct DeleteUserWrite {
+  std::string id;
+};
+struct DeletePostWrite {
+  std::string id;
+};
+using StoreOp = std::variant<UserRecord, DeleteUserWrite, PostRecord, DeletePostWrite, EventWrite>;
+
+// What one op of Store::Write did.
+struct StoreOpResult {
+  Status status;          // this op's error (skip_failed only; the op wrote nothing)
+  PostRecord post;        // PostRecord: the record as stored (iid, seq, culture_code)
+  uint64_t iid = 0;       // DeletePostWrite: the deleted post; EventWrite: the post
+  bool existed = false;   // DeleteUserWrite / DeletePostWrite: there was one
+};
+
+struct StoreWriteOptions {
+  // false: the first failing op fails the call and nothing is written.
+  // true: a failing op gets its error in its result and is left out; the
+  // others are still written (one batch either way).
+  bool skip_failed = false;
+  // Stored in the same batch (cluster: the applied stream sequence).
+  std::optional<uint64_t> applied_log_seq;
 };
 
 class Store {
@@ -226,6 +255,16 @@ class Store {
   // served or viewed mark.
   virtual Result<std::vector<SeenMark>> GetSeen(std::string_view user) const = 0;
   virtual Result<uint64_t> CountEvents() const = 0;
+
+  // Atomic groups ----------------------------------------------------------
+  // Applies ops in order, each seeing the ones before it, as ONE RocksDB
+  // WriteBatch: after a crash either all of them are there or none. Same
+  // validation and errors as the single calls; result[i] is ops[i]'s. An
+  // I/O error writes nothing. Read-only stores: Invalid.
+  virtual Result<std::vector<StoreOpResult>> Write(std::span<const StoreOp> ops,
+                                                   const StoreWriteOptions& options) = 0;
+  // The applied_log_seq of the last Write that had one (read at open); 0 if none.
+  virtual uint64_t AppliedLogSeq() const = 0;
 
   // Maintenance ------------------------------------------------------------
   // Free-form meta values (e.g. index settings); keys starting "bf." are ours.

@@ -143,6 +143,13 @@ Result<std::optional<uint64_t>> StoreImpl::DeletePost(std::string_view id) {
   BF_RETURN_IF_ERROR(CheckStoredId(id, "post"));
   std::lock_guard lock(write_mu_);
   Txn t(this);
+  auto gone = ApplyDeletePost(t, id);
+  if (!gone.ok() || !gone->has_value()) return gone;
+  BF_RETURN_IF_ERROR(t.Commit());
+  return gone;
+}
+
+Result<std::optional<uint64_t>> StoreImpl::ApplyDeletePost(Txn& t, std::string_view id) {
   auto old = t.Get(kPosts, id);
   if (!old.ok()) return old.status();
   if (!old->has_value()) return std::optional<uint64_t>();
@@ -155,7 +162,6 @@ Result<std::optional<uint64_t>> StoreImpl::DeletePost(std::string_view id) {
   t.batch.DeleteRange(cf(kStats), lo, PrefixSuccessor(lo));
   ++t.counters.seq;
   --t.counters.posts;
-  BF_RETURN_IF_ERROR(t.Commit());
   return std::optional<uint64_t>(prev.iid);
 }
 
@@ -302,11 +308,19 @@ Result<bool> StoreImpl::DeleteUser(std::string_view id) {
   BF_RETURN_IF_ERROR(CheckStoredId(id, "user"));
   std::lock_guard lock(write_mu_);
   Txn t(this);
+  auto existed = ApplyDeleteUser(t, id);
+  if (!existed.ok()) return existed;
+  BF_RETURN_IF_ERROR(t.Commit());
+  return existed;
+}
+
+Result<bool> StoreImpl::ApplyDeleteUser(Txn& t, std::string_view id) {
   auto old = t.Get(kUsers, id);
   if (!old.ok()) return old.status();
   const bool existed = old->has_value();
   const std::string lo = UserPrefix(id), hi = PrefixSuccessor(lo);
-  // The event count in meta must drop by the events removed: count them.
+  // The event count in meta must drop by the events removed: count them
+  // (stored ones, plus those staged earlier in this batch).
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper(hi);
   ro.iterate_upper_bound = &upper;
@@ -314,6 +328,10 @@ Result<bool> StoreImpl::DeleteUser(std::string_view id) {
   uint64_t events = 0;
   for (it->Seek(lo); it->Valid(); it->Next()) ++events;
   BF_RETURN_IF_ERROR(FromRocks(it->status(), "scan events"));
+  if (auto staged = t.staged_events.find(std::string(id)); staged != t.staged_events.end()) {
+    events += staged->second;
+    t.staged_events.erase(staged);
+  }
 
   if (existed) {
     t.Delete(kUsers, id);
@@ -322,7 +340,6 @@ Result<bool> StoreImpl::DeleteUser(std::string_view id) {
   t.batch.DeleteRange(cf(kSeen), lo, hi);
   if (events > 0) t.batch.DeleteRange(cf(kEvents), lo, hi);
   t.counters.events -= events;
-  BF_RETURN_IF_ERROR(t.Commit());
   return existed;
 }
 
@@ -334,23 +351,46 @@ void StoreImpl::ApplySeen(Txn& t, std::string_view user, uint64_t iid, SeenKind 
   t.batch.Merge(cf(kSeen), SeenKey(user, iid), EncodeSeen(kind, ts));
 }
 
-Status StoreImpl::ApplyEvent(Txn& t, const EventWrite& e) {
-  auto mapped = t.Get(kPostIds, BigEndian64(e.post_iid));
-  if (!mapped.ok()) return mapped.status();
-  // Checked under the lock: a post deleted meanwhile gets no counter row back.
-  if (!mapped->has_value()) return Status::NotFound("post");
+Result<uint64_t> StoreImpl::ApplyEvent(Txn& t, const EventWrite& e) {
+  uint64_t iid = e.post_iid;
+  if (iid == 0) {  // a post written earlier in the same batch: find it by id
+    auto raw = t.Get(kPosts, e.post_id);
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return Status::NotFound("post");
+    PostRecord p;
+    BF_RETURN_IF_ERROR(DecodePost(**raw, &p));
+    iid = p.iid;
+  } else {
+    auto mapped = t.Get(kPostIds, BigEndian64(iid));
+    if (!mapped.ok()) return mapped.status();
+    // Checked under the lock: a post deleted meanwhile gets no counter row back.
+    if (!mapped->has_value()) return Status::NotFound("post");
+  }
   BF_RETURN_IF_ERROR(ApplyUser(t, e.user));
 
   int64_t imp, pos, neg;
   CountDelta(e.type, &imp, &pos, &neg);
-  t.batch.Merge(cf(kStats), StatsKey(e.post_iid, e.viewer_culture),
-                EncodeCounts(imp, pos, neg));
+  t.batch.Merge(cf(kStats), StatsKey(iid, e.viewer_culture), EncodeCounts(imp, pos, neg));
 
-  if (auto kind = SeenKindOf(e.type)) ApplySeen(t, e.user.id, e.post_iid, *kind, e.ts);
+  if (auto kind = SeenKindOf(e.type)) ApplySeen(t, e.user.id, iid, *kind, e.ts);
 
-  EventEntry entry{e.post_id, e.post_iid, e.type, e.ts, e.viewer_culture};
+  EventEntry entry{e.post_id, iid, e.type, e.ts, e.viewer_culture};
   t.batch.Put(cf(kEvents), EventKey(e.user.id, t.counters.next_event++), EncodeEvent(entry));
   ++t.counters.events;
+  ++t.staged_events[e.user.id];
+  return iid;
+}
+
+Status StoreImpl::ValidateEvent(EventWrite* e) const {
+  BF_RETURN_IF_ERROR(ValidateUser(&e->user));
+  if (static_cast<uint8_t>(e->type) > static_cast<uint8_t>(kLastEventType))
+    return Status::Invalid("unknown event type");
+  if (e->post_iid == 0) BF_RETURN_IF_ERROR(CheckStoredId(e->post_id, "post"));
+  if (!e->viewer_culture.empty()) {
+    auto c = CanonicalCulture(e->viewer_culture);
+    if (!c.ok()) return c.status();
+    e->viewer_culture = std::move(*c);
+  }
   return Status::OK();
 }
 
@@ -359,21 +399,15 @@ Status StoreImpl::RecordEvent(const EventWrite& event) { return RecordEvents({ev
 Status StoreImpl::RecordEvents(const std::vector<EventWrite>& events) {
   if (read_only_) return ReadOnly();
   std::vector<EventWrite> valid = events;
-  for (auto& e : valid) {
-    BF_RETURN_IF_ERROR(ValidateUser(&e.user));
-    if (static_cast<uint8_t>(e.type) > static_cast<uint8_t>(kLastEventType))
-      return Status::Invalid("unknown event type");
-    if (!e.viewer_culture.empty()) {
-      auto c = CanonicalCulture(e.viewer_culture);
-      if (!c.ok()) return c.status();
-      e.viewer_culture = std::move(*c);
-    }
-  }
+  for (auto& e : valid) BF_RETURN_IF_ERROR(ValidateEvent(&e));
   for (size_t begin = 0; begin < valid.size(); begin += kBulkChunk) {
     const size_t end = std::min(valid.size(), begin + kBulkChunk);
     std::lock_guard lock(write_mu_);
     Txn t(this);
-    for (size_t i = begin; i < end; ++i) BF_RETURN_IF_ERROR(ApplyEvent(t, valid[i]));
+    for (size_t i = begin; i < end; ++i) {
+      auto applied = ApplyEvent(t, valid[i]);
+      if (!applied.ok()) return applied.status();
+    }
     BF_RETURN_IF_ERROR(t.Commit());
   }
   return Status::OK();

@@ -37,6 +37,7 @@ inline const std::string kMetaSchema = "bf.store.schema";
 inline const std::string kMetaDbId = "bf.store.db_id";
 inline const std::string kMetaCounters = "bf.store.counters";
 inline const std::string kMetaCulturePrefix = "bf.store.culture/";
+inline const std::string kMetaAppliedLogSeq = "bf.store.applied_log_seq";
 
 // Invalid unless id is 1..128 bytes; `what` names it ("post").
 Status CheckStoredId(std::string_view id, const char* what);
@@ -89,6 +90,10 @@ class StoreImpl final : public Store {
   Result<std::vector<SeenMark>> GetSeen(std::string_view user) const override;
   Result<uint64_t> CountEvents() const override { return n_events_.load(); }
 
+  Result<std::vector<StoreOpResult>> Write(std::span<const StoreOp> ops,
+                                           const StoreWriteOptions& options) override;
+  uint64_t AppliedLogSeq() const override { return applied_log_seq_.load(); }
+
   Status PutMeta(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> GetMeta(std::string_view key) const override;
   Status Sync() override;
@@ -109,9 +114,17 @@ class StoreImpl final : public Store {
   void Publish(const Counters& c);
   Status ValidatePost(PostRecord* post) const;
   Status ValidateUser(UserRecord* user) const;
+  Status ValidateEvent(EventWrite* e) const;
   Status ApplyPost(Txn& t, PostRecord* post);
   Status ApplyUser(Txn& t, const UserRecord& user);
-  Status ApplyEvent(Txn& t, const EventWrite& e);
+  // Resolves e.post_iid 0 from e.post_id; returns the post's iid.
+  Result<uint64_t> ApplyEvent(Txn& t, const EventWrite& e);
+  // Returns the deleted iid, nullopt when there was no such post.
+  Result<std::optional<uint64_t>> ApplyDeletePost(Txn& t, std::string_view id);
+  // false when there was no such user.
+  Result<bool> ApplyDeleteUser(Txn& t, std::string_view id);
+  // One op of Write, validated (a copy) and staged into t.
+  Status ApplyOp(Txn& t, const StoreOp& op, StoreOpResult* result);
   void ApplySeen(Txn& t, std::string_view user, uint64_t iid, SeenKind kind, int64_t ts);
   // NotFound("post") unless every iid in `iids` (sorted, unique) is a live post.
   Status CheckLivePosts(const std::vector<uint64_t>& iids) const;
@@ -133,6 +146,7 @@ class StoreImpl final : public Store {
   Counters counters_;  // GUARDED_BY(write_mu_)
   // Published copies of counters_ for lock-free reads.
   std::atomic<uint64_t> last_seq_{0}, n_posts_{0}, n_users_{0}, n_events_{0};
+  std::atomic<uint64_t> applied_log_seq_{0};  // meta kMetaAppliedLogSeq
 
   mutable std::shared_mutex culture_mu_;
   std::unordered_map<std::string, uint16_t> culture_codes_;  // GUARDED_BY(culture_mu_)
@@ -200,6 +214,9 @@ class StoreImpl::Txn {
 
   rocksdb::WriteBatch batch;
   Counters counters;
+  // Events staged in this batch per user, so a later DeleteUser in the same
+  // batch takes them off the event count too.
+  std::unordered_map<std::string, uint64_t> staged_events;
 
  private:
   static std::string OverlayKey(Cf c, std::string_view key) {

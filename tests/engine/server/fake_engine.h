@@ -53,6 +53,33 @@ class FakeEngine : public Engine {
                     (ts ? std::to_string(*ts) : std::string("-")));
     return Status::OK();
   }
+  // Each op through the single methods above (so calls records them), no
+  // atomicity: the command layer's tests need the dispatch, not the store.
+  Result<std::vector<WriteOutcome>> Write(std::span<const WriteOp> ops,
+                                          const WriteOptions& options) override {
+    std::vector<WriteOutcome> out(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      Status st;
+      if (const auto* u = std::get_if<UserUpdate>(&ops[i])) {
+        st = SetUser(*u);
+      } else if (const auto* du = std::get_if<DeleteUserOp>(&ops[i])) {
+        out[i].existed = *DeleteUser(du->id);
+      } else if (const auto* p = std::get_if<PostInput>(&ops[i])) {
+        st = AddPost(*p);
+      } else if (const auto* dp = std::get_if<DeletePostOp>(&ops[i])) {
+        out[i].existed = *DeletePost(dp->id);
+      } else if (const auto* e = std::get_if<EventOp>(&ops[i])) {
+        st = RecordEvent(e->user, e->post, e->type, e->ts);
+      }
+      if (!st.ok() && options.all_or_nothing) return st;
+      out[i].status = std::move(st);
+    }
+    std::lock_guard l(mu_);
+    writes.push_back(ops.size());
+    if (options.applied_log_seq) applied_log_seq = *options.applied_log_seq;
+    return out;
+  }
+  uint64_t AppliedLogSeq() const override { return applied_log_seq; }
   Result<std::vector<FeedItem>> Feed(const FeedRequest& r) override {
     std::lock_guard l(mu_);
     last_feed = r;
@@ -81,6 +108,8 @@ class FakeEngine : public Engine {
   Status Close() override { return Status::OK(); }
 
   int dim_ = 3;
+  std::vector<size_t> writes;  // the size of each Write group
+  uint64_t applied_log_seq = 0;
   Status next_status;
   UserRecord user;
   PostInfo post;
