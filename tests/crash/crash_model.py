@@ -322,7 +322,11 @@ class Writer:
                     if op[0] == "post":
                         self.believed[op[1]] = op[2] is not None
                 # In flight from the moment they are handed to the socket.
-                self.model.in_flight.extend(ops)
+                if self.lock:
+                    with self.lock:
+                        self.model.in_flight.extend(ops)
+                else:
+                    self.model.in_flight.extend(ops)
                 self.sent.extend(ops)
                 conn.send_packed_command(conn.pack_commands([Model.args(op) for op in ops]))
                 sent_total += len(ops)

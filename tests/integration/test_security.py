@@ -145,7 +145,9 @@ class BackupTest(unittest.TestCase):
             result = {}
 
             def ops_source(n, believed):
-                return [] if stop.is_set() else [model.random_op(believed) for _ in range(n)]
+                # random_op updates the model's version table: under the lock the copy takes.
+                with lock:
+                    return [] if stop.is_set() else [model.random_op(believed) for _ in range(n)]
 
             thread = threading.Thread(
                 target=lambda: result.update(out=writer.run(ops_source)), daemon=True)
