@@ -48,12 +48,7 @@ Status EngineImpl::TextVector(PostInput& post) const {
   if (post.title.empty() && post.text.empty()) {
     return Status::Invalid("POST.ADD needs VECTOR, or TITLE or TEXT for its text vector");
   }
-  std::string all = post.title;
-  if (!post.text.empty()) {
-    if (!all.empty()) all += '\n';
-    all += post.text;
-  }
-  auto v = text_model_->Encode(all, post.lang.value_or(""));
+  auto v = text::EncodePost(*text_model_, post.title, post.text, post.lang.value_or(""));
   if (!v.ok()) return v.status();
   post.vector = std::move(v).value();
   return Status::OK();

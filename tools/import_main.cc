@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
                  "Vector dimension of a new database (default: the first vector's length); "
                  "must match an existing one")
       ->check(CLI::Range(1, bf::kMaxDim));
+  app.add_option("--text-model", o.text_model,
+                 "Lexicon file (./bridgefeed text-model): posts without a vector get the text "
+                 "vector of their title and text; the database has the model's dimension")
+      ->check(CLI::ExistingFile);
   app.add_flag("--skip-invalid", o.skip_invalid,
                "Load the valid lines, report and count the others (default: the first "
                "invalid line stops the import before anything is written)");

@@ -188,4 +188,13 @@ Result<std::unique_ptr<TextModel>> TextModel::Load(const std::string& path) {
   return model;
 }
 
+Result<std::vector<float>> EncodePost(const TextModel& model, std::string_view title,
+                                      std::string_view body, std::string_view lang) {
+  if (title.empty() && body.empty()) return Status::Invalid("no title or text to encode");
+  std::string all(title);
+  if (!title.empty() && !body.empty()) all += '\n';
+  all += body;
+  return model.Encode(all, lang);
+}
+
 }  // namespace bf::text

@@ -63,4 +63,9 @@ class TextModel {
   virtual size_t words(std::string_view lang) const = 0;
 };
 
+// A post's text vector: its title and body joined by a newline (either may be
+// empty), encoded as one text. Errors as Encode; Invalid when both are empty.
+Result<std::vector<float>> EncodePost(const TextModel& model, std::string_view title,
+                                      std::string_view body, std::string_view lang);
+
 }  // namespace bf::text

@@ -172,6 +172,33 @@ class TextTest(unittest.TestCase):
                                                             "WITHVECTOR"))] * 2))[b"vector"])
         self.assertEqual(got, (0, 0, 0, 0, 0, 0, 1, 0))
 
+    def test_import_encodes_posts_without_vector(self):
+        posts = os.path.join(self.tmp, "posts.jsonl")
+        with open(posts, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"id": "i_zh", "author": "x", "culture": "CN", "lang": "zh",
+                                "title": "我的猫"}, ensure_ascii=False) + "\n")
+            f.write(json.dumps({"id": "i_en", "author": "y", "culture": "US",
+                                "title": "my cat", "text": "the cat"}) + "\n")
+            f.write(json.dumps({"id": "i_bad", "author": "z", "culture": "US",
+                                "title": "xyzzy"}) + "\n")
+        data = os.path.join(self.tmp, "imported")
+        res = subprocess.run([IMPORT, "--data-dir", data, "--posts", posts, "--text-model",
+                              self.lexicon], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(res.returncode, 0)
+        self.assertIn("no known words in text", res.stderr)
+        res = subprocess.run([IMPORT, "--data-dir", data, "--posts", posts, "--text-model",
+                              self.lexicon, "--skip-invalid"], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        server = Server("--text-model", self.lexicon, dim=None, data_dir=data).start()
+        try:
+            r = server.client()
+            self.assertEqual(r.execute_command("SIMILAR", "i_zh", "CROSS"), [b"i_en"])
+            self.assertIsNone(r.execute_command("POST.GET", "i_bad"))
+        finally:
+            server.stop()
+            server.cleanup()
+
 
 class RefusedStartTest(unittest.TestCase):
     @classmethod

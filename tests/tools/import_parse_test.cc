@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "embeddings/text/lexicon_builder.h"
+#include "embeddings/text/text_model.h"
 #include "tests/test_util.h"
 
 namespace bf {
@@ -247,6 +249,44 @@ TEST_F(ImportParseTest, PeekVectorDim) {
   EXPECT_EQ(parser_.PeekVectorDim(R"({"id":"u"})"), std::nullopt);
   EXPECT_EQ(parser_.PeekVectorDim("not json"), std::nullopt);
   EXPECT_EQ(parser_.PeekVectorDim(R"({"vector":"x"})"), std::nullopt);
+}
+
+TEST_F(ImportParseTest, PostWithoutVectorTakesItsTextVector) {
+  // cat on axis 0, dog on axis 1, "my" on axis 2.
+  text::BuildOptions options;
+  options.common_component = false;
+  text::LexiconBuilder b(3, {"my", "cat", "dog"}, {0, 0, 1, 1, 0, 0, 0, 1, 0}, options);
+  b.AddEntry("zh", "猫", {{"cat"}});
+  auto lex = b.Build();
+  ASSERT_RESULT_OK(lex);
+  auto model = text::TextModel::FromLexicon(std::move(lex).value());
+  ASSERT_RESULT_OK(model);
+
+  const std::string head = R"j({"id":"p","author":"a","culture":"cn",)j";
+  const std::string title_only = head + R"j("title":"我家猫咪 (my cat)"})j";
+  ExpectError(parser_.ParsePost(title_only), Code::kInvalid, "missing field \"vector\"");
+  parser_.UseTextModel(model->get());
+  auto r = parser_.ParsePost(title_only);
+  ASSERT_RESULT_OK(r);
+  EXPECT_EQ(r->title, "我家猫咪 (my cat)");
+  ASSERT_EQ(r->vector.size(), 3u);
+  EXPECT_GT(r->vector[0], r->vector[2]);  // 猫 and "cat" outweigh "my"
+  EXPECT_NEAR(r->vector[0] * r->vector[0] + r->vector[1] * r->vector[1] +
+                  r->vector[2] * r->vector[2], 1.0, 1e-5);
+  // "text" alone is encoded (and not stored); a given vector wins.
+  r = parser_.ParsePost(head + R"j("text":"dog"})j");
+  ASSERT_RESULT_OK(r);
+  EXPECT_FLOAT_EQ(r->vector[1], 1.0f);
+  EXPECT_EQ(r->title, "");
+  r = parser_.ParsePost(head + R"j("title":"cat","vector":[3,0,4]})j");
+  ASSERT_RESULT_OK(r);
+  EXPECT_FLOAT_EQ(r->vector[2], 0.8f);
+  ExpectError(parser_.ParsePost(head + R"j("title":"xyzzy"})j"), Code::kBadVector,
+              "no known words in text");
+  ExpectError(parser_.ParsePost(head + R"j("lang":"zh"})j"), Code::kInvalid,
+              "missing field \"vector\" (or \"title\" or \"text\" to encode)");
+  ExpectError(parser_.ParsePost(head + R"j("title":"cat","text":7})j"), Code::kInvalid,
+              "field \"text\" must be a string");
 }
 
 TEST(ImportCanonicalCultureTest, Rule) {

@@ -199,9 +199,20 @@ Result<PostRecord> ImportParser::ParsePost(std::string_view line) {
   BF_RETURN_IF_ERROR(f.OptStrings("tags", &post.tags));
   BF_RETURN_IF_ERROR(f.OptString("title", &s, &present));
   if (present) post.title = s;
+  std::string_view body;
+  BF_RETURN_IF_ERROR(f.OptString("text", &body, &present));
   const auto vec = f.Get("vector");
-  if (!vec) return Status::Invalid("missing field \"vector\"");
-  BF_RETURN_IF_ERROR(ParseVector(*vec, dim_, &post.vector));
+  if (vec) {
+    BF_RETURN_IF_ERROR(ParseVector(*vec, dim_, &post.vector));
+  } else if (text_model_ == nullptr) {
+    return Status::Invalid("missing field \"vector\"");
+  } else if (post.title.empty() && body.empty()) {
+    return Status::Invalid("missing field \"vector\" (or \"title\" or \"text\" to encode)");
+  } else {
+    auto v = text::EncodePost(*text_model_, post.title, body, post.lang);
+    if (!v.ok()) return v.status();
+    post.vector = std::move(v).value();
+  }
   return post;
 }
 

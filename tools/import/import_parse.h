@@ -1,13 +1,15 @@
 // Parsing and validating one JSON Lines record of the bulk import format
 // (the files bridgefeed-gen writes, bridgefeed-import reads):
-//   posts  {"id","author","culture","lang","ts","tags":[...],"title","vector":[...]}
+//   posts  {"id","author","culture","lang","ts","tags":[...],"title","text","vector":[...]}
 //   users  {"id","culture","langs":[...],"openness","vector":[...]}
 //   events {"user","post","type","ts"}
 // Validation is the wire API's (api.md "Values"), so a file imports exactly
 // what POST.ADD / USER.SET / EVENT would accept.
 //
 // Required fields: posts id, author, culture, vector; users id; events
-// user, post, type. Everything else is optional; a JSON null counts as
+// user, post, type. With a text model (UseTextModel) a post without "vector"
+// takes the text vector of "title" and "text" in "lang", as POST.ADD does;
+// "text" is encoded, not stored. Everything else is optional; a JSON null counts as
 // absent; unknown fields are ignored (newer files load into older tools).
 // A missing ts takes the parser's default_ts.
 //
@@ -23,6 +25,8 @@
 //   WrongDim  "expected d, got n"                    (as the wire's WRONGDIM)
 //   BadVector "NaN|infinity at position i", "all-zero vector" (embeddings CheckVector)
 //   unknown event type "X"
+//   with a text model: missing field "vector" (or "title" or "text" to encode),
+//   BadVector "no known words in text", text longer than N bytes
 // The importer prints them as FILE:LINE: message.
 #pragma once
 
@@ -33,6 +37,7 @@
 #include <string_view>
 
 #include "embeddings/status.h"
+#include "embeddings/text/text_model.h"
 #include "engine/store/store.h"
 
 namespace bf {
@@ -56,6 +61,9 @@ class ImportParser {
   ImportParser& operator=(const ImportParser&) = delete;
 
   int dim() const { return dim_; }
+  // Posts without a vector are encoded with model (not owned; must outlive
+  // the parser; REQUIRES: model->dim() == dim()). nullptr: none (default).
+  void UseTextModel(const text::TextModel* model) { text_model_ = model; }
 
   // On success: culture upper-cased, vector L2-normalised; the store fills
   // iid, seq and culture_code.
@@ -74,6 +82,7 @@ class ImportParser {
   struct Impl;
   int dim_;
   int64_t default_ts_;
+  const text::TextModel* text_model_ = nullptr;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -84,6 +84,8 @@ class Importer::Impl {
   Status EachLine(Kind kind, const char* pass, const LineFn& fn,
                   const std::function<Status()>& finish, bool* stop);
   int DecideDim();
+  // Loads opt_.text_model (if any) and makes its dim the one wanted.
+  Status LoadTextModel();
   Status OpenStore(StoreOptions so);
   Status Check(Kind kind, bool* stop);
   Status Load(Kind kind, bool* stop);
@@ -106,6 +108,8 @@ class Importer::Impl {
 
   const ImportOptions opt_;
   std::unique_ptr<ImportParser> parser_;
+  int want_dim_ = 0;  // opt_.dim, or the text model's
+  std::unique_ptr<text::TextModel> text_model_;  // null: none
   std::unique_ptr<Store> store_;
   std::unordered_set<std::string> file_posts_;  // check pass: post ids in the posts file
   // Check pass: posts whose vectors events need; the load pass keeps them
@@ -120,8 +124,22 @@ class Importer::Impl {
   FeedbackRates rates_;
 };
 
+Status Importer::Impl::LoadTextModel() {
+  if (opt_.text_model.empty()) return Status::OK();
+  auto m = text::TextModel::Load(opt_.text_model);
+  if (!m.ok()) return m.status();
+  const int d = (*m)->dim();
+  if (opt_.dim != 0 && opt_.dim != d) {
+    return Status::Invalid("--dim " + std::to_string(opt_.dim) + " but the text model " +
+                           opt_.text_model + " makes " + std::to_string(d) + "-d vectors");
+  }
+  want_dim_ = d;  // a new database's; an existing one must have it
+  text_model_ = std::move(m).value();
+  return Status::OK();
+}
+
 int Importer::Impl::DecideDim() {
-  if (opt_.dim > 0) return opt_.dim;
+  if (want_dim_ > 0) return want_dim_;
   // A new database takes the first vector's length: posts first, then users.
   ImportParser peek(1, 0);
   for (const std::string& path : {opt_.posts, opt_.users}) {
@@ -380,15 +398,23 @@ int Importer::Impl::Run() {
   so.bulk_load = true;  // no WAL; each file ends with a flush (Sync)
   // An existing database is opened (and locked) first: it fixes the dimension
   // and refuses a database the server has open before any work is done.
+  want_dim_ = opt_.dim;
+  if (Status s = LoadTextModel(); !s.ok()) {
+    Print("", s.message());
+    return 1;
+  }
   if (std::filesystem::exists(std::filesystem::path(so.path) / "CURRENT", ec)) {
-    so.dim = opt_.dim;
+    so.dim = want_dim_;
     if (Status s = OpenStore(so); !s.ok()) {
-      Print("", s.message());
+      Print("", s.message() + (text_model_ ? " (the dimension of the text model " +
+                                                   opt_.text_model + ")"
+                                             : std::string()));
       return 1;
     }
   }
   const int dim = store_ ? store_->dim() : DecideDim();
   parser_ = std::make_unique<ImportParser>(dim, static_cast<int64_t>(std::time(nullptr)));
+  parser_->UseTextModel(text_model_.get());
 
   bool stop = false;
   if (!opt_.skip_invalid) {

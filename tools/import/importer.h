@@ -43,6 +43,10 @@ struct ImportOptions {
   std::string posts, users, events;    // the files to load; empty: none
   int dim = 0;  // a new database's; 0: the first vector's length, else 64.
                 // An existing database must have it (unless 0)
+  // Lexicon file of a text model: posts without a vector get the text vector
+  // of title and text (ImportParser). A new database then takes the model's
+  // dimension; dim, if set, and an existing database must have it.
+  std::string text_model;
   bool skip_invalid = false;
   bool keep_user_vectors = false;      // events count but move no user vector
   bool quiet = false;                  // no progress bars
@@ -71,6 +75,8 @@ class Importer {
   //     quiet, after a newline that ends the progress bar's line)
   //   then, without skip_invalid:
   //     "bridgefeed-import: nothing was written (--skip-invalid loads the valid lines)"
+  //   a text model that cannot be loaded, or of another dimension:
+  //     "bridgefeed-import: <reason>"
   //   a database that cannot be opened (in use, another dimension, ...):
   //     "bridgefeed-import: <reason>"
   //   a failed read of a file in the check pass: "bridgefeed-import: CODE reason"
