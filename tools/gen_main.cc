@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
   app.add_option("--text-model", text_model,
                  "Lexicon file (./bridgefeed text-model): posts get the text vectors of their "
                  "titles in the authors' languages instead of the synthetic ones");
+  app.add_option("--text-noise", options.text_noise,
+                 "With --text-model: noise of this length added to each post's text vector, so "
+                 "posts with one title differ (0 to 2; ./bridgefeed run uses 0.4)")
+      ->capture_default_str();
   app.add_option("--seed", options.seed, "Random seed: same arguments, same bytes")
       ->capture_default_str();
   app.add_option("--now", options.now,

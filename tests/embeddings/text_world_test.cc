@@ -1,5 +1,6 @@
 // bridgefeed-gen with a text model: posts get the text vectors of their titles,
 // so cat posts of every language sit together. A tiny lexicon built here.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -108,6 +109,43 @@ TEST(TextWorldTest, CatPostsOfEveryLanguageSitTogether) {
   EXPECT_GT(cats, 100);
   EXPECT_EQ(near, cats);
   EXPECT_EQ(same, cats);
+}
+
+TEST(TextWorldTest, TextNoiseMakesOneTitlesPostsDiffer) {
+  auto model = CatDogModel();
+  gen::WorldOptions o;
+  o.posts = 600;
+  o.users = 10;
+  o.dim = kDim;
+  o.text_model = model.get();
+  o.text_noise = 0.3;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("bf_text_noise_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ASSERT_RESULT_OK(gen::GenerateWorld(o, dir.string()));
+  std::ifstream in(dir / "posts.jsonl");
+  std::map<std::string, std::vector<std::string>> by_title;  // title -> vectors as written
+  int cats = 0, near = 0;
+  for (std::string line; std::getline(in, line);) {
+    by_title[Field(line, "title")].push_back(Field(line, "vector"));
+    if (Field(line, "tags") != "cats") continue;
+    ++cats;
+    near += std::stof(Field(line, "vector")) > 0.6f ? 1 : 0;  // the cat axis still leads
+  }
+  std::filesystem::remove_all(dir);
+  size_t repeated = 0, distinct = 0;
+  for (auto& [title, vecs] : by_title) {
+    if (vecs.size() < 2) continue;
+    repeated += vecs.size();
+    std::sort(vecs.begin(), vecs.end());
+    distinct += static_cast<size_t>(std::unique(vecs.begin(), vecs.end()) - vecs.begin());
+  }
+  EXPECT_GT(repeated, 100u);
+  EXPECT_EQ(distinct, repeated);
+  EXPECT_GT(cats, 10);
+  EXPECT_GE(near, cats * 9 / 10);
+  o.text_noise = 2.5;
+  EXPECT_EQ(gen::ValidateOptions(o).code(), Code::kInvalid);
 }
 
 TEST(TextWorldTest, DimensionMustBeTheModels) {

@@ -280,7 +280,13 @@ Status WorldBuilder::WritePosts(FileWriter& out) {
       // The title in the author's language, without the English gloss; a
       // title with no known word keeps the synthetic vector drawn above.
       auto tv = opt_.text_model->Encode(text, culture.lang);
-      if (tv.ok()) v = std::move(tv).value();
+      if (tv.ok()) {
+        v = std::move(tv).value();
+        if (opt_.text_noise > 0) {
+          AddNoise(v, rng, opt_.text_noise);
+          if (CheckVector(v).ok()) Normalize(v);
+        }
+      }
     }
     if (!title.gloss.empty()) text += " (" + FillTemplate(title.gloss, n) + ")";
 
@@ -502,6 +508,9 @@ Status ValidateOptions(const WorldOptions& o) {
   }
   if (o.days < 1 || o.days > 3650) return Status::Invalid("days must be 1 to 3650");
   if (o.now < int64_t{o.days} * 86400) return Status::Invalid("now must be after 1970 + days");
+  if (!(o.text_noise >= 0 && o.text_noise <= 2)) {
+    return Status::Invalid("text noise must be 0 to 2");
+  }
   if (o.text_model != nullptr && o.dim != o.text_model->dim()) {
     return Status::Invalid("dim must be the text model's dimension (" +
                            std::to_string(o.text_model->dim()) + ")");

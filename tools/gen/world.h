@@ -42,6 +42,10 @@ struct WorldOptions {
   // text vector of its title in the author's language, and topic centres are
   // the mean of their titles' vectors; otherwise the synthetic geometry above.
   const text::TextModel* text_model = nullptr;
+  // With text_model: noise of this length added to each post's text vector
+  // (then unit length again), so posts with the same title differ a little
+  // and a page of neighbours mixes titles and languages. 0: none. 0 to 2.
+  double text_noise = 0.0;
 };
 
 struct WorldCounts {
