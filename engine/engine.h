@@ -77,6 +77,7 @@ struct IndexInfo {
   uint64_t snapshot_seq = 0;
   bool rebuilding = false;
   int64_t last_rebuild = 0;  // unix time, 0 = never
+  int64_t last_save = 0;     // unix time of the snapshot written or loaded last, 0 = none
 };
 
 struct EngineCounters {

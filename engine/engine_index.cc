@@ -92,6 +92,12 @@ void RemoveSnapshotLeftovers(const std::string& snapshot_path) {
   }
 }
 
+// When the snapshot file was written (unix seconds), 0 if unknown.
+int64_t SnapshotFileTime(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : 0;
+}
+
 }  // namespace
 
 Status EngineImpl::OpenIndex() {
@@ -109,6 +115,7 @@ Status EngineImpl::OpenIndex() {
       std::shared_lock lock(table_mu_);
       BF_RETURN_IF_ERROR(CatchUp(*idx, stamp.seq));
       snapshot_seq_ = stamp.seq;
+      last_save_ = SnapshotFileTime(path);
       spdlog::info("index: loaded snapshot {} (seq {})", path, stamp.seq);
       SwapIndex(std::move(idx));
       return Status::OK();
@@ -138,6 +145,7 @@ Status EngineImpl::SaveNow() {
   uint64_t seq = 0;
   BF_RETURN_IF_ERROR(SaveLocked(SnapshotPath(), &seq));
   snapshot_seq_ = seq;
+  last_save_ = NowSeconds();
   spdlog::info("index: snapshot written (seq {})", seq);
   return Status::OK();
 }
@@ -252,6 +260,7 @@ IndexInfo EngineImpl::GetIndexInfo() const {
   info.snapshot_seq = snapshot_seq_;
   info.rebuilding = rebuilding_;
   info.last_rebuild = last_rebuild_;
+  info.last_save = last_save_;
   return info;
 }
 

@@ -126,6 +126,7 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> snapshot_seq_{0};
   std::atomic<bool> rebuilding_{false};
   std::atomic<int64_t> last_rebuild_{0};
+  std::atomic<int64_t> last_save_{0};  // LASTSAVE: unix time of the snapshot in use
   std::thread rebuild_thread_;
   std::atomic<uint64_t> feed_requests_{0};
   std::atomic<uint64_t> feed_searches_{0};

@@ -33,14 +33,22 @@ const CommandSpec kCommands[] = {
     {"COMMAND", -1, kCmdLoading | kCmdStale, "server", "[COUNT | INFO [name ...] | DOCS [name ...] | LIST]",
      "Describes the commands", CmdCommand},
     {"CLIENT", -2, kCmdLoading | kCmdStale, "connection",
-     "ID | SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | INFO | LIST",
+     "ID | SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | INFO | "
+     "LIST [TYPE normal] [ID id ...]",
      "Connection properties", CmdClient},
     {"SELECT", 2, kCmdFast | kCmdLoading | kCmdStale, "connection", "0",
      "Only database 0 exists", CmdSelect},
     {"CONFIG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET pattern [pattern ...]",
      "Reads settings", CmdConfig},
     {"INFO", -1, kCmdLoading | kCmdStale, "server", "[section ...]",
-     "Server report: server clients stats latency storage index", CmdInfo},
+     "Server report: server clients memory stats latency storage index keyspace", CmdInfo},
+    {"DBSIZE", 1, kCmdReadonly | kCmdFast, "server", "", "Users plus posts", CmdDbsize},
+    {"TIME", 1, kCmdFast | kCmdLoading | kCmdStale, "server", "",
+     "Server time: unix seconds and microseconds", CmdTime},
+    {"LASTSAVE", 1, kCmdFast | kCmdLoading | kCmdStale, "server", "",
+     "Unix time of the index snapshot written or loaded last (0: none)", CmdLastsave},
+    {"SLOWLOG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET [count] | LEN | RESET",
+     "Commands slower than slowlog-log-slower-than, newest first", CmdSlowlog},
     // Users.
     {"USER.SET", -2, kCmdWrite, "user",
      "user [CULTURE c] [LANGS l1,l2,...] [OPENNESS f] [VECTOR FP32 blob | VECTOR VALUES n v ...]",
@@ -144,7 +152,7 @@ bool ArityOk(int arity, size_t argc) {
 
 void Dispatch(CommandContext& ctx, CommandArgs args, std::string* out) {
   const size_t before = out->size();
-  RespWriter w(out, ctx.client->protocol);
+  RespWriter w(out, ctx.client->protocol.load(std::memory_order_relaxed));
   ctx.stats->total_commands.fetch_add(1, std::memory_order_relaxed);
   const CommandSpec* spec = args.empty() ? nullptr : FindCommand(args[0]);
   if (args.empty()) {
@@ -158,12 +166,18 @@ void Dispatch(CommandContext& ctx, CommandArgs args, std::string* out) {
     w.Error("NOAUTH Authentication required.");
   } else {
     const auto t0 = std::chrono::steady_clock::now();
+    ctx.client->last_command.store(spec, std::memory_order_relaxed);
+    ctx.client->last_active_ms.store(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t0.time_since_epoch()).count(),
+        std::memory_order_relaxed);
     spec->handler(ctx, args, w);
     const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - t0)
                           .count();
-    if (ctx.config->slowlog_usec >= 0 && usec > ctx.config->slowlog_usec) {
-      // Name and argument count only: arguments may hold passwords.
+    if (ctx.config->slowlog_usec >= 0 && usec >= ctx.config->slowlog_usec) {  // as Redis: >=
+      // SLOWLOG redacts AUTH and HELLO; the log line has the name and argument count only.
+      ctx.stats->slowlog.Record(usec, args, ctx.client->addr, ctx.client->name,
+                                static_cast<size_t>(ctx.config->slowlog_max_len));
       spdlog::warn("slow command {} ({} args) took {} usec, client {}", spec->name,
                    args.size() - 1, usec, ctx.client->id);
     }

@@ -17,17 +17,21 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "engine/engine.h"
+#include "engine/server/clients.h"
 #include "engine/server/latency.h"
 #include "engine/server/resp_writer.h"
+#include "engine/server/slowlog.h"
 
 namespace bf {
 
 struct ServerConfig;  // engine/server/config.h
+struct CommandSpec;
 
 // Server-wide counters, shared by every connection. Thread-safe (atomics).
 struct ServerStats {
@@ -38,20 +42,39 @@ struct ServerStats {
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> total_commands{0};
   std::atomic<uint64_t> errors{0};  // error replies sent
+  std::atomic<uint64_t> protocol_errors{0};  // malformed requests (each closed a client)
   std::atomic<uint64_t> rejected_connections{0};
   LatencyHistogram feed_latency;    // FEED handler time, microseconds
+  SlowLog slowlog;                  // SLOWLOG
+  ClientRegistry clients;           // CLIENT LIST
 };
 
-// One connection's state. Touched only by that connection's handlers.
+// One connection's state. Written only by that connection's handlers; CLIENT
+// LIST on other connections reads it too (clients.h): the fields marked
+// "shared" are atomics or are written under mu, the others it does not read
+// or are fixed before the client is registered.
 struct ClientState {
   uint64_t id = 0;
-  std::string addr;  // "ip:port" of the peer
+  std::string addr;   // "ip:port" of the peer; fixed
+  std::string laddr;  // "ip:port" of our end; fixed
+  int fd = -1;        // the socket's descriptor; fixed
+  mutable std::mutex mu;  // shared: writers of name, lib_name, lib_ver hold it
   std::string name;  // CLIENT SETNAME
   std::string lib_name, lib_ver;  // CLIENT SETINFO
   bool authenticated = false;
-  Protocol protocol = Protocol::kResp2;  // replies' protocol; HELLO 2|3 switches it
+  std::atomic<Protocol> protocol{Protocol::kResp2};  // shared; HELLO 2|3 switches it
   bool quit = false;  // close once the replies so far are written
-  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();  // fixed
+  // Shared, for CLIENT INFO/LIST. multi: -1 outside MULTI, else the number
+  // of commands queued (set by the transaction code).
+  std::atomic<const CommandSpec*> last_command{nullptr};
+  std::atomic<int64_t> last_active_ms{0};  // steady clock, when the last command ran
+  std::atomic<int64_t> multi{-1};
+  // Shared, set by the connection after each read: input buffered and its
+  // free space, replies pending (bytes), memory held by the buffers, and
+  // whether a write is in flight.
+  std::atomic<uint64_t> qbuf{0}, qbuf_free{0}, obl{0}, tot_mem{0};
+  std::atomic<bool> writing{false};
 };
 
 struct CommandContext {

@@ -66,8 +66,11 @@ std::vector<Setting> Settings(ServerConfig* c) {
       {kLimits, "client_output_buffer_limit", "Pending reply bytes past which a client is closed",
        &c->client_output_buffer_limit},
       {kLog, "log_level", "trace, debug, info, warn, error, critical or off", &c->log_level},
-      {kLog, "slowlog_usec", "Log commands slower than this (-1: never)", &c->slowlog_usec,
-       "slowlog-log-slower-than"},
+      {kLog, "slowlog_log_slower_than",
+       "Microseconds past which a command enters SLOWLOG and the log (-1: never)",
+       &c->slowlog_usec, "slowlog-log-slower-than"},
+      {kLog, "slowlog_max_len", "Entries SLOWLOG keeps (the oldest go first)",
+       &c->slowlog_max_len, "slowlog-max-len"},
       {kStore, "data_dir", "Database folder", &e.data_dir, "dir"},
       {kStore, "dim", "Vector dimension of a new database", &e.dim, "dim", &RunningValues::dim},
       {kStore, "fsync", "WAL sync: always, everysec or no", &e.fsync, "fsync"},
@@ -266,7 +269,8 @@ Status ServerConfig::Validate() const {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= log_level == l;
   if (!level_ok) return bad("log_level must be one of trace debug info warn error critical off");
-  if (slowlog_usec < -1) return bad("slowlog_usec must be -1 or more");
+  if (slowlog_usec < -1) return bad("slowlog_log_slower_than must be -1 or more");
+  if (slowlog_max_len < 0) return bad("slowlog_max_len must be 0 or more");
   if (engine.data_dir.empty()) return bad("data_dir must not be empty");
   if (engine.dim < 1 || engine.dim > kMaxDim) {
     return bad("dim must be 1 to " + std::to_string(kMaxDim));

@@ -46,7 +46,8 @@ struct ServerConfig {
 
   // Logging ------------------------------------------------------------------
   std::string log_level = "info";   // trace debug info warn error critical off
-  int64_t slowlog_usec = 10000;     // log commands slower than this; -1 = never
+  int64_t slowlog_usec = 10000;     // SLOWLOG and log commands slower than this; -1 = never
+  int64_t slowlog_max_len = 128;    // SLOWLOG entries kept
 
   // Engine: data dir, dim, fsync, index spec and parameters, ranking ----------
   EngineOptions engine;

@@ -1,4 +1,7 @@
 // Connection commands: PING ECHO QUIT AUTH HELLO COMMAND CLIENT SELECT.
+#include <algorithm>
+
+#include "engine/server/clients.h"
 #include "engine/server/config.h"
 #include "engine/server/internal/args.h"
 #include "engine/server/internal/handlers.h"
@@ -34,17 +37,6 @@ bool ValidClientName(std::string_view name) {
     if (c < '!' || c > '~') return false;  // no spaces, newlines or specials
   }
   return true;
-}
-
-std::string ClientInfoLine(const CommandContext& ctx) {
-  const ClientState& c = *ctx.client;
-  const auto age = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::steady_clock::now() - c.created)
-                       .count();
-  return "id=" + std::to_string(c.id) + " addr=" + c.addr + " name=" + c.name +
-         " age=" + std::to_string(age) + " db=0 resp=" +
-         (c.protocol == Protocol::kResp3 ? "3" : "2") + " lib-name=" + c.lib_name +
-         " lib-ver=" + c.lib_ver + "\n";
 }
 
 ListReply Flags(uint32_t flags, Protocol protocol) {
@@ -94,6 +86,44 @@ MapReply CommandDocs(const CommandSpec& c, Protocol protocol) {
   return out;
 }
 
+// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]: every
+// registered connection (only normal clients exist here).
+void ClientList(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  bool none = false;
+  std::vector<uint64_t> ids;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "TYPE") && i + 1 < args.size()) {
+      const std::string_view t = args[++i];
+      if (EqualsIgnoreCase(t, "master") || EqualsIgnoreCase(t, "replica") ||
+          EqualsIgnoreCase(t, "pubsub")) {
+        none = true;
+      } else if (!EqualsIgnoreCase(t, "normal")) {
+        return w.Error("ERR Unknown client type '" + std::string(t.substr(0, 32)) + "'");
+      }
+    } else if (EqualsIgnoreCase(args[i], "ID") && i + 1 < args.size()) {
+      for (++i; i < args.size(); ++i) {
+        int64_t id;
+        if (!ParseInt(args[i], &id) || id <= 0) return w.Error("ERR Invalid client ID");
+        ids.push_back(static_cast<uint64_t>(id));
+      }
+    } else {
+      return w.Error(kSyntaxError);
+    }
+  }
+  auto wanted = [&](uint64_t id) {
+    return !none && (ids.empty() || std::find(ids.begin(), ids.end(), id) != ids.end());
+  };
+  std::string text;
+  bool self_listed = false;
+  ctx.stats->clients.ForEach([&](const ClientState& c) {
+    self_listed |= &c == ctx.client;
+    if (wanted(c.id)) text += ClientInfoLine(c);
+  });
+  // A client that is not registered (commands run without a server) still sees itself.
+  if (!self_listed && wanted(ctx.client->id)) text += ClientInfoLine(*ctx.client);
+  w.Bulk(text);
+}
+
 }  // namespace
 
 void CmdPing(CommandContext&, CommandArgs args, RespWriter& w) {
@@ -119,7 +149,7 @@ void CmdAuth(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 
 void CmdHello(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   size_t i = 1;
-  Protocol protocol = ctx.client->protocol;  // HELLO without a version keeps it
+  Protocol protocol = ctx.client->protocol.load();  // HELLO without a version keeps it
   if (args.size() > 1) {
     int64_t proto;
     if (!ParseInt(args[1], &proto)) {
@@ -151,6 +181,7 @@ void CmdHello(CommandContext& ctx, CommandArgs args, RespWriter& w) {
     if (!ValidClientName(*setname)) {
       return w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
     }
+    std::lock_guard lock(ctx.client->mu);
     ctx.client->name = std::string(*setname);
   }
   // Only a HELLO that succeeds switches; its own reply is in the new protocol.
@@ -228,6 +259,7 @@ void CmdClient(CommandContext& ctx, CommandArgs args, RespWriter& w) {
     if (!ValidClientName(args[2])) {
       return w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
     }
+    std::lock_guard lock(ctx.client->mu);
     ctx.client->name = std::string(args[2]);
     return w.Ok();
   }
@@ -237,6 +269,7 @@ void CmdClient(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       return w.Error("ERR " + std::string(args[2].substr(0, 32)) +
                      " cannot contain spaces, newlines or special characters.");
     }
+    std::lock_guard lock(ctx.client->mu);
     if (EqualsIgnoreCase(args[2], "LIB-NAME")) {
       ctx.client->lib_name = std::string(args[3]);
     } else if (EqualsIgnoreCase(args[2], "LIB-VER")) {
@@ -248,12 +281,9 @@ void CmdClient(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   }
   if (EqualsIgnoreCase(sub, "INFO")) {
     if (args.size() != 2) return w.Error(ArityError("client|info"));
-    return w.Bulk(ClientInfoLine(ctx));
+    return w.Bulk(ClientInfoLine(*ctx.client));
   }
-  if (EqualsIgnoreCase(sub, "LIST")) {
-    // Only this connection: the command layer does not see the others.
-    return w.Bulk(ClientInfoLine(ctx));
-  }
+  if (EqualsIgnoreCase(sub, "LIST")) return ClientList(ctx, args, w);
   if (EqualsIgnoreCase(sub, "NO-EVICT") || EqualsIgnoreCase(sub, "NO-TOUCH")) {
     if (args.size() != 3) return w.Error(ArityError("client|" + ToLower(sub)));
     return w.Ok();

@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include "engine/server/info_memory.h"
+
 namespace bf {
 namespace {
 
@@ -78,6 +80,11 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     r.Section("Clients");
     r.Field("connected_clients", stats.connected_clients.load());
     r.Field("maxclients", config.maxclients);
+    r.Field("blocked_clients", 0);  // no blocking commands; redis-cli --stat reads it
+  }
+  if (wants("memory")) {
+    r.Section("Memory");
+    for (const auto& [key, value] : MemoryFields(engine)) r.Field(key, value);
   }
   if (wants("stats")) {
     const auto& c = get_counters();
@@ -90,6 +97,7 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     r.Field("feed_search_usec", c.feed_search_usec);
     r.Field("events", c.events);
     r.Field("errors", stats.errors.load());
+    r.Field("protocol_errors", stats.protocol_errors.load());
   }
   if (wants("latency")) {
     r.Section("Latency");
@@ -116,6 +124,13 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     r.Field("snapshot_seq", info.snapshot_seq);
     r.Field("rebuilding", info.rebuilding ? 1 : 0);
     r.Field("last_rebuild", info.last_rebuild);
+    r.Field("last_save", info.last_save);
+  }
+  if (wants("keyspace")) {
+    // Redis's line for database 0, which redis-cli --stat sums: users plus posts.
+    const auto& c = get_counters();
+    r.Section("Keyspace");
+    r.Field("db0", "keys=" + std::to_string(c.users + c.posts) + ",expires=0,avg_ttl=0");
   }
   return r.Take();
 }

@@ -8,6 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <atomic>
+#include <climits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -27,6 +29,15 @@ constexpr size_t kReadChunk = 16 << 10;
 constexpr size_t kKeepBuffer = 1 << 20;
 constexpr auto kStopGrace = std::chrono::seconds(5);
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+// Protocol errors are logged at info at most once per this period (with the
+// count since), every one at debug: junk traffic must not flood the log.
+constexpr int64_t kProtocolLogEveryMs = 10000;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -42,6 +53,8 @@ class Server::Impl {
   void Run();
   void Stop();
   void Unregister(Connection* c);
+  // Counts a protocol error in INFO and logs it, rate-limited (above).
+  void OnProtocolError(const ClientState& client, const std::string& error);
 
   const ServerConfig& config_;
   Engine* engine_;
@@ -62,6 +75,9 @@ class Server::Impl {
 
   std::mutex mu_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> conns_;  // GUARDED_BY(mu_)
+
+  std::atomic<int64_t> protocol_logged_ms_{INT64_MIN / 2};  // last info line
+  std::atomic<uint64_t> protocol_logged_count_{0};  // protocol_errors at that line
 };
 
 // One client. Every handler runs on the socket's strand, so the members need
@@ -77,6 +93,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     error_code ec;
     const auto ep = socket_.remote_endpoint(ec);
     client_.addr = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    const auto local = socket_.local_endpoint(ec);
+    client_.laddr = ec ? "?" : local.address().to_string() + ":" + std::to_string(local.port());
+    client_.fd = static_cast<int>(socket_.native_handle());
     ctx_.engine = server.engine_;
     ctx_.config = &server.config_;
     ctx_.stats = &server.stats_;
@@ -85,8 +104,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     hard_limit_ = static_cast<size_t>(server.config_.client_output_buffer_limit);
   }
 
+  ~Connection() { server_.stats_.clients.Remove(&client_); }
+
   // Begins reading on the connection's own strand.
   void Start() {
+    server_.stats_.clients.Add(&client_);
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
       error_code ec;
       self->socket_.set_option(tcp::no_delay(true), ec);
@@ -140,6 +162,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Runs every complete command that backpressure allows, then writes and,
   // when below the soft limit, reads more.
   void Process() {
+    PublishBuffers();  // what CLIENT INFO in this batch shows
     while (!closing_) {
       if (pending() >= soft_limit_) break;  // resume from OnWrite
       const auto st = parser_.Next(&args_);
@@ -147,7 +170,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (st == RespParser::State::kError) {
         RespWriter(&out_).Error("ERR " + parser_.error());
         server_.stats_.errors.fetch_add(1, std::memory_order_relaxed);
-        spdlog::info("client {} ({}): {}; closing", client_.id, client_.addr, parser_.error());
+        server_.OnProtocolError(client_, parser_.error());
         closing_ = true;
         break;
       }
@@ -163,7 +186,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     args_.clear();
     parser_.Compact();
     MaybeWrite();
+    PublishBuffers();
     if (!closing_ && pending() < soft_limit_) DoRead();
+  }
+
+  // The buffer figures CLIENT LIST shows of this client.
+  void PublishBuffers() {
+    constexpr auto r = std::memory_order_relaxed;
+    client_.qbuf.store(parser_.buffered(), r);
+    client_.qbuf_free.store(parser_.capacity() - parser_.buffered(), r);
+    client_.obl.store(pending(), r);
+    client_.tot_mem.store(sizeof(*this) + parser_.capacity() + out_.capacity() +
+                              sending_.capacity(), r);
+    client_.writing.store(writing_, r);
   }
 
   void MaybeWrite() {
@@ -221,6 +256,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Close() {
     if (closed_) return;
+    server_.stats_.clients.Remove(&client_);
     closed_ = true;
     closing_ = true;
     error_code ec;
@@ -324,6 +360,21 @@ void Server::Impl::Unregister(Connection* c) {
     asio::post(strand_, [this] {
       if (stopping_) stop_timer_.cancel();
     });
+  }
+}
+
+void Server::Impl::OnProtocolError(const ClientState& client, const std::string& error) {
+  const uint64_t total = stats_.protocol_errors.fetch_add(1, std::memory_order_relaxed) + 1;
+  const int64_t now = SteadyMs();
+  int64_t last = protocol_logged_ms_.load(std::memory_order_relaxed);
+  if (now - last >= kProtocolLogEveryMs &&
+      protocol_logged_ms_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    const uint64_t since = total - protocol_logged_count_.exchange(total);
+    spdlog::info("client {} ({}): {}; closing ({} protocol error(s) since the last such line, "
+                 "{} in all; the others are logged at debug)",
+                 client.id, client.addr, error, since, total);
+  } else {
+    spdlog::debug("client {} ({}): {}; closing", client.id, client.addr, error);
   }
 }
 

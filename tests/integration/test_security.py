@@ -65,7 +65,7 @@ class SecretsTest(unittest.TestCase):
         password = "pw-" + secrets.token_hex(8)
         env = dict(os.environ, SPDLOG_LEVEL="trace")
         # Every command is "slow" (slowlog 0), so every one is logged.
-        server = Server("--requirepass", password, "--log-level", "trace", "--slowlog-usec", "0")
+        server = Server("--requirepass", password, "--log-level", "trace", "--slowlog-log-slower-than", "0")
         try:
             server.start(env=env)
             r = server.client(password=password)

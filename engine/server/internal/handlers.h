@@ -41,4 +41,10 @@ void CmdBackup(CommandContext&, CommandArgs, RespWriter&);
 void CmdInfo(CommandContext&, CommandArgs, RespWriter&);
 void CmdConfig(CommandContext&, CommandArgs, RespWriter&);
 
+// Redis tooling (handlers_tooling.cc): DBSIZE TIME LASTSAVE SLOWLOG.
+void CmdDbsize(CommandContext&, CommandArgs, RespWriter&);
+void CmdTime(CommandContext&, CommandArgs, RespWriter&);
+void CmdLastsave(CommandContext&, CommandArgs, RespWriter&);
+void CmdSlowlog(CommandContext&, CommandArgs, RespWriter&);
+
 }  // namespace bf::internal

@@ -154,7 +154,7 @@ TEST_F(CommandsTest, Client) {
   EXPECT_EQ(Run({"CLIENT", "SETINFO", "LIB-VER", "5.0"}), "+OK\r\n");
   EXPECT_EQ(Run({"CLIENT", "SETINFO", "other", "x"}), "-ERR Unrecognized option 'other'\r\n");
   const std::string info = Run({"CLIENT", "INFO"});
-  EXPECT_NE(info.find("id=7 addr=127.0.0.1:5555 name=app"), std::string::npos);
+  EXPECT_NE(info.find("id=7 addr=127.0.0.1:5555 laddr= fd=-1 name=app age="), std::string::npos);
   EXPECT_NE(info.find("lib-name=redis-py lib-ver=5.0"), std::string::npos);
   EXPECT_EQ(Run({"CLIENT", "KILL"}), "-ERR unknown subcommand 'KILL'. Try CLIENT HELP.\r\n");
 }

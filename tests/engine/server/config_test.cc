@@ -158,7 +158,8 @@ TEST(ServerConfig, HelpListsEveryOptionWithDefaults) {
   for (const char* flag : {"--config", "--bind", "--port", "--data-dir", "--dim", "--index",
                            "--requirepass", "--fsync", "--maxclients", "--timeout",
                            "--proto-max-bulk-len", "--client-query-buffer-limit",
-                           "--client-output-buffer-limit", "--slowlog-usec", "--w-bridge",
+                           "--client-output-buffer-limit", "--slowlog-log-slower-than",
+                           "--slowlog-max-len", "--w-bridge",
                            "--snapshot-interval-s", "--log-level"}) {
     EXPECT_NE(out.find(flag), std::string::npos) << flag;
   }

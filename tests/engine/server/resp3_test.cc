@@ -100,11 +100,11 @@ class Resp3CommandsTest : public ::testing::Test {
 
 TEST_F(Resp3CommandsTest, HelloSwitchesBothWays) {
   EXPECT_EQ(Run({"HELLO", "3"}), HelloReply(3));
-  EXPECT_EQ(client_.protocol, Protocol::kResp3);
+  EXPECT_EQ(client_.protocol.load(), Protocol::kResp3);
   EXPECT_EQ(Run({"HELLO"}), HelloReply(3));  // no version: keeps the protocol
   EXPECT_EQ(Run({"USER.GET", "nobody"}), "_\r\n");
   EXPECT_EQ(Run({"HELLO", "2"}), HelloReply(2));
-  EXPECT_EQ(client_.protocol, Protocol::kResp2);
+  EXPECT_EQ(client_.protocol.load(), Protocol::kResp2);
   EXPECT_EQ(Run({"USER.GET", "nobody"}), "$-1\r\n");
 }
 
@@ -114,9 +114,9 @@ TEST_F(Resp3CommandsTest, FailedHelloDoesNotSwitch) {
   config_.requirepass = "pw";
   EXPECT_EQ(Run({"HELLO", "3", "AUTH", "default", "no"}), "-WRONGPASS invalid password\r\n");
   EXPECT_EQ(Run({"HELLO", "3"}).substr(0, 7), "-NOAUTH");
-  EXPECT_EQ(client_.protocol, Protocol::kResp2);
+  EXPECT_EQ(client_.protocol.load(), Protocol::kResp2);
   EXPECT_EQ(Run({"HELLO", "3", "AUTH", "default", "pw", "SETNAME", "n"}), HelloReply(3));
-  EXPECT_EQ(client_.protocol, Protocol::kResp3);
+  EXPECT_EQ(client_.protocol.load(), Protocol::kResp3);
   EXPECT_EQ(client_.name, "n");
 }
 

@@ -12,6 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <thread>
 
 #include "tests/engine/server/fake_engine.h"
@@ -37,6 +38,18 @@ class Client {
     const size_t got = asio::read(socket_, asio::buffer(out), ec);
     out.resize(got);
     return out;
+  }
+  // The payload of one bulk string reply ("" on a timeout or another reply).
+  std::string ReadBulk() {
+    std::string header;
+    while (header.empty() || header.back() != '\n') {
+      const std::string c = Read(1);
+      if (c.empty()) return "";
+      header += c;
+    }
+    if (header[0] != '$') return "";
+    const std::string body = Read(std::stoul(header.substr(1)) + 2);
+    return body.substr(0, body.size() - 2);
   }
   // True when the server has closed the connection.
   bool Closed() {
@@ -98,6 +111,40 @@ TEST_F(ServerLoopbackTest, ProtocolErrorClosesOnlyThatConnection) {
   EXPECT_TRUE(bad.Closed());
   good.Send("PING\r\n");
   EXPECT_EQ(good.Read(7), "+PONG\r\n");
+  EXPECT_EQ(server_->stats().protocol_errors.load(), 1u);
+  good.Send("INFO stats\r\n");
+  const std::string info = good.ReadBulk();
+  EXPECT_NE(info.find("protocol_errors:1\r\n"), std::string::npos) << info;
+}
+
+// CLIENT LIST sees every open connection (each on its own strand) with
+// Redis's fields, and forgets a closed one.
+TEST_F(ServerLoopbackTest, ClientListShowsOtherConnections) {
+  Start();
+  Client a(io_, server_->port());
+  Client b(io_, server_->port());
+  b.Send("CLIENT SETNAME bee\r\n");
+  EXPECT_EQ(b.Read(5), "+OK\r\n");
+  auto list = [&] {
+    a.Send("CLIENT LIST\r\n");
+    return a.ReadBulk();
+  };
+  const std::string both = list();
+  EXPECT_NE(both.find(" name=bee age="), std::string::npos) << both;
+  EXPECT_NE(both.find(" cmd=client user=default"), std::string::npos) << both;
+  EXPECT_EQ(std::count(both.begin(), both.end(), '\n'), 2) << both;
+  EXPECT_NE(both.find("laddr=127.0.0.1:" + std::to_string(server_->port())), std::string::npos);
+  b.Send("QUIT\r\n");
+  EXPECT_EQ(b.Read(5), "+OK\r\n");
+  EXPECT_TRUE(b.Closed());
+  std::string one;
+  for (int i = 0; i < 50; ++i) {  // the close lands on b's strand: allow it a moment
+    one = list();
+    if (one.find("name=bee") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(one.find("name=bee"), std::string::npos) << one;
+  EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 1) << one;
 }
 
 TEST_F(ServerLoopbackTest, QuitClosesAfterReply) {

@@ -168,7 +168,8 @@ TEST(ConfigGetTest, AnswersTheRunningPortAndDim) {
       {"save", ""},        {"appendonly", "no"}, {"databases", "1"},
       {"bind", "127.0.0.1"}, {"port", "7007"},   {"maxclients", "10000"},
       {"timeout", "0"},    {"proto-max-bulk-len", "1048576"},
-      {"slowlog-log-slower-than", "10000"},     {"dir", "/srv/bf"},
+      {"slowlog-log-slower-than", "10000"},     {"slowlog-max-len", "128"},
+      {"dir", "/srv/bf"},
       {"dim", "16"},       {"fsync", "always"},  {"index", "auto"}};
   EXPECT_EQ(got, want);
 }
