@@ -142,7 +142,7 @@ class ClientsTest(unittest.TestCase):
         self.assertEqual(dict(zip(user[::2], user[1::2]))["culture"], "BR")
         ok1, ok2, ok3, bad, feed, dbsize = out["pipeline"]
         self.assertEqual([ok1, ok2, ok3], ["OK", "OK", "OK"])
-        self.assertEqual(bad, {"error": "ERR POST.ADD needs AUTHOR, CULTURE and VECTOR"})
+        self.assertEqual(bad, {"error": "ERR POST.ADD needs AUTHOR and CULTURE"})
         self.assertIn("io2", feed)
         self.assertNotIn("io1", feed)  # viewed: never served again
         self.assertGreaterEqual(dbsize, 3)
