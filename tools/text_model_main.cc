@@ -17,6 +17,7 @@
 #include "embeddings/text/script.h"
 #include "embeddings/text/text_model.h"
 #include "tools/gen/catalog.h"
+#include "tools/text_model/apertium.h"
 #include "tools/text_model/evaluate.h"
 #include "tools/text_model/sources.h"
 
@@ -125,9 +126,10 @@ bool HasHan(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::string glove, cedict, freedict_dir = "/usr/share/dictd", hunspell_dir = "/usr/share/hunspell";
+  std::string apertium_dir = "/usr/share/apertium/apertium-eng-spa";
   std::string out;
   size_t english_words = 200000, pairs_per_language = 1000, candidates = 50000;
-  bool eval = false, no_forms = false, shared_common = false;
+  bool eval = false, no_forms = false, shared_common = false, no_apertium = false;
   uint64_t seed = 15;
   CLI::App app{"bridgefeed-text-model: builds the lexicon file of the text model\n"
                "(docs/embeddings.md); ./bridgefeed text-model runs it with the sources in place."};
@@ -138,6 +140,11 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "Lexicon file to write");
   app.add_option("--english-words", english_words, "Most frequent GloVe words kept")->capture_default_str();
   app.add_flag("--no-forms", no_forms, "No inflected forms from hunspell");
+  app.add_option("--apertium-dir", apertium_dir,
+                 "Apertium eng-spa data: Spanish words (hunspell es_ES roots) translated by its "
+                 "analyser and bilingual dictionary, beside FreeDict spa-eng")
+      ->capture_default_str();
+  app.add_flag("--no-apertium", no_apertium, "Spanish from FreeDict only");
   app.add_flag("--shared-common", shared_common, "Remove English's common component in every language");
   app.add_flag("--eval", eval, "Measure coverage and retrieval (builds a second lexicon with held-out words); report on stdout");
   app.add_option("--pairs", pairs_per_language, "Word pairs per language for --eval")->capture_default_str();
@@ -180,6 +187,21 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::fprintf(stderr, "%s: %zu dictionary entries (%.1f s)\n", l.code.c_str(), *n, Seconds(start));
+    if (l.code == "es" && !no_apertium) {
+      // Apertium where FreeDict is small; a missing package is a warning, not a failure.
+      auto roots = bf::textmodel::ReadHunspellRoots(hunspell_dir, l.hunspell);
+      bf::Result<size_t> a = roots.ok() ? bf::textmodel::ReadApertiumPairs(
+                                              apertium_dir, "spa-eng", *roots,
+                                              [&](const std::string& h, const Senses& senses) {
+                                                list.push_back({h, senses});
+                                              })
+                                        : bf::Result<size_t>(roots.status());
+      if (a.ok()) {
+        std::fprintf(stderr, "es: %zu lemmas from Apertium spa-eng (%.1f s)\n", *a, Seconds(start));
+      } else {
+        std::fprintf(stderr, "es: no Apertium pairs (%s)\n", a.status().ToString().c_str());
+      }
+    }
   }
   bf::text::BuildOptions options;
   options.per_language_common = !shared_common;

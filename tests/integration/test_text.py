@@ -77,7 +77,7 @@ def build_lexicon(tmp):
             f.write(gzip.compress(body))
     out = os.path.join(tmp, "lexicon.bin")
     res = subprocess.run([TEXT_MODEL, "--glove", glove, "--cedict", cedict, "--freedict-dir", fd,
-                          "--hunspell-dir", tmp, "--no-forms", "--out", out],
+                          "--hunspell-dir", tmp, "--no-forms", "--no-apertium", "--out", out],
                          capture_output=True, text=True, timeout=60)
     if res.returncode != 0:
         raise RuntimeError(f"bridgefeed-text-model failed:\n{res.stderr}")
