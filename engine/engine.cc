@@ -178,37 +178,44 @@ Status EngineImpl::RecordEvent(std::string_view user, std::string_view post, Eve
 
 namespace {
 
-// The engine's ANN index as the candidate policy's search; counts and times
-// every search for INFO stats.
+// The engine's ANN index as the candidate policy's search (one SearchPools
+// call); counts and times every search for INFO stats.
 class IndexSearch final : public CandidateSearch {
  public:
-  IndexSearch(std::shared_ptr<AnnIndex> index, size_t culture_codes,
-              std::atomic<uint64_t>& searches, std::atomic<uint64_t>& usec)
-      : index_(std::move(index)), codes_(culture_codes), searches_(searches), usec_(usec) {}
+  IndexSearch(std::shared_ptr<AnnIndex> index, std::atomic<uint64_t>& searches,
+              std::atomic<uint64_t>& usec)
+      : index_(std::move(index)), searches_(searches), usec_(usec) {}
 
-  Status Search(const AnnQuery& q, std::vector<Match>* hits) override {
-    SearchFilter filter;
-    filter.exclude = q.exclude;
-    if (q.scope != CultureScope::kAll) {
-      // A culture no post has: an only-mask would be all zeros past its end.
-      if (q.scope == CultureScope::kOnly && q.culture >= codes_) return Status::OK();
-      filter.cultures = CultureMask(codes_, q.culture, q.scope == CultureScope::kOnly);
+  Status Search(const AnnQuery& q, AnnHits* hits) override {
+    PoolRequest req;
+    req.interest_k = q.interest_k;
+    req.exclude = q.exclude;
+    if (q.culture != kNoCulture) {
+      req.home_culture = q.culture;
+      req.home_k = q.home_k;
+      req.cross_k = q.cross_k;
+      req.home_min = q.home_min;
+      req.cross_min = q.cross_min;
     }
     const auto t0 = std::chrono::steady_clock::now();
-    auto found = index_->Search(q.vector, q.k, filter);
+    auto found = index_->SearchPools(q.vector, req);
     usec_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                        std::chrono::steady_clock::now() - t0)
                                        .count());
     ++searches_;
     if (!found.ok()) return found.status();
-    hits->reserve(found->size());
-    for (const Hit& h : *found) hits->push_back({h.id, h.score});
+    hits->passes = found->passes;
+    for (auto [from, to] : {std::pair{&found->interest, &hits->interest},
+                            std::pair{&found->home, &hits->home},
+                            std::pair{&found->cross, &hits->cross}}) {
+      to->reserve(from->size());
+      for (const Hit& h : *from) to->push_back({h.id, h.score});
+    }
     return Status::OK();
   }
 
  private:
   const std::shared_ptr<AnnIndex> index_;
-  const size_t codes_;
   std::atomic<uint64_t>& searches_;
   std::atomic<uint64_t>& usec_;
 };
@@ -257,8 +264,8 @@ Result<std::vector<FeedItem>> EngineImpl::Feed(const FeedRequest& req) {
   }
   if (req.openness) q.openness = *req.openness;
 
-  IndexSearch search(index(), store_->CultureNames().size(), feed_searches_, feed_search_usec_);
-  auto cands = SearchCandidates(q, ro, search, table_, table_mu_);
+  IndexSearch search(index(), feed_searches_, feed_search_usec_);
+  auto cands = SearchCandidates(q, ro, search);
   if (!cands.ok()) return cands.status();
 
   std::vector<Ranked> ranked;

@@ -128,13 +128,24 @@ struct PoolRequest {
   uint16_t home_culture = 0;  // used when home_k or cross_k > 0
   // Ids never to return in any list. May be null; must outlive the call.
   const std::unordered_set<uint64_t>* exclude = nullptr;
+  // 0: the pool is the filtered Search it stands for. Above 0: the pool may
+  // be answered from what an unfiltered search reads (IVF: the nprobe
+  // nearest lists; HNSW: the interest hits) when that holds at least this
+  // many vectors of its cultures; only a pool short of it gets its own
+  // filtered walk (IVF: over the lists not read yet). Saves the filtered
+  // walk for the common case of a neighbourhood mixing both pools.
+  int home_min = 0;
+  int cross_min = 0;
 };
 
 struct PoolHits {
   std::vector<Hit> interest, home, cross;  // each best first
-  // Walks over the index this call made: 1 for Flat and IVF (one pass),
-  // more for HNSW, whose graph walk cannot fill the culture pools.
+  // Walks over the index this call made: 1 for Flat and IVF (one pass; 2
+  // when a pool with a min needed its own walk over further lists), more
+  // for HNSW, whose graph walk cannot fill the culture pools.
   int passes = 0;
+  // Pools with a min that were short of it and got their own walk.
+  int widened = 0;
   // IVF: vectors the walk scored (its cost; 0 for other kinds).
   int64_t scored = 0;
 };
@@ -182,8 +193,8 @@ class AnnIndex {
   // fewer match. WrongDim for a query of the wrong size, Invalid for k <= 0.
   virtual Result<std::vector<Hit>> Search(std::span<const float> query, int k,
                                           const SearchFilter& filter = {}) const = 0;
-  // The three lists of req in one call, each the same as the Search it
-  // stands for: interest = Search(q, interest_k, {exclude}), home =
+  // The three lists of req in one call, each (for a pool without a min)
+  // the same as the Search it stands for: interest = Search(q, interest_k, {exclude}), home =
   // Search(q, home_k, {only home_culture, exclude}), cross = Search(q,
   // cross_k, {every other culture, exclude}). Flat and IVF (any codec with
   // a scanner) compute all three in one walk of the vectors or inverted

@@ -61,6 +61,7 @@ class TopK {
   bool WouldEnter(float score) const {
     return static_cast<int>(heap_.size()) < k_ || score > heap_.top().first;
   }
+  size_t size() const { return heap_.size(); }
   void Push(float score, int64_t slot) {
     heap_.emplace(score, slot);
     if (static_cast<int>(heap_.size()) > k_) heap_.pop();

@@ -203,6 +203,13 @@ class FaissIndex final : public AnnIndex {
   // computed here). centroid_order: at least nprobe lists, nearest first.
   bool PlanIvf(const float* q, const std::vector<float>* culture_scores,
                std::span<const int64_t> centroid_order, WalkPool* pool) const;
+  // IVF: sets pool->lists to the nprobe lists nearest by centroid (what an
+  // unfiltered search reads), whatever the pool's cultures.
+  void PlanNearest(std::span<const int64_t> centroid_order, WalkPool* pool) const;
+  // SearchPools over IVF with CultureLists: pools with a min read the
+  // nearest lists first and widen only when short (see PoolRequest).
+  void PoolsIvf(const float* q, std::span<const int> mins, std::vector<WalkPool>& pools,
+                const std::unordered_set<uint64_t>* exclude, PoolHits* out) const;
   // The count lists with the highest centroid score, best first.
   std::vector<int64_t> CentroidOrder(const float* q, int64_t count) const;
   // q . centroid of the list: the coarse part of a compressed code's score.

@@ -58,13 +58,7 @@ bool FaissIndex::PlanIvf(const float* q, const std::vector<float>* culture_score
   pool->order.clear();
   const int64_t allowed = AllowedLive(pool->cultures);
   if (pool->cultures.empty() || allowed >= static_cast<int64_t>(id_to_slot_.size())) {
-    // Unfiltered: the lists Faiss would probe.
-    const auto nprobe = std::min<size_t>(std::max<size_t>(1, ivf_->nprobe), nlist);
-    for (size_t i = 0; i < nprobe && i < centroid_order.size(); ++i) {
-      pool->lists[centroid_order[i]] = 1;
-      pool->order.push_back(centroid_order[i]);
-    }
-    pool->by_culture = false;
+    PlanNearest(centroid_order, pool);  // unfiltered: the lists Faiss would probe
     return true;
   }
   std::vector<int64_t> order;
@@ -88,6 +82,62 @@ bool FaissIndex::PlanIvf(const float* q, const std::vector<float>* culture_score
   }
   pool->by_culture = true;
   return true;
+}
+
+void FaissIndex::PlanNearest(std::span<const int64_t> centroid_order, WalkPool* pool) const {
+  const size_t nlist = ivf_->nlist;
+  pool->lists.assign(nlist, 0);
+  pool->order.clear();
+  const auto nprobe = std::min<size_t>(std::max<size_t>(1, ivf_->nprobe), nlist);
+  for (size_t i = 0; i < nprobe && i < centroid_order.size(); ++i) {
+    pool->lists[centroid_order[i]] = 1;
+    pool->order.push_back(centroid_order[i]);
+  }
+  pool->by_culture = false;
+}
+
+void FaissIndex::PoolsIvf(const float* q, std::span<const int> mins, std::vector<WalkPool>& pools,
+                          const std::unordered_set<uint64_t>* exclude, PoolHits* out) const {
+  const int64_t live = static_cast<int64_t>(id_to_slot_.size());
+  const std::vector<int64_t> centroids = CentroidOrder(q, static_cast<int64_t>(ivf_->nprobe));
+  // The culture-to-list scores, once for both pools, only when a filtered plan needs them.
+  std::vector<float> culture_scores;
+  auto plan_filtered = [&](WalkPool* p) {
+    if (culture_scores.empty() && !p->cultures.empty() && AllowedLive(p->cultures) < live) {
+      culture_scores = culture_lists_.Scores(q);
+    }
+    BF_CHECK(PlanIvf(q, &culture_scores, centroids, p));
+  };
+  for (size_t i = 0; i < pools.size(); ++i) {
+    if (mins[i] > 0) {
+      PlanNearest(centroids, &pools[i]);
+    } else {
+      plan_filtered(&pools[i]);
+    }
+  }
+  out->scored = WalkIvf(q, pools, exclude);
+  out->passes = 1;
+  // A pool short of its min reads the lists its filtered plan adds; the
+  // nearest lists are in its heap already, and every other pool sits out.
+  bool widen = false;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    WalkPool& p = pools[i];
+    const bool short_of_min = mins[i] > 0 && p.top.size() < static_cast<size_t>(mins[i]);
+    if (short_of_min) {
+      const std::vector<uint8_t> read = p.lists;  // the nearest lists, in its heap
+      plan_filtered(&p);
+      std::erase_if(p.order, [&](int64_t l) { return read[l] != 0; });
+      for (size_t l = 0; l < p.lists.size(); ++l) p.lists[l] = p.lists[l] && !read[l];
+      ++out->widened;
+      widen = widen || !p.order.empty();
+    } else {
+      p.lists.assign(ivf_->nlist, 0);
+      p.order.clear();
+    }
+  }
+  if (!widen) return;
+  out->scored += WalkIvf(q, pools, exclude);
+  out->passes = 2;
 }
 
 float FaissIndex::CoarseScore(const float* q, int64_t list) const {

@@ -311,11 +311,16 @@ Result<PoolHits> FaissIndex::SearchPools(std::span<const float> query,
     int k;
     std::vector<uint8_t> cultures;
     std::vector<Hit>* out;
+    int min;
   };
   std::vector<Want> wants;
-  if (req.interest_k > 0) wants.push_back({req.interest_k, {}, &out.interest});
-  if (req.home_k > 0) wants.push_back({req.home_k, std::move(home_only), &out.home});
-  if (req.cross_k > 0) wants.push_back({req.cross_k, std::move(others), &out.cross});
+  if (req.interest_k > 0) wants.push_back({req.interest_k, {}, &out.interest, 0});
+  if (req.home_k > 0) {
+    wants.push_back({req.home_k, std::move(home_only), &out.home, std::max(0, req.home_min)});
+  }
+  if (req.cross_k > 0) {
+    wants.push_back({req.cross_k, std::move(others), &out.cross, std::max(0, req.cross_min)});
+  }
   // A pool no live vector can enter is empty, as Search would answer.
   std::erase_if(wants, [&](const Want& w) { return AllowedLive(w.cultures) == 0; });
   if (wants.empty()) return out;
@@ -323,21 +328,13 @@ Result<PoolHits> FaissIndex::SearchPools(std::span<const float> query,
   try {
     if (kind_ == Kind::kIvf && !culture_lists_.untracked()) {
       std::vector<WalkPool> pools;
-      for (Want& w : wants) pools.push_back(MakePool(w.k, w.cultures));
-      const std::vector<int64_t> centroids =
-          CentroidOrder(q, static_cast<int64_t>(ivf_->nprobe));
-      bool filtered = false;
-      for (const WalkPool& p : pools) {
-        filtered = filtered || (!p.cultures.empty() && AllowedLive(p.cultures) <
-                                                          static_cast<int64_t>(id_to_slot_.size()));
+      std::vector<int> mins;
+      for (Want& w : wants) {
+        pools.push_back(MakePool(w.k, w.cultures));
+        mins.push_back(w.min);
       }
-      // The culture-to-list scores once, shared by the home and cross plans.
-      std::vector<float> culture_scores;
-      if (filtered) culture_scores = culture_lists_.Scores(q);
-      for (WalkPool& p : pools) BF_CHECK(PlanIvf(q, &culture_scores, centroids, &p));
-      out.scored = WalkIvf(q, pools, req.exclude);
+      PoolsIvf(q, mins, pools, req.exclude, &out);
       for (size_t i = 0; i < pools.size(); ++i) *wants[i].out = Finish(q, &pools[i]);
-      out.passes = 1;
       return out;
     }
     if (kind_ == Kind::kFlat) {  // exact: one walk of the array for every list
@@ -358,6 +355,24 @@ Result<PoolHits> FaissIndex::SearchPools(std::span<const float> query,
   std::vector<WalkPool> exact;
   std::vector<std::vector<Hit>*> exact_out;
   for (Want& w : wants) {
+    // A pool with a min takes the interest hits of its cultures when they are enough.
+    if (w.min > 0 && req.interest_k > 0) {
+      std::vector<Hit> mine;
+      for (const Hit& h : out.interest) {
+        const auto it = id_to_slot_.find(h.id);
+        if (it == id_to_slot_.end()) continue;
+        const uint16_t c = slots_.cultures[it->second];
+        if (c < w.cultures.size() && w.cultures[c] != 0) {
+          mine.push_back(h);
+        }
+      }
+      if (mine.size() >= static_cast<size_t>(w.min)) {
+        if (mine.size() > static_cast<size_t>(w.k)) mine.resize(static_cast<size_t>(w.k));
+        *w.out = std::move(mine);
+        continue;
+      }
+      ++out.widened;
+    }
     SearchFilter f;
     f.cultures = w.cultures;
     f.exclude = req.exclude;

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 
 namespace bf {
 namespace {
 
-// A pool needs its own search when the interest hits hold fewer than this
-// many times its slots: enough to choose from after MMR and the author cap.
+// A pool needs its own walk when the interest search's lists hold fewer than
+// this many times its slots: enough to choose from after MMR and the author cap.
 constexpr int kPoolMargin = 3;
 
 // Up to n eligible posts from a best-first list of (key, iid) pairs, skipping `taken`.
@@ -34,42 +33,32 @@ bool Eligible(const PostTable& table, const FeedQuery& query, uint64_t iid) {
 }
 
 Result<Candidates> SearchCandidates(const FeedQuery& query, const RankingOptions& options,
-                                    CandidateSearch& search, const PostTable& table,
-                                    std::shared_mutex& table_mu) {
+                                    CandidateSearch& search) {
   Candidates c;
   if (query.user_vector.empty()) return c;
   AnnQuery ann;
   ann.vector = query.user_vector;
-  ann.k = std::max(100, options.candidates_per_slot * query.count);
   ann.exclude = query.exclude;
-  auto run = [&](CultureScope scope, std::vector<Match>* hits) {
-    ann.scope = scope;
+  ann.interest_k = std::max(100, options.candidates_per_slot * query.count);
+  if (query.user_culture != kNoCulture) {
+    // Each pool as deep as the interest list; taken from the interest
+    // walk's lists when they hold enough to choose from after MMR and the
+    // author cap, searched on its own only when short.
+    const int cross_slots = CrossSlots(query.openness, query.count);
+    const int home_slots = query.count - cross_slots;
     ann.culture = query.user_culture;
-    ++c.searches;
-    return search.Search(ann, hits);
-  };
-  BF_RETURN_IF_ERROR(run(CultureScope::kAll, &c.interest));
-  if (query.user_culture == kNoCulture) return c;
-
-  // The interest hits usually hold enough of both pools for the page; a pool
-  // that falls short (a user whose neighbourhood is all one culture) gets its
-  // own culture-filtered search. Most FEEDs pay one search.
-  const int cross_slots = CrossSlots(query.openness, query.count);
-  const int home_slots = query.count - cross_slots;
-  int cross_found = 0, home_found = 0;
-  {
-    std::shared_lock lock(table_mu);
-    for (const Match& m : c.interest) {
-      if (!table.IsLive(m.iid)) continue;
-      (table.Get(m.iid).culture == query.user_culture ? home_found : cross_found) += 1;
-    }
+    ann.home_k = home_slots > 0 ? ann.interest_k : 0;
+    ann.cross_k = cross_slots > 0 ? ann.interest_k : 0;
+    ann.home_min = kPoolMargin * home_slots;
+    ann.cross_min = kPoolMargin * cross_slots;
   }
-  if (cross_slots > 0 && cross_found < kPoolMargin * cross_slots) {
-    BF_RETURN_IF_ERROR(run(CultureScope::kExcept, &c.cross));
-  }
-  if (home_slots > 0 && home_found < kPoolMargin * home_slots) {
-    BF_RETURN_IF_ERROR(run(CultureScope::kOnly, &c.home));
-  }
+  AnnHits hits;
+  c.searches = 1;
+  BF_RETURN_IF_ERROR(search.Search(ann, &hits));
+  c.interest = std::move(hits.interest);
+  c.home = std::move(hits.home);
+  c.cross = std::move(hits.cross);
+  c.passes = hits.passes;
   return c;
 }
 

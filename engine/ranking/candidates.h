@@ -9,18 +9,18 @@
 //             max(50, 5 * count) eligible posts each, from the post table.
 // A user without a vector gets no ANN source (cold start: bridging and fresh).
 //
-// The ANN sources go through CandidateSearch, which the engine adapts to its
-// index, so ranking never sees index/. Today the policy makes up to three
-// searches; a search that fills the interest and both pool lists in one walk
-// of the index (issue 18) replaces those calls inside SearchCandidates and
-// fills the same Candidates: the ranker reads them either way.
+// The ANN sources are one call to CandidateSearch, which the engine adapts to
+// its index (ranking never sees index/): the index fills the interest list
+// and both pools in one walk, taking a pool from the lists the interest walk
+// reads when they hold enough of it (3x its slots), and walking further
+// lists only for a pool short of that (a user whose neighbourhood is all one
+// culture). One search per FEED.
 //
-// Thread safety: the functions here share no state. SearchCandidates takes
-// the table's lock itself (see there); AddListCandidates needs it held.
+// Thread safety: the functions here share no state. SearchCandidates needs
+// no lock; AddListCandidates needs the table's held.
 #pragma once
 
 #include <cstdint>
-#include <shared_mutex>
 #include <span>
 #include <unordered_set>
 #include <vector>
@@ -53,46 +53,49 @@ struct Match {
   float score = 0;  // similarity to the query vector (inner product)
 };
 
-// Which cultures a search may return.
-enum class CultureScope : uint8_t {
-  kAll,     // every culture
-  kOnly,    // only `culture`
-  kExcept,  // every culture but `culture`
-};
-
+// One FEED's ANN search: the interest list and, for a viewer with a
+// culture, the home and cross pools.
 struct AnnQuery {
   std::span<const float> vector;  // unit length, the index's dimension
-  int k = 0;                      // how many hits at most, >= 1
   const std::unordered_set<uint64_t>* exclude = nullptr;  // never return these; may be null
-  CultureScope scope = CultureScope::kAll;
-  uint16_t culture = kNoCulture;  // for kOnly and kExcept
+  int interest_k = 0;                  // top k over every culture, >= 1
+  uint16_t culture = kNoCulture;       // home culture; kNoCulture: no pools
+  int home_k = 0, cross_k = 0;         // top k of the culture / of every other; 0: none
+  // A pool may come from what the interest search reads when that holds at
+  // least this many of its posts; else it gets its own filtered walk. 0:
+  // always the filtered walk.
+  int home_min = 0, cross_min = 0;
+};
+
+struct AnnHits {
+  std::vector<Match> interest, home, cross;  // best first
+  int passes = 0;                            // walks over the index the search made
 };
 
 // The nearest-neighbour search the policy runs on.
 class CandidateSearch {
  public:
   virtual ~CandidateSearch() = default;
-  // Appends to *hits (empty on entry) the top query.k posts by score, best
-  // first, within query.scope, none in query.exclude. Hits may name posts
-  // deleted meanwhile: callers check the table. On error *hits is
-  // unspecified. Called without the table lock; must be safe to call from
-  // several threads at once.
-  virtual Status Search(const AnnQuery& query, std::vector<Match>* hits) = 0;
+  // Fills *hits (empty on entry) with the lists query asks for, best first,
+  // none in query.exclude; a pool with a culture no post has is empty. Hits
+  // may name posts deleted meanwhile: callers check the table. On error
+  // *hits is unspecified. Called without the table lock; must be safe to
+  // call from several threads at once.
+  virtual Status Search(const AnnQuery& query, AnnHits* hits) = 0;
 };
 
 struct Candidates {
   std::vector<Match> interest, home, cross;  // ANN hits, best first
   std::vector<uint64_t> bridging, fresh;     // eligible, not among the ANN hits
-  int searches = 0;                          // ANN searches made
+  int searches = 0;                          // ANN searches made (0 or 1)
+  int passes = 0;                            // walks over the index they made
 };
 
-// The ANN sources of the policy for `query` (nothing for a cold start).
-// Takes table_mu shared only to read the interest hits' cultures, never
-// across a search, so writers are not held up by a FEED's searches.
+// The ANN sources of the policy for `query` (nothing for a cold start): one
+// search, made without the table lock, so writers are not held up by it.
 // Errors: whatever search returns; no candidates then.
 Result<Candidates> SearchCandidates(const FeedQuery& query, const RankingOptions& options,
-                                    CandidateSearch& search, const PostTable& table,
-                                    std::shared_mutex& table_mu);
+                                    CandidateSearch& search);
 
 // Adds the bridging and fresh lists to *candidates. REQUIRES: the table
 // read-locked (the same hold the ranker then runs under).

@@ -178,6 +178,98 @@ TEST_P(PoolsTest, ArgumentErrors) {
   EXPECT_NE(empty.status().message().find("above 0"), std::string::npos);
 }
 
+// Pools with a min: taken from what the interest search reads when that
+// holds enough of them (one walk), widened on their own only when short.
+TEST_P(PoolsTest, PoolsWithAMinComeFromTheInterestWalk) {
+  const std::string spec = GetParam();
+  const bool flat = spec == "Flat", hnsw = spec.rfind("HNSW", 0) == 0;
+  const bool refine = spec.find("RFlat") != std::string::npos;
+  for (size_t i = 0; i < corpus_.size(); i += 300) {
+    const auto q = corpus_.Vec(i);
+    const uint16_t home = corpus_.cultures[i];
+    PoolRequest req;
+    req.interest_k = 50;
+    req.home_k = 20;
+    req.cross_k = 30;
+    req.home_culture = home;
+    req.home_min = 3;  // the cross pool (min 0) is the filtered search, as before
+    auto pools = index_->SearchPools(q, req);
+    ASSERT_RESULT_OK(pools);
+    auto home_hits = index_->Search(q, 20, HomeOnly(home, nullptr));
+    ASSERT_RESULT_OK(home_hits);
+    if (flat) {  // exact anyway: the min changes nothing
+      ExpectSameHits(pools->home, *home_hits, "flat home");
+      EXPECT_EQ(pools->passes, 1);
+      continue;
+    }
+    // HNSW: the graph search, then the exact walk for the cross pool only.
+    EXPECT_EQ(pools->passes, hnsw ? 2 : 1) << "query " << i;
+    EXPECT_EQ(pools->widened, 0) << "query " << i;
+    ASSERT_GE(pools->home.size(), 3u);
+    ASSERT_EQ(pools->cross.size(), 30u);
+    for (const Hit& h : pools->home) EXPECT_EQ(culture_of_.at(h.id), home);
+    for (const Hit& h : pools->cross) EXPECT_NE(culture_of_.at(h.id), home);
+    // The interest hits of the home culture lead the home pool: the same
+    // vectors were scored (HNSW: the pool is exactly those hits).
+    std::vector<uint64_t> interest_home;
+    for (const Hit& h : pools->interest) {
+      if (culture_of_.at(h.id) == home) interest_home.push_back(h.id);
+    }
+    if (hnsw) {
+      interest_home.resize(std::min<size_t>(interest_home.size(), 20));
+      EXPECT_EQ(Ids(pools->home), interest_home) << "query " << i;
+    } else if (!refine) {
+      const size_t m = std::min<size_t>(interest_home.size(), pools->home.size());
+      std::vector<uint64_t> lead = Ids(pools->home);
+      lead.resize(m);
+      EXPECT_EQ(lead, std::vector<uint64_t>(interest_home.begin(), interest_home.begin() + m))
+          << "query " << i;
+      // IVF: the home pool scored no vector the other two lists did not.
+      PoolRequest no_home = req;
+      no_home.home_k = 0;
+      auto without = index_->SearchPools(q, no_home);
+      ASSERT_RESULT_OK(without);
+      EXPECT_EQ(pools->scored, without->scored) << "query " << i;
+    }
+  }
+}
+
+TEST_P(PoolsTest, APoolShortOfItsMinGetsItsOwnWalk) {
+  const std::string spec = GetParam();
+  const bool flat = spec == "Flat", hnsw = spec.rfind("HNSW", 0) == 0;
+  const bool refine = spec.find("RFlat") != std::string::npos;
+  const auto q = corpus_.Vec(11);
+  const uint16_t home = corpus_.cultures[11];
+  PoolRequest req;
+  req.interest_k = 50;
+  req.home_k = 20;
+  req.cross_k = 30;
+  req.home_culture = home;
+  req.home_min = 100000;  // more than the index holds: always short
+  auto pools = index_->SearchPools(q, req);
+  ASSERT_RESULT_OK(pools);
+  auto home_hits = index_->Search(q, 20, HomeOnly(home, nullptr));
+  ASSERT_RESULT_OK(home_hits);
+  ASSERT_EQ(pools->home.size(), 20u);
+  if (flat || hnsw) {
+    // Flat ignores the min; HNSW widens with the separate filtered search.
+    ExpectSameHits(pools->home, *home_hits, "home");
+    EXPECT_EQ(pools->widened, flat ? 0 : 1);
+    EXPECT_EQ(pools->passes, flat ? 1 : 2);
+    return;
+  }
+  EXPECT_EQ(pools->widened, 1);
+  EXPECT_EQ(pools->passes, 2);
+  // IVF reads the nearest lists and then the filtered plan's others: a
+  // superset of the separate search's lists, so no rank scores worse.
+  if (!refine) {
+    for (size_t r = 0; r < home_hits->size(); ++r) {
+      EXPECT_GE(pools->home[r].score, (*home_hits)[r].score - 1e-5f) << "rank " << r;
+    }
+  }
+  for (const Hit& h : pools->home) EXPECT_EQ(culture_of_.at(h.id), home);
+}
+
 INSTANTIATE_TEST_SUITE_P(Specs, PoolsTest,
                          ::testing::Values("Flat", "HNSW32", "IVF16,Flat", "IVF16,SQ8",
                                            "IVF16,SQ8,RFlat"),

@@ -1,4 +1,4 @@
-// The candidate policy: which ANN searches a FEED makes, and the bridging and
+// The candidate policy: the one ANN search a FEED makes, and the bridging and
 // fresh lists. The search is exact over the table and records its queries.
 #include "engine/ranking/candidates.h"
 
@@ -15,27 +15,52 @@ namespace {
 
 constexpr uint16_t kA = 1, kB = 2;
 
+// Exact lists; a pool with a min comes from the interest hits when they hold
+// that many of it (the rule an index applies to the lists it reads), else
+// from an exact filtered scan.
 class ExactSearch : public CandidateSearch {
  public:
   explicit ExactSearch(const PostTable& table) : table_(table) {}
-  Status Search(const AnnQuery& q, std::vector<Match>* hits) override {
+  Status Search(const AnnQuery& q, AnnHits* hits) override {
     queries.push_back(q);
     if (fail) return Status::IOError("disk on fire");
-    table_.ForEachLive([&](uint64_t iid, const PostEntry& e, std::span<const float> v) {
-      if (q.exclude != nullptr && q.exclude->count(iid) != 0) return;
-      if (q.scope == CultureScope::kOnly && e.culture != q.culture) return;
-      if (q.scope == CultureScope::kExcept && e.culture == q.culture) return;
-      hits->push_back({iid, Dot(q.vector, v)});
-    });
-    std::sort(hits->begin(), hits->end(),
-              [](const Match& a, const Match& b) { return a.score > b.score; });
-    if (hits->size() > static_cast<size_t>(q.k)) hits->resize(q.k);
+    hits->interest = Scan(q, q.interest_k, [](uint16_t) { return true; });
+    hits->passes = 1;
+    auto pool = [&](int k, int min, bool home, std::vector<Match>* out) {
+      if (k == 0) return;
+      auto takes = [&](uint16_t c) { return (c == q.culture) == home; };
+      for (const Match& m : hits->interest) {
+        if (takes(table_.Get(m.iid).culture) && out->size() < static_cast<size_t>(k)) {
+          out->push_back(m);
+        }
+      }
+      if (min > 0 && out->size() >= static_cast<size_t>(min)) return;
+      *out = Scan(q, k, takes);
+      ++widened;
+      hits->passes = 2;
+    };
+    pool(q.home_k, q.home_min, true, &hits->home);
+    pool(q.cross_k, q.cross_min, false, &hits->cross);
     return Status::OK();
   }
   std::vector<AnnQuery> queries;
+  int widened = 0;
   bool fail = false;
 
  private:
+  template <typename Takes>
+  std::vector<Match> Scan(const AnnQuery& q, int k, Takes takes) const {
+    std::vector<Match> hits;
+    table_.ForEachLive([&](uint64_t iid, const PostEntry& e, std::span<const float> v) {
+      if (q.exclude != nullptr && q.exclude->count(iid) != 0) return;
+      if (takes(e.culture)) hits.push_back({iid, Dot(q.vector, v)});
+    });
+    std::sort(hits.begin(), hits.end(),
+              [](const Match& a, const Match& b) { return a.score > b.score; });
+    if (hits.size() > static_cast<size_t>(k)) hits.resize(static_cast<size_t>(k));
+    return hits;
+  }
+
   const PostTable& table_;
 };
 
@@ -67,13 +92,12 @@ class CandidatesTest : public ::testing::Test {
   }
 
   Candidates Gather(const FeedQuery& q) {
-    auto c = SearchCandidates(q, opt_, search_, table_, mu_);
+    auto c = SearchCandidates(q, opt_, search_);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(c).value() : Candidates{};
   }
 
   PostTable table_;
-  std::shared_mutex mu_;
   ExactSearch search_{table_};
   RankingOptions opt_;
   Vector user_ = {1, 0, 0, 0};
@@ -84,25 +108,37 @@ TEST_F(CandidatesTest, MixedNeighbourhoodNeedsOneSearch) {
   for (int i = 0; i < 300; ++i) Add(i % 2 ? kA : kB, {1, 0.01f * i, 0, 0});
   Candidates c = Gather(Query(kA, 0.5));
   EXPECT_EQ(c.searches, 1);
+  EXPECT_EQ(c.passes, 1);
   ASSERT_EQ(search_.queries.size(), 1u);
-  EXPECT_EQ(search_.queries[0].scope, CultureScope::kAll);
-  EXPECT_EQ(search_.queries[0].k, 100);  // max(100, 10 per slot x 10)
+  const AnnQuery& q = search_.queries[0];
+  EXPECT_EQ(q.interest_k, 100);  // max(100, 10 per slot x 10)
+  EXPECT_EQ(q.culture, kA);
+  EXPECT_EQ(q.home_k, 100);
+  EXPECT_EQ(q.cross_k, 100);
+  EXPECT_EQ(q.home_min, 15);  // 3 x 5 slots each
+  EXPECT_EQ(q.cross_min, 15);
+  EXPECT_EQ(search_.widened, 0);
   EXPECT_EQ(c.interest.size(), 100u);
-  EXPECT_TRUE(c.home.empty());
-  EXPECT_TRUE(c.cross.empty());
+  EXPECT_EQ(c.home.size(), 50u);  // the interest hits of each culture
+  EXPECT_EQ(c.cross.size(), 50u);
+  for (const Match& m : c.home) EXPECT_EQ(table_.Get(m.iid).culture, kA);
+  for (const Match& m : c.cross) EXPECT_EQ(table_.Get(m.iid).culture, kB);
 }
 
+// The cross pool's own walk, inside the FEED's one search.
 TEST_F(CandidatesTest, AllHomeNeighbourhoodGetsACrossSearch) {
   for (int i = 0; i < 200; ++i) Add(kA, {1, 0.01f * i, 0, 0});
   for (int i = 0; i < 20; ++i) Add(kB, {0, 0, 1, 0.01f * i});
   Candidates c = Gather(Query(kA, 0.3));
-  EXPECT_EQ(c.searches, 2);
-  ASSERT_EQ(search_.queries.size(), 2u);
-  EXPECT_EQ(search_.queries[1].scope, CultureScope::kExcept);
-  EXPECT_EQ(search_.queries[1].culture, kA);
+  EXPECT_EQ(c.searches, 1);
+  ASSERT_EQ(search_.queries.size(), 1u);
+  EXPECT_EQ(search_.queries[0].cross_min, 9);   // 3 x 3 cross slots
+  EXPECT_EQ(search_.queries[0].home_min, 21);   // 3 x 7 home slots
+  EXPECT_EQ(search_.widened, 1);                // the cross pool only
+  EXPECT_EQ(c.passes, 2);
   EXPECT_EQ(c.cross.size(), 20u);
   for (const Match& m : c.cross) EXPECT_EQ(table_.Get(m.iid).culture, kB);
-  EXPECT_TRUE(c.home.empty());
+  EXPECT_EQ(c.home.size(), 100u);
 }
 
 TEST_F(CandidatesTest, AllForeignNeighbourhoodGetsAHomeSearchShownAsHome) {
@@ -110,9 +146,8 @@ TEST_F(CandidatesTest, AllForeignNeighbourhoodGetsAHomeSearchShownAsHome) {
   for (int i = 0; i < 20; ++i) Add(kA, {0, 0, 1, 0.01f * i});
   FeedQuery q = Query(kA, 0.3);
   Candidates c = Gather(q);
-  ASSERT_EQ(search_.queries.size(), 2u);
-  EXPECT_EQ(search_.queries[1].scope, CultureScope::kOnly);
-  EXPECT_EQ(search_.queries[1].culture, kA);
+  EXPECT_EQ(c.searches, 1);
+  EXPECT_EQ(search_.widened, 1);
   ASSERT_EQ(c.home.size(), 20u);
   AddListCandidates(q, table_, &c);
   auto page = RankFeed(table_, q, c, opt_);
@@ -129,7 +164,13 @@ TEST_F(CandidatesTest, AllForeignNeighbourhoodGetsAHomeSearchShownAsHome) {
 TEST_F(CandidatesTest, NoCultureOrNoVectorLimitsTheSearches) {
   for (int i = 0; i < 50; ++i) Add(kA, {1, 0.01f * i, 0, 0});
   Candidates c = Gather(Query(kNoCulture, 0.5));
-  EXPECT_EQ(c.searches, 1);  // no pools without a culture
+  EXPECT_EQ(c.searches, 1);
+  ASSERT_EQ(search_.queries.size(), 1u);
+  EXPECT_EQ(search_.queries[0].home_k, 0);  // no pools without a culture
+  EXPECT_EQ(search_.queries[0].cross_k, 0);
+  EXPECT_TRUE(c.home.empty());
+  EXPECT_TRUE(c.cross.empty());
+  EXPECT_EQ(c.interest.size(), 50u);
   FeedQuery cold = Query(kA, 0.5);
   cold.user_vector = {};
   c = Gather(cold);
@@ -138,10 +179,22 @@ TEST_F(CandidatesTest, NoCultureOrNoVectorLimitsTheSearches) {
   EXPECT_EQ(search_.queries.size(), 1u);
 }
 
+TEST_F(CandidatesTest, AllHomeOrAllCrossAsksForOnePoolOnly) {
+  for (int i = 0; i < 50; ++i) Add(i % 2 ? kA : kB, {1, 0.01f * i, 0, 0});
+  Gather(Query(kA, 0.0));
+  Gather(Query(kA, 1.0));
+  ASSERT_EQ(search_.queries.size(), 2u);
+  EXPECT_EQ(search_.queries[0].cross_k, 0);
+  EXPECT_EQ(search_.queries[0].home_k, 100);
+  EXPECT_EQ(search_.queries[1].home_k, 0);
+  EXPECT_EQ(search_.queries[1].cross_k, 100);
+  EXPECT_EQ(search_.queries[1].cross_min, 30);
+}
+
 TEST_F(CandidatesTest, SearchErrorsReachTheCaller) {
   Add(kA, {1, 0, 0, 0});
   search_.fail = true;
-  auto c = SearchCandidates(Query(kA, 0.5), opt_, search_, table_, mu_);
+  auto c = SearchCandidates(Query(kA, 0.5), opt_, search_);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Code::kIOError);
   EXPECT_EQ(c.status().message(), "disk on fire");
