@@ -15,9 +15,11 @@ import unittest
 
 from harness import Server
 
-# PING p99 of the well-behaved client while a hostile one runs. The machine is
-# shared; BF_HOSTILE_P99_MS loosens the bound where it is busier.
-P99_MS = float(os.environ.get("BF_HOSTILE_P99_MS", "100"))
+# PING p99 of the well-behaved client while a hostile one runs: a starvation
+# bound (a server stuck on the hostile client shows seconds), not a latency
+# target, which the benchmarks measure. 100 ms failed at load average 20 on
+# 2 cores; BF_HOSTILE_P99_MS tightens or loosens it.
+P99_MS = float(os.environ.get("BF_HOSTILE_P99_MS", "1000"))
 MB = 1024 * 1024
 
 
