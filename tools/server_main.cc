@@ -1,7 +1,8 @@
 // bridgefeed-server: parses the config, refuses an unprotected public bind,
-// raises its open files limit for maxclients, opens the engine, serves RESP
-// until SIGINT/SIGTERM, then stops gracefully and closes the engine (which
-// writes the index snapshot).
+// raises its open files limit for maxclients, in cluster mode checks the
+// cluster file and reaches the write log (before any data is touched), opens
+// the engine, serves RESP until SIGINT/SIGTERM, then stops gracefully and
+// closes the engine (which writes the index snapshot).
 #include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -11,9 +12,11 @@
 #include <csignal>
 #include <iostream>
 
+#include "engine/cluster/runtime.h"
 #include "engine/server/config.h"
 #include "engine/engine.h"
 #include "engine/server/server.h"
+#include "engine/server/wire_error.h"
 
 namespace {
 
@@ -69,6 +72,21 @@ int main(int argc, char** argv) {
   }
   AdjustOpenFilesLimit(&config);
 
+  // Cluster mode: the file, this node's place in it and the log, all before the data dir.
+  std::unique_ptr<bf::cluster::ClusterRuntime> cluster;
+  if (!config.cluster.empty()) {
+    auto file = bf::cluster::LoadClusterFile(config.cluster);
+    auto connected = file.ok() ? bf::cluster::ClusterRuntime::Connect(std::move(file).value(),
+                                                                      config.node_id, config.port)
+                               : bf::Result<std::unique_ptr<bf::cluster::ClusterRuntime>>(
+                                     file.status());
+    if (!connected.ok()) {
+      std::cerr << "bridgefeed-server: " << bf::WireError(connected.status()) << "\n";
+      return 2;
+    }
+    cluster = std::move(connected).value();
+  }
+
   auto opened = bf::Engine::Open(config.engine_options());
   if (!opened.ok()) {
     if (config.engine.text_model.empty()) {
@@ -83,9 +101,24 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<bf::Engine> engine = std::move(opened).value();
 
-  bf::Server server(config, engine.get());
+  bf::ClusterContext cluster_context;
+  bf::Engine* serving = engine.get();
+  if (cluster) {
+    if (bf::Status s = cluster->Start(engine.get()); !s.ok()) {
+      spdlog::critical("cluster: cannot apply the log: {}", s.ToString());
+      (void)engine->Close();
+      return 1;
+    }
+    cluster_context.config = &cluster->config();
+    cluster_context.self = cluster->self_index();
+    cluster_context.status = [c = cluster.get()] { return c->Report(); };
+    serving = cluster->engine();
+  }
+
+  bf::Server server(config, serving, cluster ? &cluster_context : nullptr);
   if (bf::Status s = server.Listen(); !s.ok()) {
     spdlog::critical("{}", s.ToString());
+    if (cluster) cluster->Stop();
     (void)engine->Close();
     return 1;
   }
@@ -104,6 +137,7 @@ int main(int argc, char** argv) {
   server.Run();
   // Run returns after a stop; a stop that did not come from a signal leaves
   // the signal wait pending (and Run would not return): only signals stop it.
+  if (cluster) cluster->Stop();  // before the engine it applies to closes
 
   if (bf::Status s = engine->Close(); !s.ok()) {
     spdlog::error("closing the engine: {}", s.ToString());

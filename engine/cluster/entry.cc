@@ -163,6 +163,7 @@ void Encode(Writer& w, const EventEntry& e) {
   w.Str(e.post);
   w.Byte(static_cast<uint8_t>(e.type));
   w.Signed(e.ts);
+  w.Str(e.viewer_culture);
 }
 
 uint64_t Presence(Reader& r, uint64_t known) {
@@ -204,6 +205,7 @@ Entry DecodeEvent(Reader& r) {
   }
   e.type = static_cast<EventType>(type);
   e.ts = r.Signed("ts");
+  e.viewer_culture = r.Str("viewer culture");
   return e;
 }
 

@@ -4,7 +4,7 @@
 // An entry carries every value the write needs, resolved by the node that accepted it (a
 // default TS is "now" there), so every node applies the same bytes to the same state.
 //
-// Encoding, version 1 (all integers little-endian; varint = unsigned LEB128):
+// Encoding, version 2 (all integers little-endian; varint = unsigned LEB128):
 //   byte 0       version (1)
 //   byte 1       kind (EntryKind)
 //   then the kind's fields in declaration order: a string is varint length + bytes, a list
@@ -30,7 +30,9 @@
 
 namespace bf::cluster {
 
-inline constexpr uint8_t kEntryVersion = 1;
+// Version 2: EVENT carries its viewer's culture. No server wrote version 1 (the cluster
+// wiring came with version 2), so it is refused like any unknown version.
+inline constexpr uint8_t kEntryVersion = 2;
 
 // Stored as one byte: never renumber. 6 and up are for TRAIN and INDEX entries.
 enum class EntryKind : uint8_t {
@@ -74,12 +76,14 @@ struct PostDelEntry {
   bool operator==(const PostDelEntry&) const = default;
 };
 
-// EVENT with its TS resolved.
+// EVENT with its TS and its viewer's culture resolved by the user's node, so that every
+// node counts it under the same culture without holding the user.
 struct EventEntry {
   std::string user;
   std::string post;
   EventType type = EventType::kView;
   int64_t ts = 0;
+  std::string viewer_culture;  // "" for a user without a culture
   bool operator==(const EventEntry&) const = default;
 };
 
@@ -89,7 +93,7 @@ EntryKind KindOf(const Entry& entry);
 // "USER.SET", "POST.ADD", ...: the command an entry replicates, for logs and errors.
 std::string_view KindName(EntryKind kind);
 
-// The version-1 bytes of an entry. Never fails: validation is the caller's, before it
+// The version-2 bytes of an entry. Never fails: validation is the caller's, before it
 // publishes.
 std::string EncodeEntry(const Entry& entry);
 

@@ -41,7 +41,7 @@ const CommandSpec kCommands[] = {
     {"CONFIG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET pattern [pattern ...]",
      "Reads settings", CmdConfig},
     {"INFO", -1, kCmdLoading | kCmdStale, "server", "[section ...]",
-     "Server report: server clients memory stats latency storage index keyspace", CmdInfo},
+     "Server report: server clients memory stats latency storage index keyspace cluster", CmdInfo},
     {"DBSIZE", 1, kCmdReadonly | kCmdFast, "server", "", "Users plus posts", CmdDbsize},
     {"TIME", 1, kCmdFast | kCmdLoading | kCmdStale, "server", "",
      "Server time: unix seconds and microseconds", CmdTime},
@@ -50,30 +50,30 @@ const CommandSpec kCommands[] = {
     {"SLOWLOG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET [count] | LEN | RESET",
      "Commands slower than slowlog-log-slower-than, newest first", CmdSlowlog},
     // Users.
-    {"USER.SET", -2, kCmdWrite, "user",
+    {"USER.SET", -2, kCmdWrite | kCmdUserKey, "user",
      "user [CULTURE c] [LANGS l1,l2,...] [OPENNESS f] [VECTOR FP32 blob | VECTOR VALUES n v ...]",
      "Creates or updates a user", CmdUserSet},
-    {"USER.GET", -2, kCmdReadonly | kCmdFast, "user", "user [WITHVECTOR]",
+    {"USER.GET", -2, kCmdReadonly | kCmdFast | kCmdUserKey, "user", "user [WITHVECTOR]",
      "A user's fields, or nil", CmdUserGet},
-    {"USER.DEL", 2, kCmdWrite, "user", "user",
+    {"USER.DEL", 2, kCmdWrite | kCmdUserKey, "user", "user",
      "Deletes a user, its events and seen set", CmdUserDel},
     // Posts.
-    {"POST.ADD", -2, kCmdWrite, "post",
+    {"POST.ADD", -2, kCmdWrite | kCmdPostKey, "post",
      "post AUTHOR author CULTURE c [VECTOR (FP32 blob | VALUES n v ...)] [LANG l] [TS t] "
      "[TAGS t1,t2,...] [TITLE text] [TEXT text]",
      "Creates or replaces a post; without VECTOR, the text vector of TITLE and TEXT",
      CmdPostAdd},
-    {"POST.GET", -2, kCmdReadonly | kCmdFast, "post", "post [WITHVECTOR]",
+    {"POST.GET", -2, kCmdReadonly | kCmdFast | kCmdPostKey, "post", "post [WITHVECTOR]",
      "A post's fields and counters, or nil", CmdPostGet},
-    {"POST.DEL", 2, kCmdWrite, "post", "post", "Deletes a post", CmdPostDel},
+    {"POST.DEL", 2, kCmdWrite | kCmdPostKey, "post", "post", "Deletes a post", CmdPostDel},
     {"EMBED", -3, kCmdReadonly | kCmdFast, "post", "TEXT text [LANG l]",
      "The text model's FP32 vector of a text (--text-model)", CmdEmbed},
     // Feedback and feeds.
-    {"EVENT", -4, kCmdWrite, "feedback", EventSyntax(),
+    {"EVENT", -4, kCmdWrite | kCmdUserKey, "feedback", EventSyntax(),
      "Records a user's feedback on a post", CmdEvent},
-    {"FEED", -2, kCmdWrite, "feed", "user [COUNT n] [OPENNESS f] [EXPLAIN] [PEEK]",
+    {"FEED", -2, kCmdWrite | kCmdUserKey, "feed", "user [COUNT n] [OPENNESS f] [EXPLAIN] [PEEK]",
      "A ranked page of posts for a user", CmdFeed},
-    {"SIMILAR", -2, kCmdReadonly, "feed", "post [COUNT n] [CROSS]",
+    {"SIMILAR", -2, kCmdReadonly | kCmdPostKey, "feed", "post [COUNT n] [CROSS]",
      "Posts nearest to a post", CmdSimilar},
     // Index and maintenance.
     {"INDEX.INFO", 1, kCmdReadonly | kCmdFast, "index", "", "ANN index properties",
@@ -85,6 +85,14 @@ const CommandSpec kCommands[] = {
     {"SAVE", 1, kCmdAdmin, "server", "", "Writes the index snapshot now", CmdSave},
     {"BACKUP", 2, kCmdAdmin, "server", "dir",
      "Consistent copy of database and index snapshot in dir", CmdBackup},
+    // Cluster mode (docs/cluster.md).
+    {"CLUSTER", -2, kCmdLoading | kCmdStale, "cluster",
+     "SLOTS | SHARDS | NODES | INFO | MYID | KEYSLOT key", "Cluster topology and state",
+     CmdCluster},
+    {"READONLY", 1, kCmdFast | kCmdLoading | kCmdStale, "cluster", "",
+     "Accepted for cluster clients; users stay on their own node", CmdReadonly},
+    {"READWRITE", 1, kCmdFast | kCmdLoading | kCmdStale, "cluster", "",
+     "Accepted for cluster clients", CmdReadwrite},
 };
 
 }  // namespace
@@ -164,6 +172,8 @@ void Dispatch(CommandContext& ctx, CommandArgs args, std::string* out) {
   } else if (!ctx.config->requirepass.empty() && !ctx.client->authenticated &&
              !(spec->flags & kCmdNoAuth)) {
     w.Error("NOAUTH Authentication required.");
+  } else if (const auto moved = MovedError(ctx, *spec, args)) {
+    w.Error(*moved);
   } else {
     const auto t0 = std::chrono::steady_clock::now();
     ctx.client->last_command.store(spec, std::memory_order_relaxed);

@@ -17,11 +17,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "engine/cluster/cluster_config.h"
+#include "engine/cluster/runtime.h"
 #include "engine/engine.h"
 #include "engine/server/clients.h"
 #include "engine/server/latency.h"
@@ -77,8 +80,18 @@ struct ClientState {
   std::atomic<bool> writing{false};
 };
 
+// Cluster mode as the handlers see it (handlers_cluster.cc): the cluster file and this
+// node's index in it. Absent (nullptr) on a single node.
+struct ClusterContext {
+  const cluster::ClusterConfig* config = nullptr;
+  size_t self = 0;
+  // INFO cluster's numbers; may wait up to the log's ack timeout when it has no quorum.
+  std::function<cluster::ClusterStatus()> status;
+};
+
 struct CommandContext {
   Engine* engine = nullptr;
+  const ClusterContext* cluster = nullptr;  // nullptr: a single node
   const ServerConfig* config = nullptr;
   ServerStats* stats = nullptr;
   ClientState* client = nullptr;
@@ -95,6 +108,11 @@ enum CommandFlag : uint32_t {
   kCmdNoAuth = 1 << 4,    // allowed before AUTH
   kCmdLoading = 1 << 5,   // allowed while loading
   kCmdStale = 1 << 6,
+  // args[1] is a key (COMMAND reports it, so cluster clients route by it): a user id, which
+  // cluster mode answers only on the user's node (-MOVED elsewhere), or a post id, which any
+  // node answers.
+  kCmdUserKey = 1 << 7,
+  kCmdPostKey = 1 << 8,
 };
 
 struct CommandSpec {

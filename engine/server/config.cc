@@ -36,7 +36,8 @@ struct Setting {
 
 constexpr std::string_view kNet = "Network", kLimits = "Request and reply limits",
                            kLog = "Logging", kStore = "Storage", kIndex = "Index",
-                           kRank = "Ranking", kText = "Text vectors";
+                           kRank = "Ranking", kText = "Text vectors",
+                           kCluster = "Cluster";
 
 // The settings table: every setting's one declaration.
 std::vector<Setting> Settings(ServerConfig* c) {
@@ -107,6 +108,8 @@ std::vector<Setting> Settings(ServerConfig* c) {
        "Lexicon file of the text model (./bridgefeed text-model prints its path); the database "
        "then has the model's dimension (empty: no text vectors)",
        &e.text_model},
+      {kCluster, "cluster", "Cluster file (docs/cluster.md); empty: a single node", &c->cluster},
+      {kCluster, "node_id", "This node's id in the cluster file", &c->node_id},
   };
 }
 
@@ -307,6 +310,7 @@ Status ServerConfig::Validate() const {
       !(r.feedback.away >= 0 && r.feedback.away <= 1)) {
     return bad("feedback_toward and feedback_away must be in [0, 1]");
   }
+  if (cluster.empty() != node_id.empty()) return bad("cluster and node_id go together");
   return Status::OK();
 }
 

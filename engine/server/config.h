@@ -54,6 +54,10 @@ struct ServerConfig {
   // dim was set by a flag or the config file; when not, a text model sets it.
   bool dim_given = false;
 
+  // Cluster mode (docs/cluster.md): both set, or neither (a single node) ------
+  std::string cluster;              // the cluster file (TOML)
+  std::string node_id;              // this process's node in it
+
   // Options for Engine::Open: engine, with the index's dim set from dim (0,
   // the text model's, when a text model is set and dim was not given).
   // REQUIRES: Validate() returned OK.

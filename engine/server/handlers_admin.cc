@@ -64,7 +64,7 @@ void CmdBackup(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 }
 
 void CmdInfo(CommandContext& ctx, CommandArgs args, RespWriter& w) {
-  w.Bulk(BuildInfoReport(*ctx.engine, *ctx.config, *ctx.stats, args.subspan(1)));
+  w.Bulk(BuildInfoReport(*ctx.engine, *ctx.config, *ctx.stats, args.subspan(1), ctx.cluster));
 }
 
 void CmdConfig(CommandContext& ctx, CommandArgs args, RespWriter& w) {

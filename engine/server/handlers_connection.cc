@@ -53,19 +53,21 @@ ListReply Flags(uint32_t flags, Protocol protocol) {
 }
 
 // COMMAND INFO entry, Redis 7 layout: name, arity, flags, first key, last
-// key, step, ACL categories, tips, key specs, subcommands. Our ids are not
-// Redis keys, so the key positions are 0.
+// key, step, ACL categories, tips, key specs, subcommands. A user or post id
+// in args[1] is the key (1, 1, 1), so cluster clients route by it; other
+// commands have none (0, 0, 0).
 ListReply CommandInfo(const CommandSpec& c, Protocol protocol) {
   std::string category(1, '@');  // not "@" + ...: GCC 12 warns falsely (-Wrestrict)
   category.append(c.group);
+  const int key = (c.flags & (kCmdUserKey | kCmdPostKey)) ? 1 : 0;
   const ListReply none(protocol);
   ListReply out(protocol);
   out.Bulk(ToLower(c.name))
       .Int(c.arity)
       .List(Flags(c.flags, protocol))
-      .Int(0)
-      .Int(0)
-      .Int(0)
+      .Int(key)
+      .Int(key)
+      .Int(key)
       .List(ListReply(protocol).Simple(category))
       .List(none)
       .List(none)

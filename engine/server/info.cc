@@ -37,7 +37,8 @@ class Report {
 }  // namespace
 
 std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const ServerStats& stats,
-                            std::span<const std::string_view> sections) {
+                            std::span<const std::string_view> sections,
+                            const ClusterContext* cluster) {
   bool all = sections.empty();
   auto wants = [&](std::string_view name) {
     if (all) return true;
@@ -67,7 +68,7 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     // Some client libraries read redis_version to pick features; we speak
     // the RESP2 subset of Redis 7.
     r.Field("redis_version", "7.0.0");
-    r.Field("redis_mode", "standalone");
+    r.Field("redis_mode", cluster ? "cluster" : "standalone");
     r.Field("process_id", static_cast<int64_t>(::getpid()));
     r.Field("tcp_port", stats.port);
     r.Field("uptime_in_seconds", static_cast<int64_t>(uptime.count()));
@@ -131,6 +132,30 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     const auto& c = get_counters();
     r.Section("Keyspace");
     r.Field("db0", "keys=" + std::to_string(c.users + c.posts) + ",expires=0,avg_ttl=0");
+  }
+  if (wants("cluster")) {
+    r.Section("Cluster");
+    r.Field("cluster_enabled", cluster ? 1 : 0);
+    if (cluster) {
+      // The log's numbers (docs/cluster.md): how far this node has applied the stream.
+      const cluster::ClusterStatus s = cluster->status();
+      r.Field("cluster_node_id", cluster->config->nodes[cluster->self].id);
+      r.Field("cluster_applying", s.applying ? 1 : 0);
+      r.Field("cluster_applied_seq", s.applied_seq);
+      if (s.stream_known) {
+        r.Field("cluster_stream_last_seq", s.stream_last_seq);
+        r.Field("cluster_lag_entries", s.lag_entries);
+      } else {
+        r.Field("cluster_stream_last_seq", "unknown");
+        r.Field("cluster_lag_entries", "unknown");
+      }
+      r.Field("cluster_lag_ms", s.lag_ms);
+      std::string error = s.error;
+      for (char& ch : error) {
+        if (ch == '\r' || ch == '\n') ch = ' ';
+      }
+      r.Field("cluster_error", error);
+    }
   }
   return r.Take();
 }

@@ -17,8 +17,10 @@ namespace bf {
 
 // sections: names given to INFO (case-insensitive); empty, "all", "default"
 // or "everything" mean every section. Unknown names add nothing. Engine
-// counters are fetched only for the sections that need them.
+// counters are fetched only for the sections that need them. cluster: nullptr on a
+// single node (cluster_enabled:0); its status is asked only for the cluster section.
 std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const ServerStats& stats,
-                            std::span<const std::string_view> sections);
+                            std::span<const std::string_view> sections,
+                            const ClusterContext* cluster = nullptr);
 
 }  // namespace bf

@@ -45,8 +45,8 @@ class Connection;
 
 class Server::Impl {
  public:
-  Impl(const ServerConfig& config, Engine* engine)
-      : config_(config), engine_(engine), strand_(asio::make_strand(io_)), acceptor_(strand_),
+  Impl(const ServerConfig& config, Engine* engine, const ClusterContext* cluster)
+      : config_(config), engine_(engine), cluster_(cluster), strand_(asio::make_strand(io_)), acceptor_(strand_),
         stop_timer_(strand_), accept_retry_(strand_) {}
 
   Status Listen();
@@ -58,6 +58,7 @@ class Server::Impl {
 
   const ServerConfig& config_;
   Engine* engine_;
+  const ClusterContext* cluster_;
   ServerStats stats_;
   asio::io_context io_;
 
@@ -97,6 +98,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     client_.laddr = ec ? "?" : local.address().to_string() + ":" + std::to_string(local.port());
     client_.fd = static_cast<int>(socket_.native_handle());
     ctx_.engine = server.engine_;
+    ctx_.cluster = server.cluster_;
     ctx_.config = &server.config_;
     ctx_.stats = &server.stats_;
     ctx_.client = &client_;
@@ -416,8 +418,8 @@ void Server::Impl::Run() {
   for (auto& t : threads) t.join();
 }
 
-Server::Server(const ServerConfig& config, Engine* engine)
-    : impl_(std::make_unique<Impl>(config, engine)) {}
+Server::Server(const ServerConfig& config, Engine* engine, const ClusterContext* cluster)
+    : impl_(std::make_unique<Impl>(config, engine, cluster)) {}
 Server::~Server() = default;
 Status Server::Listen() { return impl_->Listen(); }
 uint16_t Server::port() const { return static_cast<uint16_t>(impl_->stats_.port); }

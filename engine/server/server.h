@@ -29,8 +29,8 @@ namespace bf {
 
 class Server {
  public:
-  // engine and config must outlive the server.
-  Server(const ServerConfig& config, Engine* engine);
+  // engine, config and cluster (nullptr: a single node) must outlive the server.
+  Server(const ServerConfig& config, Engine* engine, const ClusterContext* cluster = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

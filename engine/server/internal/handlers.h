@@ -4,6 +4,9 @@
 // exceptions. Thread safety: as the engine; ClientState is the caller's.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "engine/server/commands.h"
 
 namespace bf::internal {
@@ -46,5 +49,14 @@ void CmdDbsize(CommandContext&, CommandArgs, RespWriter&);
 void CmdTime(CommandContext&, CommandArgs, RespWriter&);
 void CmdLastsave(CommandContext&, CommandArgs, RespWriter&);
 void CmdSlowlog(CommandContext&, CommandArgs, RespWriter&);
+
+// Cluster mode (handlers_cluster.cc): CLUSTER READONLY READWRITE, and the routing check
+// Dispatch runs first: "MOVED <slot> <host>:<port>" for a user key of another node, else
+// nullopt (always nullopt on a single node).
+void CmdCluster(CommandContext&, CommandArgs, RespWriter&);
+void CmdReadonly(CommandContext&, CommandArgs, RespWriter&);
+void CmdReadwrite(CommandContext&, CommandArgs, RespWriter&);
+std::optional<std::string> MovedError(const CommandContext& ctx, const CommandSpec& spec,
+                                      CommandArgs args);
 
 }  // namespace bf::internal

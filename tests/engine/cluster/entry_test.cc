@@ -24,8 +24,8 @@ std::vector<Entry> Samples() {
                     "zh", {"cats", "猫"}, "我的猫 (my cat)"};
   PostAddEntry post_min{"p:2", "a", "US", {1.0f}, -5, std::nullopt, {}, std::nullopt};
   return {full, bare, empty_lists, UserDelEntry{"u:1"}, post, post_min, PostDelEntry{"p:1"},
-          EventEntry{"u:1", "p:1", EventType::kLike, 1737000001},
-          EventEntry{"u:9", "p:2", EventType::kReport, 0}};
+          EventEntry{"u:1", "p:1", EventType::kLike, 1737000001, "CN"},
+          EventEntry{"u:9", "p:2", EventType::kReport, 0, ""}};
 }
 
 TEST(EntryTest, RoundTripsEveryKind) {
@@ -39,11 +39,11 @@ TEST(EntryTest, KindsAndBytes) {
   EXPECT_EQ(KindOf(EventEntry{}), EntryKind::kEvent);
   EXPECT_EQ(KindName(EntryKind::kPostDel), "POST.DEL");
   // The bytes are the format: a change here is a new version.
-  EXPECT_EQ(EncodeEntry(PostDelEntry{"p:1"}), std::string("\x01\x04\x03p:1", 6));
-  EXPECT_EQ(EncodeEntry(EventEntry{"u", "p", EventType::kLike, -1}),
-            std::string("\x01\x05\x01u\x01p\x01\x01", 8));
+  EXPECT_EQ(EncodeEntry(PostDelEntry{"p:1"}), std::string("\x02\x04\x03p:1", 6));
+  EXPECT_EQ(EncodeEntry(EventEntry{"u", "p", EventType::kLike, -1, "US"}),
+            std::string("\x02\x05\x01u\x01p\x01\x01\x02US", 11));
   EXPECT_EQ(EncodeEntry(UserSetEntry{"u", std::nullopt, std::nullopt, std::nullopt, std::vector<float>{1.0f}}),
-            std::string("\x01\x01\x08\x01u\x01\x00\x00\x80\x3f", 10));
+            std::string("\x02\x01\x08\x01u\x01\x00\x00\x80\x3f", 10));
 }
 
 Status Decode(std::string_view bytes) {
@@ -52,27 +52,30 @@ Status Decode(std::string_view bytes) {
 }
 
 TEST(EntryTest, UnknownVersionOrKind) {
-  Status s = Decode(std::string("\x02\x04\x03p:1", 6));
+  Status s = Decode(std::string("\x03\x04\x03p:1", 6));
   EXPECT_EQ(s.code(), Code::kCorruption);
-  EXPECT_EQ(s.message(), "log entry: unknown version 2 (this build reads version 1)");
-  s = Decode(std::string("\x01\x06\x03p:1", 6));
+  EXPECT_EQ(s.message(), "log entry: unknown version 3 (this build reads version 2)");
+  // Version 1 (EVENT without its viewer's culture) was never written by a server.
+  EXPECT_EQ(Decode(std::string("\x01\x04\x03p:1", 6)).message(),
+            "log entry: unknown version 1 (this build reads version 2)");
+  s = Decode(std::string("\x02\x06\x03p:1", 6));
   EXPECT_EQ(s.code(), Code::kCorruption);
   EXPECT_EQ(s.message(), "log entry: unknown kind 6");
   EXPECT_EQ(Decode("").message(), "log entry: too short (0 bytes)");
-  EXPECT_EQ(Decode(std::string("\x01\x00", 2)).message(), "log entry: unknown kind 0");
+  EXPECT_EQ(Decode(std::string("\x02\x00", 2)).message(), "log entry: unknown kind 0");
 }
 
 TEST(EntryTest, MalformedEntries) {
-  EXPECT_EQ(Decode(std::string("\x01\x04\x05p:1", 6)).message(), "log entry: truncated post id at byte 3");
-  EXPECT_EQ(Decode(std::string("\x01\x04\x03p:1!", 7)).message(),
+  EXPECT_EQ(Decode(std::string("\x02\x04\x05p:1", 6)).message(), "log entry: truncated post id at byte 3");
+  EXPECT_EQ(Decode(std::string("\x02\x04\x03p:1!", 7)).message(),
             "log entry: 1 bytes left over after the POST.DEL entry");
-  EXPECT_EQ(Decode(std::string("\x01\x05\x01u\x01p\x07\x02", 8)).message(),
+  EXPECT_EQ(Decode(std::string("\x02\x05\x01u\x01p\x07\x02", 8)).message(),
             "log entry: unknown event type 7 at byte 7");
-  EXPECT_EQ(Decode(std::string("\x01\x01\x10\x01u", 5)).message(),
+  EXPECT_EQ(Decode(std::string("\x02\x01\x10\x01u", 5)).message(),
             "log entry: unknown optional fields 16 at byte 3");
-  EXPECT_EQ(Decode(std::string("\x01\x03\x00\x01p\x01" "a\x01" "C\xff\xff\xff\xff\x0f", 14)).message(),
+  EXPECT_EQ(Decode(std::string("\x02\x03\x00\x01p\x01" "a\x01" "C\xff\xff\xff\xff\x0f", 14)).message(),
             "log entry: truncated vector at byte 14");
-  EXPECT_EQ(Decode(std::string("\x01\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 13)).message(),
+  EXPECT_EQ(Decode(std::string("\x02\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 13)).message(),
             "log entry: varint too long in user id at byte 12");
 }
 

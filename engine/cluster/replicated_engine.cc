@@ -1,0 +1,132 @@
+#include "engine/cluster/replicated_engine.h"
+
+#include <chrono>
+
+#include "embeddings/vector.h"
+#include "engine/store/limits.h"
+
+namespace bf::cluster {
+namespace {
+
+int64_t NowUnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The engine's checks of a caller's vector, run before publishing so that a bad one never
+// enters the log (the engine normalises it when applying).
+Status CheckCallerVector(const Vector& v, int dim) {
+  if (v.size() != static_cast<size_t>(dim)) {
+    return Status::WrongDim("expected " + std::to_string(dim) + ", got " +
+                            std::to_string(v.size()));
+  }
+  return CheckVector(v);
+}
+
+}  // namespace
+
+ReplicatedEngine::ReplicatedEngine(Engine* inner, Log* log, Replicator* replicator,
+                                   std::string_view node_id, int apply_wait_ms)
+    : inner_(inner), log_(log), replicator_(replicator), ids_(node_id),
+      apply_wait_ms_(apply_wait_ms) {}
+
+Result<ApplyOutcome> ReplicatedEngine::Replicate(const Entry& entry) {
+  const std::string id = ids_.Next();
+  replicator_->Expect(id);
+  auto ack = log_->Publish(id, EncodeEntry(entry));
+  if (!ack.ok()) {
+    replicator_->Cancel(id);
+    return ack.status();
+  }
+  return replicator_->Await(id, apply_wait_ms_);
+}
+
+Status ReplicatedEngine::SetUser(const UserUpdate& u) {
+  BF_RETURN_IF_ERROR(CheckId("user", u.id));
+  UserSetEntry e;
+  e.user = u.id;
+  if (u.culture) {
+    auto c = CanonicalCulture(*u.culture);
+    if (!c.ok()) return c.status();
+    e.culture = std::move(c).value();
+  }
+  if (u.langs) {
+    for (const std::string& l : *u.langs) BF_RETURN_IF_ERROR(CheckLang(l));
+    e.langs = *u.langs;
+  }
+  if (u.openness) {
+    BF_RETURN_IF_ERROR(CheckOpenness(*u.openness));
+    e.openness = *u.openness;
+  }
+  if (u.vector) {
+    BF_RETURN_IF_ERROR(CheckCallerVector(*u.vector, dim()));
+    e.vector = *u.vector;
+  }
+  auto out = Replicate(e);
+  if (!out.ok()) return out.status();
+  return out->reply;
+}
+
+Result<bool> ReplicatedEngine::DeleteUser(std::string_view id) {
+  BF_RETURN_IF_ERROR(CheckId("user", id));
+  auto out = Replicate(UserDelEntry{std::string(id)});
+  if (!out.ok()) return out.status();
+  if (!out->reply.ok()) return out->reply;
+  return out->count != 0;
+}
+
+Status ReplicatedEngine::AddPost(PostInput in) {
+  BF_RETURN_IF_ERROR(CheckId("post", in.id));
+  BF_RETURN_IF_ERROR(CheckId("author", in.author));
+  auto culture = CanonicalCulture(in.culture);
+  if (!culture.ok()) return culture.status();
+  if (in.lang) BF_RETURN_IF_ERROR(CheckLang(*in.lang));
+  BF_RETURN_IF_ERROR(CheckCallerVector(in.vector, dim()));
+  PostAddEntry e;
+  e.post = std::move(in.id);
+  e.author = std::move(in.author);
+  e.culture = std::move(culture).value();
+  e.vector = std::move(in.vector);
+  e.ts = in.ts.value_or(NowUnixSeconds());
+  e.lang = std::move(in.lang);
+  e.tags = std::move(in.tags);
+  if (!in.title.empty()) e.title = std::move(in.title);
+  auto out = Replicate(e);
+  if (!out.ok()) return out.status();
+  return out->reply;
+}
+
+Result<bool> ReplicatedEngine::DeletePost(std::string_view id) {
+  BF_RETURN_IF_ERROR(CheckId("post", id));
+  auto out = Replicate(PostDelEntry{std::string(id)});
+  if (!out.ok()) return out.status();
+  if (!out->reply.ok()) return out->reply;
+  return out->count != 0;
+}
+
+Status ReplicatedEngine::RecordEvent(std::string_view user, std::string_view post,
+                                     EventType type, std::optional<int64_t> ts) {
+  BF_RETURN_IF_ERROR(CheckId("user", user));
+  BF_RETURN_IF_ERROR(CheckId("post", post));
+  // An unknown post is refused here, before the log; one deleted meanwhile is the
+  // applier's NotFound, the same on every node.
+  auto found = inner_->GetPost(post);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return Status::NotFound("post");
+  // This node owns the user (the server routes EVENT by the user's slot): its culture is
+  // the one every node counts the event under.
+  auto viewer = inner_->GetUser(user);
+  if (!viewer.ok()) return viewer.status();
+  EventEntry e;
+  e.user = std::string(user);
+  e.post = std::string(post);
+  e.type = type;
+  e.ts = ts.value_or(NowUnixSeconds());
+  if (viewer->has_value()) e.viewer_culture = (*viewer)->culture;
+  auto out = Replicate(e);
+  if (!out.ok()) return out.status();
+  return out->reply;
+}
+
+}  // namespace bf::cluster

@@ -1,0 +1,72 @@
+// ReplicatedEngine: the Engine a cluster node's server calls. Reads go to the node's own
+// engine; every write (USER.SET, USER.DEL, POST.ADD, POST.DEL, EVENT) is validated, resolved
+// into a log entry (a missing TS becomes this node's "now", an EVENT carries its viewer's
+// culture), published with a fresh message id, and answered once the log acknowledged it AND
+// this node's Replicator applied it (read-your-writes). The Applier (engine_applier.h), not
+// this class, changes the node's state.
+//
+// Errors: the inner engine's validation errors (nothing published); ClusterDown / TryAgain
+// from the log (log.h); TryAgain when the entry is in the log but this node has not applied
+// it within the wait (it will be); the Replicator's stop error when it stopped.
+// Index, snapshot and backup calls stay local: each node keeps its own index of the same posts.
+// Thread safety: as Engine. Ownership: borrows the engine, the log and the replicator, which
+// must outlive it.
+#pragma once
+
+#include <memory>
+
+#include "engine/cluster/entry.h"
+#include "engine/cluster/log.h"
+#include "engine/cluster/replicator.h"
+#include "engine/engine.h"
+
+namespace bf::cluster {
+
+class ReplicatedEngine final : public Engine {
+ public:
+  // apply_wait_ms: how long a write waits for this node to apply its acknowledged entry.
+  ReplicatedEngine(Engine* inner, Log* log, Replicator* replicator, std::string_view node_id,
+                   int apply_wait_ms);
+
+  int dim() const override { return inner_->dim(); }
+  Status SetUser(const UserUpdate& update) override;
+  Result<std::optional<UserRecord>> GetUser(std::string_view id) const override {
+    return inner_->GetUser(id);
+  }
+  Result<bool> DeleteUser(std::string_view id) override;
+  Status AddPost(PostInput post) override;
+  Result<std::optional<PostInfo>> GetPost(std::string_view id) const override {
+    return inner_->GetPost(id);
+  }
+  Result<bool> DeletePost(std::string_view id) override;
+  Status RecordEvent(std::string_view user, std::string_view post, EventType type,
+                     std::optional<int64_t> ts) override;
+  Result<std::vector<FeedItem>> Feed(const FeedRequest& request) override {
+    return inner_->Feed(request);
+  }
+  Result<std::vector<std::string>> Similar(std::string_view post, int count,
+                                           bool cross) override {
+    return inner_->Similar(post, count, cross);
+  }
+  IndexInfo GetIndexInfo() const override { return inner_->GetIndexInfo(); }
+  Status StartRebuild() override { return inner_->StartRebuild(); }
+  Status LoadIndex(const std::string& path) override { return inner_->LoadIndex(path); }
+  Status Save() override { return inner_->Save(); }
+  // The store checkpoint holds the applied sequence, so a node restored from it resumes there.
+  Status Backup(const std::string& dir) override { return inner_->Backup(dir); }
+  EngineCounters Counters() const override { return inner_->Counters(); }
+  // Closes nothing: the node's owner stops the Replicator, then closes the inner engine.
+  Status Close() override { return Status::OK(); }
+
+ private:
+  // Publishes `entry` and waits until this node applied it.
+  Result<ApplyOutcome> Replicate(const Entry& entry);
+
+  Engine* const inner_;
+  Log* const log_;
+  Replicator* const replicator_;
+  MessageIds ids_;
+  const int apply_wait_ms_;
+};
+
+}  // namespace bf::cluster

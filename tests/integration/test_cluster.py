@@ -1,0 +1,313 @@
+"""Cluster mode end to end (docs/cluster.md): 3 nats-servers with JetStream and 3
+bridgefeed nodes on loopback, driven by redis-py's RedisCluster and plain clients.
+
+Start-time refusals; routing (CLUSTER SLOTS, -MOVED, RedisCluster); writes through the log on
+every node; SIGKILL of a node during writes (every acknowledged LIKE counted once on every
+node); a node rebuilt from a peer's BACKUP; a NATS server killed during writes.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import redis
+from redis.cluster import RedisCluster
+
+import harness
+from cluster_harness import Cluster, slot_ranges
+
+VEC = ["VECTOR", "VALUES", "4"]
+
+
+def vec(i):
+    return [*VEC, "1", str(i % 7), str(i % 5), "1"]
+
+
+def add_post(c, post, culture="US", i=1):
+    return c.execute_command("POST.ADD", post, "AUTHOR", f"a{i}", "CULTURE", culture, *vec(i))
+
+
+def post_counts(c, post):
+    flat = c.execute_command("POST.GET", post)
+    if flat is None:
+        return None
+    d = {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
+    return (d["impressions"], d["positives"], d["negatives"])
+
+
+def keyslot(c, key):
+    return c.execute_command("CLUSTER", "KEYSLOT", key)
+
+
+def user_on(c, ranges, node, prefix="u"):
+    """A user id whose slot belongs to node `node`."""
+    first, last = ranges[node]
+    for i in range(100000):
+        u = f"{prefix}{i}"
+        if first <= keyslot(c, u) <= last:
+            return u
+    raise AssertionError("no user found")
+
+
+class StartRefusalTest(unittest.TestCase):
+    """Bad cluster files and flags: a clear error, exit 2, nothing written to the data dir."""
+
+    def run_server(self, *flags):
+        data = tempfile.mkdtemp(prefix="bf_cl_refuse_")
+        try:
+            res = subprocess.run([harness.SERVER, "--data-dir", data, "--dim", "4", *flags],
+                                 capture_output=True, text=True, timeout=60)
+            self.assertEqual(os.listdir(data), [], "data dir touched")
+            return res
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+    def write(self, text):
+        fd, path = tempfile.mkstemp(suffix=".toml")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def test_refusals(self):
+        nodes = ('[[node]]\nid = "n0"\naddr = "127.0.0.1:7000"\nslots = "0-9000"\n'
+                 '[[node]]\nid = "n1"\naddr = "127.0.0.1:7001"\nslots = "8000-16383"\n')
+        overlap = self.write('nats = ["nats://127.0.0.1:1"]\n' + nodes)
+        res = self.run_server("--port", "7000", "--cluster", overlap, "--node-id", "n0")
+        self.assertEqual(res.returncode, 2)
+        self.assertIn(f"{overlap}: slot 8000 is owned by both 'n0' and 'n1'", res.stderr)
+
+        port = harness.free_port()
+        dead = harness.free_port()  # nothing listens there
+        good = self.write(f'nats = ["nats://127.0.0.1:{dead}"]\n'
+                          f'[[node]]\nid = "n0"\naddr = "127.0.0.1:{port}"\nslots = "0-16383"\n')
+        res = self.run_server("--port", str(port), "--cluster", good, "--node-id", "n9")
+        self.assertEqual(res.returncode, 2)
+        self.assertIn("--node-id 'n9' is not a node of this cluster (nodes: n0)", res.stderr)
+        res = self.run_server("--port", str(port + 1 if port < 65535 else port - 1),
+                              "--cluster", good, "--node-id", "n0")
+        self.assertEqual(res.returncode, 2)
+        self.assertIn(f"node 'n0' has addr 127.0.0.1:{port} but --port is", res.stderr)
+        res = self.run_server("--port", str(port), "--cluster", good, "--node-id", "n0")
+        self.assertEqual(res.returncode, 2)
+        self.assertIn(f"CLUSTERDOWN no NATS server reachable at nats://127.0.0.1:{dead}",
+                      res.stderr)
+        res = self.run_server("--port", str(port), "--cluster", good)
+        self.assertEqual(res.returncode, 2)
+        self.assertIn("cluster and node_id go together", res.stderr)
+
+
+class ClusterTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cl = Cluster(3, ack_timeout_ms=8000).start()
+        cls.ranges = slot_ranges(3)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cl.stop()
+
+    def node(self, i):
+        return self.cl.nodes[i].client()
+
+    def rc(self):
+        n = self.cl.nodes[0]
+        return RedisCluster(host="127.0.0.1", port=n.port, socket_timeout=30)
+
+    def test_1_topology_and_moved(self):
+        c = self.node(1)
+        slots = c.execute_command("CLUSTER", "SLOTS")
+        got = sorted((s[0], s[1], s[2][1], s[2][2].decode()) for s in slots)
+        want = [(f, l, self.cl.nodes[i].port, f"n{i}") for i, (f, l) in enumerate(self.ranges)]
+        self.assertEqual(got, want)
+        self.assertEqual(c.execute_command("CLUSTER", "MYID"), b"n1")
+        self.assertEqual(keyslot(c, "foo"), 12182)  # as Redis: CRC16 mod 16384
+        self.assertEqual(keyslot(c, "{foo}.x"), 12182)
+        info = c.execute_command("CLUSTER", "INFO").decode()
+        self.assertIn("cluster_state:ok", info)
+        self.assertIn("cluster_known_nodes:3", info)
+        self.assertIn("n1 127.0.0.1:%d@" % self.cl.nodes[1].port,
+                      c.execute_command("CLUSTER", "NODES").decode())
+        self.assertTrue(c.execute_command("READONLY"))
+        self.assertEqual(self.cl.info(1)["cluster_enabled"], 1)
+        # A user of n2 asked on n1: -MOVED to n2, for reads and writes alike.
+        u = user_on(c, self.ranges, 2)
+        slot = keyslot(c, u)
+        for cmd in (["USER.GET", u], ["FEED", u], ["USER.SET", u, "CULTURE", "US"],
+                    ["EVENT", u, "p", "LIKE"], ["USER.DEL", u]):
+            with self.assertRaises(redis.ResponseError) as e:
+                c.execute_command(*cmd)
+            self.assertEqual(str(e.exception), f"MOVED {slot} 127.0.0.1:{self.cl.nodes[2].port}")
+        # Post commands: any node. A bad write is refused before the log.
+        with self.assertRaises(redis.ResponseError) as e:
+            c.execute_command("POST.ADD", "bad", "AUTHOR", "a", "CULTURE", "US", *VEC[:2], "2",
+                              "1", "2")
+        self.assertEqual(str(e.exception), "WRONGDIM expected 4, got 2")
+
+    def test_2_writes_and_feeds_through_redis_cluster(self):
+        rc = self.rc()
+        for i in range(30):
+            self.assertTrue(add_post(rc, f"rp{i}", ("US", "CN", "BR")[i % 3], i))
+        users = [f"ru{i}" for i in range(12)]
+        for u in users:
+            self.assertTrue(rc.execute_command("USER.SET", u, "CULTURE", "US", *vec(3)))
+        for u in users:
+            self.assertEqual(rc.execute_command("EVENT", u, "rp1", "LIKE"), b"OK")
+        # Read-your-writes on the node written to; posts and counters on every node.
+        last = int(self.cl.info(0)["cluster_stream_last_seq"])
+        self.cl.wait_applied(last)
+        for i in range(3):
+            self.assertEqual(post_counts(self.node(i), "rp1"), (0, 12, 0), f"n{i}")
+            self.assertIsNotNone(post_counts(self.node(i), "rp29"))
+        # Users only on their own node.
+        owners = {u: next(i for i, (f, l) in enumerate(self.ranges)
+                          if f <= keyslot(self.node(0), u) <= l) for u in users}
+        for u in users:
+            flat = rc.execute_command("USER.GET", u)
+            self.assertEqual(flat[flat.index(b"positives") + 1], 1)
+            raw = self.cl.nodes[owners[u]].client()
+            self.assertIsNotNone(raw.execute_command("USER.GET", u))
+        spread = set(owners.values())
+        self.assertGreater(len(spread), 1)
+        # FEED through RedisCluster: served by the user's node.
+        for u in users[:4]:
+            feed = rc.execute_command("FEED", u, "COUNT", "5")
+            self.assertEqual(len(feed), 5)
+            self.assertNotIn(b"rp1", feed)  # liked: seen
+        self.assertEqual(rc.execute_command("USER.DEL", users[0]), 1)
+        self.assertEqual(rc.execute_command("USER.DEL", users[0]), 0)
+        self.assertEqual(rc.execute_command("POST.DEL", "rp29"), 1)
+        self.assertEqual(rc.execute_command("POST.DEL", "rp29"), 0)
+        with self.assertRaises(redis.ResponseError) as e:
+            rc.execute_command("EVENT", users[1], "nosuch", "LIKE")
+        self.assertEqual(str(e.exception), "NOTFOUND post")
+        rc.close()
+
+    def like_writers(self, posts_by_node, stop, acked, uncertain):
+        """One writer thread per node, each LIKEing its post with users of that node."""
+        def run(i):
+            users = [user_on(self.node(0), self.ranges, i, prefix=f"k{i}_")]
+            c = self.cl.nodes[i].client(socket_timeout=10)
+            n = 0
+            while not stop.is_set():
+                n += 1
+                try:
+                    c.execute_command("EVENT", users[0], posts_by_node[i], "LIKE")
+                    acked[i] += 1
+                except (redis.ConnectionError, redis.TimeoutError):
+                    uncertain[i] += 1
+                    time.sleep(0.05)
+                    c = self.cl.nodes[i].client(socket_timeout=10)
+                except redis.ResponseError as e:
+                    # TRYAGAIN / CLUSTERDOWN: maybe stored; anything else is a failure.
+                    self.assertRegex(str(e), "^(TRYAGAIN|CLUSTERDOWN)")
+                    uncertain[i] += 1
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        return threads
+
+    def test_3_sigkill_node_during_writes(self):
+        c = self.node(0)
+        posts = [f"kp{i}" for i in range(3)]
+        for p in posts:
+            add_post(c, p)
+        stop = threading.Event()
+        acked, uncertain = [0, 0, 0], [0, 0, 0]
+        threads = self.like_writers(posts, stop, acked, uncertain)
+        time.sleep(1.0)
+        self.cl.nodes[1].kill()
+        time.sleep(1.0)
+        self.cl.start_node(1)
+        time.sleep(1.0)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        last = int(self.cl.info(0)["cluster_stream_last_seq"])
+        self.cl.wait_applied(last)
+        self.assertGreater(acked[0], 0)
+        self.assertGreater(acked[2], 0)
+        for i in range(3):
+            n = self.node(i)
+            # Written through nodes that stayed up: exactly the acknowledged LIKEs, also on
+            # the node that was killed while applying them.
+            self.assertEqual(post_counts(n, posts[0])[1], acked[0], f"n{i}")
+            self.assertEqual(post_counts(n, posts[2])[1], acked[2], f"n{i}")
+            # Through the killed node: every acknowledged one, plus at most those in flight.
+            got = post_counts(n, posts[1])[1]
+            self.assertGreaterEqual(got, acked[1], f"n{i}")
+            self.assertLessEqual(got, acked[1] + uncertain[1], f"n{i}")
+        self.assertEqual(uncertain[0] + uncertain[2], 0)
+
+    def test_4_node_from_a_peers_backup(self):
+        c0 = self.node(0)
+        for i in range(5):
+            add_post(c0, f"bp{i}", "CN", i)
+        backup = tempfile.mkdtemp(prefix="bf_cl_backup_")
+        shutil.rmtree(backup)
+        self.assertEqual(c0.execute_command("BACKUP", backup), b"OK")
+        applied_at_backup = int(self.cl.info(0)["cluster_applied_seq"])
+        # Written after the backup: the new node must catch up on them from the stream.
+        for i in range(5, 10):
+            add_post(c0, f"bp{i}", "US", i)
+        u = user_on(c0, self.ranges, 0, prefix="b")
+        for i in range(10):
+            c0.execute_command("EVENT", u, f"bp{i}", "LIKE")
+        # n2 is replaced by a node built from n0's backup.
+        node = self.cl.nodes[2]
+        node.stop(signal.SIGTERM, timeout=30)
+        shutil.rmtree(node.data_dir)
+        shutil.copytree(backup, node.data_dir)
+        shutil.rmtree(backup)
+        self.cl.start_node(2)
+        last = int(self.cl.info(0)["cluster_stream_last_seq"])
+        self.assertGreater(last, applied_at_backup)
+        self.cl.wait_applied(last)
+        info = self.cl.info(2)
+        self.assertEqual(int(info["cluster_lag_entries"]), 0)
+        for i in range(10):
+            want = post_counts(c0, f"bp{i}")
+            self.assertEqual(want, (0, 1, 0))
+            for j in range(3):
+                self.assertEqual(post_counts(self.node(j), f"bp{i}"), want, f"n{j} bp{i}")
+        for p in ("rp1", "kp0", "kp2"):
+            self.assertEqual(post_counts(self.node(2), p), post_counts(c0, p), p)
+
+    def test_5_nats_server_killed_during_writes(self):
+        c = self.node(0)
+        add_post(c, "np")
+        u = user_on(c, self.ranges, 0, prefix="n")
+        acked, errors, gaps = 0, 0, []
+        last_ok = time.monotonic()
+        killed = False
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 14:
+            if not killed and time.monotonic() - t0 > 2:
+                self.cl.nats.kill(0)
+                killed = True
+            try:
+                c.execute_command("EVENT", u, "np", "LIKE")
+                acked += 1
+                now = time.monotonic()
+                gaps.append(now - last_ok)
+                last_ok = now
+            except redis.ResponseError as e:
+                self.assertRegex(str(e), "^(TRYAGAIN|CLUSTERDOWN)")
+                errors += 1
+        # Writes went on, or resumed within seconds (a RAFT election is 4 to 9 s).
+        self.assertLess(max(gaps), 12.0)
+        self.assertLess(time.monotonic() - last_ok, 2.0)
+        last = int(self.cl.info(0)["cluster_stream_last_seq"])
+        self.cl.wait_applied(last)
+        for j in range(3):
+            got = post_counts(self.node(j), "np")[1]
+            self.assertGreaterEqual(got, acked)
+            self.assertLessEqual(got, acked + errors)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
