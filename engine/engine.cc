@@ -170,7 +170,7 @@ Result<bool> EngineImpl::DeletePost(std::string_view id) {
 
 Status EngineImpl::RecordEvent(std::string_view user, std::string_view post, EventType type,
                                std::optional<int64_t> ts) {
-  auto done = WriteOne(EventOp{std::string(user), std::string(post), type, ts});
+  auto done = WriteOne(EventOp{std::string(user), std::string(post), type, ts, std::nullopt, false});
   return done.ok() ? Status::OK() : done.status();
 }
 

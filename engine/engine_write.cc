@@ -141,6 +141,16 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
               auto v = table_.VectorOf(*iid);
               post_vec.assign(v.begin(), v.end());
             }
+            ev.post_id = e.post;
+            ev.type = e.type;
+            ev.ts = e.ts.value_or(NowSeconds());
+            if (e.counters_only) {
+              ev.user.id = e.user;
+              ev.viewer_culture = e.viewer_culture.value_or("");
+              ev.counters_only = true;
+              *out = std::move(ev);
+              return Status::OK();
+            }
             auto rec = user_of(e.user);
             if (!rec.ok()) return rec.status();
             const FeedbackRates& rates = options_.ranking.feedback;
@@ -156,10 +166,7 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
               if (!rec->vector.empty()) MoveAway(rec->vector, post_vec, rates.away);
             }
             pending.users[e.user] = *rec;
-            ev.post_id = e.post;
-            ev.type = e.type;
-            ev.ts = e.ts.value_or(NowSeconds());
-            ev.viewer_culture = rec->culture;
+            ev.viewer_culture = e.viewer_culture.value_or(rec->culture);
             ev.user = std::move(rec).value();
             *out = std::move(ev);
             return Status::OK();

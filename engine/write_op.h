@@ -48,6 +48,11 @@ struct EventOp {
   std::string post;
   EventType type = EventType::kView;
   std::optional<int64_t> ts;  // default now
+  // Cluster mode (engine/cluster/engine_applier.h): the culture the post's counters move
+  // under, as the user's node resolved it (default: the user's own), and whether only the
+  // counters move because another node owns the user (no user record, vector, seen mark).
+  std::optional<std::string> viewer_culture;
+  bool counters_only = false;
 };
 
 // SetUser, DeleteUser, AddPost, DeletePost, RecordEvent.

@@ -8,6 +8,11 @@
 namespace bf::cluster {
 namespace {
 
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
 int64_t NowUnixSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -127,6 +132,34 @@ Status ReplicatedEngine::RecordEvent(std::string_view user, std::string_view pos
   auto out = Replicate(e);
   if (!out.ok()) return out.status();
   return out->reply;
+}
+
+Result<std::vector<WriteOutcome>> ReplicatedEngine::Write(std::span<const WriteOp> ops,
+                                                         const WriteOptions& options) {
+  if (ops.size() > 1) {
+    return Status::Invalid("a group of writes (MULTI/EXEC) is not available in cluster mode; "
+                           "send the writes one by one");
+  }
+  if (options.applied_log_seq) return Status::Invalid("applied_log_seq is the applier's");
+  std::vector<WriteOutcome> out(ops.size());
+  if (ops.empty()) return out;
+  WriteOutcome& o = out[0];
+  std::visit(Overloaded{
+                 [&](const UserUpdate& u) { o.status = SetUser(u); },
+                 [&](const DeleteUserOp& d) {
+                   auto r = DeleteUser(d.id);
+                   if (r.ok()) o.existed = *r; else o.status = r.status();
+                 },
+                 [&](const PostInput& p) { o.status = AddPost(p); },
+                 [&](const DeletePostOp& d) {
+                   auto r = DeletePost(d.id);
+                   if (r.ok()) o.existed = *r; else o.status = r.status();
+                 },
+                 [&](const EventOp& e) { o.status = RecordEvent(e.user, e.post, e.type, e.ts); },
+             },
+             ops[0]);
+  if (!o.status.ok() && options.all_or_nothing) return o.status;
+  return out;
 }
 
 }  // namespace bf::cluster

@@ -41,6 +41,11 @@ class ReplicatedEngine final : public Engine {
   Result<bool> DeletePost(std::string_view id) override;
   Status RecordEvent(std::string_view user, std::string_view post, EventType type,
                      std::optional<int64_t> ts) override;
+  // One op: as the single method. Several (MULTI/EXEC): Invalid, since a group is not one
+  // log entry in this version and its users may live on several nodes.
+  Result<std::vector<WriteOutcome>> Write(std::span<const WriteOp> ops,
+                                          const WriteOptions& options) override;
+  uint64_t AppliedLogSeq() const override { return inner_->AppliedLogSeq(); }
   Result<std::vector<FeedItem>> Feed(const FeedRequest& request) override {
     return inner_->Feed(request);
   }

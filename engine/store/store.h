@@ -120,6 +120,10 @@ struct EventWrite {
   std::string viewer_culture;  // the culture whose counters move; empty: "" bucket
   EventType type = EventType::kView;
   int64_t ts = 0;
+  // Cluster mode on a node that does not own the user: only the post's counters move (the
+  // viewer culture gets its code); no user record, seen mark or event log entry. user.id
+  // names the user for validation only.
+  bool counters_only = false;
 };
 
 // One feedback event for the offline bulk path (Store::ImportEvents): an

@@ -366,11 +366,19 @@ Result<uint64_t> StoreImpl::ApplyEvent(Txn& t, const EventWrite& e) {
     // Checked under the lock: a post deleted meanwhile gets no counter row back.
     if (!mapped->has_value()) return Status::NotFound("post");
   }
-  BF_RETURN_IF_ERROR(ApplyUser(t, e.user));
+  if (e.counters_only) {
+    if (!e.viewer_culture.empty()) {
+      auto code = t.Culture(e.viewer_culture);
+      if (!code.ok()) return code.status();
+    }
+  } else {
+    BF_RETURN_IF_ERROR(ApplyUser(t, e.user));
+  }
 
   int64_t imp, pos, neg;
   CountDelta(e.type, &imp, &pos, &neg);
   t.batch.Merge(cf(kStats), StatsKey(iid, e.viewer_culture), EncodeCounts(imp, pos, neg));
+  if (e.counters_only) return iid;
 
   if (auto kind = SeenKindOf(e.type)) ApplySeen(t, e.user.id, iid, *kind, e.ts);
 
@@ -382,7 +390,11 @@ Result<uint64_t> StoreImpl::ApplyEvent(Txn& t, const EventWrite& e) {
 }
 
 Status StoreImpl::ValidateEvent(EventWrite* e) const {
-  BF_RETURN_IF_ERROR(ValidateUser(&e->user));
+  if (e->counters_only) {
+    BF_RETURN_IF_ERROR(CheckStoredId(e->user.id, "user"));
+  } else {
+    BF_RETURN_IF_ERROR(ValidateUser(&e->user));
+  }
   if (static_cast<uint8_t>(e->type) > static_cast<uint8_t>(kLastEventType))
     return Status::Invalid("unknown event type");
   if (e->post_iid == 0) BF_RETURN_IF_ERROR(CheckStoredId(e->post_id, "post"));

@@ -60,7 +60,7 @@ class EngineWriteTest : public ::testing::Test {
     return u;
   }
   static EventOp Like(const std::string& user, const std::string& post) {
-    return EventOp{user, post, EventType::kLike, std::nullopt};
+    return EventOp{user, post, EventType::kLike, std::nullopt, std::nullopt, false};
   }
   int64_t Positives(const std::string& post) {
     auto p = engine_->GetPost(post);

@@ -37,7 +37,7 @@ class LogTest : public ::testing::Test {
   }
 
   static std::string Payload(int i) {
-    return EncodeEntry(EventEntry{"u:" + std::to_string(i), "p:1", EventType::kLike, 1700000000 + i});
+    return EncodeEntry(EventEntry{"u:" + std::to_string(i), "p:1", EventType::kLike, 1700000000 + i, ""});
   }
 
   // Fetches until `n` entries came or 10 s passed.

@@ -90,7 +90,7 @@ class ReplicatorTest : public ::testing::Test {
   }
 
   static Entry Event(int i) {
-    return EventEntry{"u:" + std::to_string(i), "p:1", EventType::kView, 1700000000 + i};
+    return EventEntry{"u:" + std::to_string(i), "p:1", EventType::kView, 1700000000 + i, ""};
   }
 
   void PublishEvents(int from, int to) {
@@ -254,7 +254,7 @@ TEST_F(ReplicatorTest, ReadYourWrites) {
   auto add = write(PostAddEntry{"p:1", "a", "US", {1.0f}, 1700000000, std::nullopt, {}, std::nullopt});
   ASSERT_RESULT_OK(add);
   EXPECT_OK(add->reply);
-  auto like = write(EventEntry{"u:1", "p:1", EventType::kLike, 1700000001});
+  auto like = write(EventEntry{"u:1", "p:1", EventType::kLike, 1700000001, ""});
   ASSERT_RESULT_OK(like);
   EXPECT_OK(like->reply);
   auto del = write(PostDelEntry{"p:1"});
@@ -263,7 +263,7 @@ TEST_F(ReplicatorTest, ReadYourWrites) {
   auto del_again = write(PostDelEntry{"p:1"});
   ASSERT_RESULT_OK(del_again);
   EXPECT_EQ(del_again->count, 0);
-  auto late = write(EventEntry{"u:1", "p:1", EventType::kLike, 1700000002});
+  auto late = write(EventEntry{"u:1", "p:1", EventType::kLike, 1700000002, ""});
   ASSERT_RESULT_OK(late);
   EXPECT_EQ(late->reply.code(), Code::kNotFound);
   EXPECT_EQ(db.times().size(), 5u);
