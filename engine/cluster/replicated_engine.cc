@@ -87,6 +87,17 @@ Status ReplicatedEngine::AddPost(PostInput in) {
   auto culture = CanonicalCulture(in.culture);
   if (!culture.ok()) return culture.status();
   if (in.lang) BF_RETURN_IF_ERROR(CheckLang(*in.lang));
+  if (in.vector.empty()) {
+    // As the engine's text vector: title and text, one per line.
+    if (in.title.empty() && in.text.empty()) {
+      return Status::Invalid("POST.ADD needs VECTOR, or TITLE or TEXT for its text vector");
+    }
+    std::string all = in.title;
+    if (!in.text.empty()) all += (all.empty() ? "" : "\n") + in.text;
+    auto v = inner_->EmbedText(all, in.lang.value_or(""));
+    if (!v.ok()) return v.status();
+    in.vector = std::move(v).value();
+  }
   BF_RETURN_IF_ERROR(CheckCallerVector(in.vector, dim()));
   PostAddEntry e;
   e.post = std::move(in.id);

@@ -34,7 +34,11 @@ class ReplicatedEngine final : public Engine {
     return inner_->GetUser(id);
   }
   Result<bool> DeleteUser(std::string_view id) override;
+  // A post given text and no vector gets its text vector here, so the entry carries it.
   Status AddPost(PostInput post) override;
+  Result<Vector> EmbedText(std::string_view text, std::string_view lang) const override {
+    return inner_->EmbedText(text, lang);
+  }
   Result<std::optional<PostInfo>> GetPost(std::string_view id) const override {
     return inner_->GetPost(id);
   }
