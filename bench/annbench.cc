@@ -18,7 +18,8 @@
 //       DIR/users.jsonl for the queries and their home cultures): per spec its build time,
 //       snapshot bytes and resident memory, recall@k of Search and of SearchPools' home and
 //       cross lists against exact search, and single-thread median latency of Search, of
-//       SearchPools (the three lists in one call) and of the three separate searches it
+//       SearchPools (the three lists in one call), of SearchPools as FEED asks (pools with a
+//       min: 3x the slots of COUNT 20 at openness 0.3) and of the three separate searches it
 //       replaces, the specs alternated within each round.
 //   annbench specs --base B.f32 --queries Q.f32 --dim 100 --tmp DIR
 //                  --specs "Flat;HNSW32;IVF1024,Flat" [--ef_list 16,..] [--nprobe_list 4,..]
@@ -485,6 +486,14 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
     r.home_culture = users.cultures[i];
     return r;
   };
+  // As FEED asks for COUNT 20 at the default openness 0.3: 14 home and 6 cross slots, each
+  // pool from the interest walk's lists when they hold 3x its slots (engine/ranking/candidates).
+  auto feed_request = [&](size_t i) {
+    PoolRequest r = request(i);
+    r.home_min = 3 * 14;
+    r.cross_min = 3 * 6;
+    return r;
+  };
   auto filter = [&](size_t i, bool home) {
     SearchFilter f;
     f.cultures.assign(codes.size(), home ? 0 : 1);
@@ -496,8 +505,9 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
     std::string spec;
     std::unique_ptr<AnnIndex> index;
     double build_s = 0, rss_mib = 0, file_mib = 0;
-    std::vector<double> search_us, pools_us, separate_us;
+    std::vector<double> search_us, pools_us, feed_us, separate_us;
     double scored = 0, scored_home = 0, scored_cross = 0;  // vectors per walk, mean
+    double scored_feed = 0, widened_feed = 0;              // FEED's request, mean
   };
   std::vector<Option> options;
   // Exact truth once, from the first spec (give a full-vector one first).
@@ -545,6 +555,8 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
         auto t1 = Clock::now();
         if (!opt.index->SearchPools(query(i), request(i)).ok()) Die("pools failed");
         auto t2 = Clock::now();
+        if (!opt.index->SearchPools(query(i), feed_request(i)).ok()) Die("pools failed");
+        auto t2f = Clock::now();
         if (!opt.index->Search(query(i), k).ok() ||
             !opt.index->Search(query(i), k, filter(i, true)).ok() ||
             !opt.index->Search(query(i), k, filter(i, false)).ok()) {
@@ -553,13 +565,19 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
         auto t3 = Clock::now();
         opt.search_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
         opt.pools_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
-        opt.separate_us.push_back(std::chrono::duration<double, std::micro>(t3 - t2).count());
+        opt.feed_us.push_back(std::chrono::duration<double, std::micro>(t2f - t2).count());
+        opt.separate_us.push_back(std::chrono::duration<double, std::micro>(t3 - t2f).count());
       }
     }
   }
   for (Option& opt : options) {
-    std::vector<std::vector<Hit>> interest, home, cross;
+    std::vector<std::vector<Hit>> interest, home, cross, feed_home, feed_cross;
     for (size_t i = 0; i < nq; ++i) {
+      PoolHits fp = opt.index->SearchPools(query(i), feed_request(i)).value();
+      opt.scored_feed += static_cast<double>(fp.scored) / nq;
+      opt.widened_feed += static_cast<double>(fp.widened) / nq;
+      feed_home.push_back(std::move(fp.home));
+      feed_cross.push_back(std::move(fp.cross));
       PoolHits p = opt.index->SearchPools(query(i), request(i)).value();
       opt.scored += static_cast<double>(p.scored) / nq;
       PoolRequest one = request(i);
@@ -576,12 +594,16 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
                 "\"n\":%lld,\"k\":%d,\"queries\":%zu,\"build_s\":%.1f,\"rss_mib\":%.0f,"
                 "\"file_mib\":%.0f,\"recall\":%.4f,\"recall_home\":%.4f,\"recall_cross\":%.4f,"
                 "\"search_p50_us\":%.0f,\"pools_p50_us\":%.0f,\"separate_p50_us\":%.0f,"
-                "\"scored_pools\":%.0f,\"scored_home\":%.0f,\"scored_cross\":%.0f}\n",
+                "\"scored_pools\":%.0f,\"scored_home\":%.0f,\"scored_cross\":%.0f,"
+                "\"feed_pools_p50_us\":%.0f,\"scored_feed\":%.0f,\"widened_feed\":%.3f,"
+                "\"recall_home_feed\":%.4f,\"recall_cross_feed\":%.4f}\n",
                 BRIDGEFEED_FAISS_BUILD, opt.spec.c_str(), opt.index->Stats().search.c_str(),
                 static_cast<long long>(n), k, nq, opt.build_s, opt.rss_mib, opt.file_mib,
                 RecallAtK(interest, truth, k), RecallAtK(home, truth_home, k),
                 RecallAtK(cross, truth_cross, k), Median(opt.search_us), Median(opt.pools_us),
-                Median(opt.separate_us), opt.scored, opt.scored_home, opt.scored_cross);
+                Median(opt.separate_us), opt.scored, opt.scored_home, opt.scored_cross,
+                Median(opt.feed_us), opt.scored_feed, opt.widened_feed,
+                RecallAtK(feed_home, truth_home, k), RecallAtK(feed_cross, truth_cross, k));
     std::fflush(stdout);
   }
   return 0;

@@ -1,6 +1,8 @@
 """The benchmark's report: the machine, the targets of design.md checked, and report.md written
 from results.json (the same figures whether just measured or re-read with --report-only)."""
 import datetime
+import glob
+import json
 import os
 import re
 import subprocess
@@ -114,6 +116,42 @@ def table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def scaling_results(r, out):
+    """The runs the scaling table compares: the main run in the report folder and every
+    scaling run in its scale-<posts>/ subfolders, with r (this run) in place of its own file."""
+    base = os.path.dirname(os.path.abspath(out)) if r.get("scale_run") else os.path.abspath(out)
+    runs = {os.path.abspath(out): r}
+    for path in [os.path.join(base, "results.json")] + glob.glob(os.path.join(base, "scale-*", "results.json")):
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder in runs:
+            continue
+        try:
+            with open(path) as f:
+                runs[folder] = json.load(f)
+        except (OSError, ValueError):
+            continue
+    return sorted((x for x in runs.values() if "world" in x), key=lambda x: x["world"]["posts"])
+
+
+def scaling_rows(runs):
+    """One row per run: FEED p50/p99 at 1 and 50 clients, RSS, import and restart time."""
+    rows = []
+    for x in runs:
+        by = {c["clients"]: c for c in x.get("feed", {}).get("by_clients", [])}
+        rs = x.get("restart", {})
+
+        def lat(c):
+            return f"{fmt(by[c]['p50_ms'], 3)} / {fmt(by[c]['p99_ms'], 3)}" if c in by else "-"
+        rss = (f"{rs['rss_bytes'] / 2**20:,.0f} MiB ({fmt(rs['rss_over_raw'])}x raw)"
+               if "rss_bytes" in rs else "-")
+        rows.append((f"{x['world']['posts']:,}", lat(1), lat(50),
+                     fmt(by[50]["rps"], 0) if 50 in by else "-", rss,
+                     f"{fmt(x['world']['import_s'], 1)} s" if x["world"].get("import_s") else "-",
+                     f"{fmt(rs['restart_to_ping_s'])} s" if "restart_to_ping_s" in rs else "-",
+                     f"{x['machine']['date']}, load {x['load_start']}"))
+    return rows
 
 
 def write_report(r, out, pngs):
@@ -300,6 +338,14 @@ def write_report(r, out, pngs):
             L += [""]
     elif g:
         L += ["## Real vectors: GloVe", "", f"Skipped: {g['skipped']}.", ""]
+    runs = scaling_results(r, out)
+    if len(runs) > 1 or r.get("scale_run"):
+        L += ["## Scaling with the corpus", "",
+              "The main run next to the scaling runs (`./bridgefeed bench --posts N`: world, FEED "
+              "at 1 and 50 clients, restart), each measured on its own day and load (last column).",
+              "", table(["posts", "FEED p50 / p99 ms, 1 client", "FEED p50 / p99 ms, 50 clients",
+                         "FEED req/s, 50 clients", "RSS", "import", "restart to serving",
+                         "measured"], scaling_rows(runs)), ""]
     order = ["world", "ping", "feed", "builds", "recall", "restart", "ingest", "glove"]
     steps = sorted(r["steps"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
     L += ["## Steps", "", f"Total {fmt(r.get('total_seconds', 0) / 60, 1)} minutes.", "",

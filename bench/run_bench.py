@@ -38,6 +38,9 @@ from steps import step_builds, step_feed, step_ingest, step_ping, step_recall, s
 from world import import_world, write_world
 
 STEPS = ["world", "ping", "feed", "builds", "recall", "restart", "ingest", "glove"]
+# A scaling run (--posts other than the mode's) measures what grows with the corpus.
+SCALE_STEPS = {"world", "feed", "restart"}
+SCALE_CLIENTS = [1, 50]
 
 
 def parse_args():
@@ -53,6 +56,10 @@ def parse_args():
     ap.add_argument("--skip", default="", help="comma-separated steps to skip (e.g. glove)")
     ap.add_argument("--only", default="",
                     help="comma-separated steps to run, the others skipped (world always runs)")
+    ap.add_argument("--posts", type=int, default=0,
+                    help="posts in the world (default: the mode's, 1,000,000 full). Another count "
+                         "is a scaling run: world, FEED at 1 and 50 clients, restart and RSS, "
+                         "reported in <out>/scale-<posts>/ and in the scaling table of every report")
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite report.md and the plots from --out/results.json, measure nothing")
     args = ap.parse_args()
@@ -61,9 +68,16 @@ def parse_args():
     for name in args.skip | only:
         if name not in STEPS:
             ap.error(f"no step '{name}'; the steps: {', '.join(STEPS)}")
+    if args.posts < 0 or (args.posts and args.posts < 1000):
+        ap.error(f"--posts must be at least 1000, got {args.posts}")
     if only:
         args.skip |= set(STEPS) - only - {"world"}
     return args
+
+
+def scaling(args, mode):
+    """Whether this is a scaling run: a post count other than the mode's own."""
+    return bool(args.posts) and args.posts != MODES[mode]["posts"]
 
 
 def failure(e):
@@ -79,9 +93,15 @@ class Run:
         # generator and importer of this build, not a cached copy.
         args.fresh = args.fresh or args.quick
         self.mode = "quick" if args.quick else "full"
-        self.cfg = MODES[self.mode]
-        args.out = args.out or (tempfile.mkdtemp(prefix="bridgefeed-bench-") if args.quick
+        self.cfg = dict(MODES[self.mode])
+        base_out = args.out or (tempfile.mkdtemp(prefix="bridgefeed-bench-") if args.quick
                                 else os.path.join(ROOT, "docs", "bench"))
+        args.out = base_out
+        if scaling(args, self.mode):
+            self.cfg.update(posts=args.posts, feed_clients=SCALE_CLIENTS)
+            args.out = os.path.join(base_out, f"scale-{args.posts}")
+            if not args.only:
+                args.skip |= set(STEPS) - SCALE_STEPS
         args.work = args.work or os.path.join(os.path.dirname(os.path.abspath(args.bin)), "bench-work")
         args.logs = os.path.join(args.work, "logs")
         os.makedirs(args.out, exist_ok=True)
@@ -90,7 +110,8 @@ class Run:
         self.threads = os.cpu_count() or 2
         self.servers = {}
         self.r = {"mode": self.mode, "machine": machine(), "load_start": loadavg(), "steps": {},
-                  "failed": {}, "config": dict(self.cfg, threads=self.threads, index=args.index)}
+                  "failed": {}, "config": dict(self.cfg, threads=self.threads, index=args.index),
+                  "scale_run": scaling(args, self.mode)}
 
     def step(self, name, fn):
         """Runs a step unless skipped; a failure is recorded and the run goes on. Returns the

@@ -114,6 +114,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
       error_code ec;
       self->socket_.set_option(tcp::no_delay(true), ec);
+      // MaybeWrite writes straight to the socket and must never block.
+      self->socket_.non_blocking(true, ec);
+      if (ec) {
+        spdlog::info("client {} ({}): cannot make the socket non-blocking: {}; closing",
+                     self->client_.id, self->client_.addr, ec.message());
+        self->Close();
+        return;
+      }
       self->ArmIdleTimer();
       self->DoRead();
     });
@@ -162,11 +170,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Runs every complete command that backpressure allows, then writes and,
-  // when below the soft limit, reads more.
+  // when below the soft limit, reads more. A reply the socket took at once
+  // frees the buffer: commands held back by the soft limit run then.
   void Process() {
     PublishBuffers();  // what CLIENT INFO in this batch shows
+    for (;;) {
+      const bool held = RunCommands();
+      if (closed_) return;
+      MaybeWrite();
+      if (closed_) return;
+      if (!held || closing_ || writing_ || pending() >= soft_limit_) break;
+    }
+    PublishBuffers();
+    if (!closing_ && pending() < soft_limit_) DoRead();
+  }
+
+  // Process's command loop. True when it stopped at the soft limit with
+  // input possibly left (resumed once replies are written).
+  bool RunCommands() {
+    bool held = false;
     while (!closing_) {
-      if (pending() >= soft_limit_) break;  // resume from OnWrite
+      if (pending() >= soft_limit_) {
+        held = true;
+        break;
+      }
       const auto st = parser_.Next(&args_);
       if (st == RespParser::State::kNeedMore) break;
       if (st == RespParser::State::kError) {
@@ -182,14 +209,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
         spdlog::warn("client {} ({}): output buffer over {} bytes; closing", client_.id,
                      client_.addr, hard_limit_);
         Close();
-        return;
+        return false;
       }
     }
     args_.clear();
     parser_.Compact();
-    MaybeWrite();
-    PublishBuffers();
-    if (!closing_ && pending() < soft_limit_) DoRead();
+    return held;
   }
 
   // The buffer figures CLIENT LIST shows of this client.
@@ -203,12 +228,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
     client_.writing.store(writing_, r);
   }
 
+  // Hands out_ to the socket. As Redis does, it first writes straight to the
+  // (non-blocking) socket: a reply the kernel takes whole costs no async
+  // write and no completion handler (a PING's round trip through the
+  // scheduler). Only the rest, if any, goes to an async write.
   void MaybeWrite() {
     if (writing_ || closed_) return;
     if (out_.empty()) {
       if (closing_) Close();
       return;
     }
+    error_code ec;
+    const size_t n = socket_.write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      OnWrite(ec);  // logs and closes
+      return;
+    }
+    if (!ec && n == out_.size()) {
+      if (out_.capacity() > kKeepBuffer) {
+        std::string().swap(out_);
+      } else {
+        out_.clear();
+      }
+      if (closing_) Close();
+      return;
+    }
+    out_.erase(0, ec ? 0 : n);
     sending_.swap(out_);
     writing_ = true;
     asio::async_write(socket_, asio::buffer(sending_),
