@@ -21,6 +21,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// clang 14 has no class template argument deduction for aggregates.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // Validates and normalises a vector given by a caller.
 Status PrepareVector(Vector& v, int dim) {

@@ -1,5 +1,7 @@
 #include "engine/server/commands.h"
 
+#include <shared_mutex>
+
 #include <spdlog/spdlog.h>
 
 #include "engine/server/config.h"
@@ -49,6 +51,14 @@ const CommandSpec kCommands[] = {
      "Unix time of the index snapshot written or loaded last (0: none)", CmdLastsave},
     {"SLOWLOG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET [count] | LEN | RESET",
      "Commands slower than slowlog-log-slower-than, newest first", CmdSlowlog},
+    // Transactions (handlers_transactions.cc).
+    {"MULTI", 1, kCmdFast, "transactions", "", "Starts queueing commands for EXEC", CmdMulti},
+    {"EXEC", 1, 0, "transactions", "",
+     "Runs the queued commands as one atomic block", CmdExec},
+    {"DISCARD", 1, kCmdFast, "transactions", "", "Drops the queued commands", CmdDiscard},
+    {"WATCH", -2, kCmdFast, "transactions", "id [id ...]",
+     "EXEC fails if a user or post of these ids changes first", CmdWatch},
+    {"UNWATCH", 1, kCmdFast, "transactions", "", "Forgets the WATCHed ids", CmdUnwatch},
     // Users.
     {"USER.SET", -2, kCmdWrite | kCmdUserKey, "user",
      "user [CULTURE c] [LANGS l1,l2,...] [OPENNESS f] [VECTOR FP32 blob | VECTOR VALUES n v ...]",
@@ -163,24 +173,38 @@ void Dispatch(CommandContext& ctx, CommandArgs args, std::string* out) {
   RespWriter w(out, ctx.client->protocol.load(std::memory_order_relaxed));
   ctx.stats->total_commands.fetch_add(1, std::memory_order_relaxed);
   const CommandSpec* spec = args.empty() ? nullptr : FindCommand(args[0]);
+  // Refused commands inside MULTI make its EXEC abort (Flag).
   if (args.empty()) {
+    ctx.client->txn.Flag();
     w.Error("ERR empty command");
   } else if (spec == nullptr) {
+    ctx.client->txn.Flag();
     w.Error(UnknownCommand(args));
   } else if (!ArityOk(spec->arity, args.size())) {
+    ctx.client->txn.Flag();
     w.Error(ArityError(spec->name));
   } else if (!ctx.config->requirepass.empty() && !ctx.client->authenticated &&
              !(spec->flags & kCmdNoAuth)) {
+    ctx.client->txn.Flag();
     w.Error("NOAUTH Authentication required.");
   } else if (const auto moved = MovedError(ctx, *spec, args)) {
+    ctx.client->txn.Flag();
     w.Error(*moved);
+  } else if (QueueInMulti(ctx, *spec, args, w)) {
+    // queued or refused
   } else {
+    // A write holds WATCH's lock shared across the write and the Touch of its ids.
+    std::shared_lock<std::shared_mutex> writing;
+    if ((spec->flags & kCmdWrite) && ctx.watches != nullptr) {
+      writing = ctx.watches->SharedHold();
+    }
     const auto t0 = std::chrono::steady_clock::now();
     ctx.client->last_command.store(spec, std::memory_order_relaxed);
     ctx.client->last_active_ms.store(
         std::chrono::duration_cast<std::chrono::milliseconds>(t0.time_since_epoch()).count(),
         std::memory_order_relaxed);
     spec->handler(ctx, args, w);
+    if (writing && out->size() > before && (*out)[before] != '-') TouchWritten(ctx, *spec, args);
     const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - t0)
                           .count();

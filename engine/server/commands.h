@@ -30,6 +30,7 @@
 #include "engine/server/latency.h"
 #include "engine/server/resp_writer.h"
 #include "engine/server/slowlog.h"
+#include "engine/server/transaction.h"
 
 namespace bf {
 
@@ -67,6 +68,7 @@ struct ClientState {
   bool authenticated = false;
   std::atomic<Protocol> protocol{Protocol::kResp2};  // shared; HELLO 2|3 switches it
   bool quit = false;  // close once the replies so far are written
+  Transaction txn;    // MULTI's queue and WATCH's ids; this connection's only
   std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();  // fixed
   // Shared, for CLIENT INFO/LIST. multi: -1 outside MULTI, else the number
   // of commands queued (set by the transaction code).
@@ -95,6 +97,7 @@ struct CommandContext {
   const ServerConfig* config = nullptr;
   ServerStats* stats = nullptr;
   ClientState* client = nullptr;
+  WatchRegistry* watches = nullptr;  // server-wide; nullptr: no WATCH (tests)
 };
 
 using CommandArgs = std::span<const std::string_view>;

@@ -7,24 +7,32 @@
 namespace bf::internal {
 
 // EVENT user post type [TS t]
-void CmdEvent(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+bool ParseEvent(CommandContext&, CommandArgs args, RespWriter& w, WriteOp* op) {
   const auto type = ParseEventType(args[3]);
   if (!type) {
-    return w.Error("ERR unknown event type '" + std::string(args[3].substr(0, 32)) +
+    return Refuse(w, "ERR unknown event type '" + std::string(args[3].substr(0, 32)) +
                    "': expected " + EventTypeWords(" ", " or "));
   }
   std::optional<int64_t> ts;
   for (size_t i = 4; i < args.size();) {
     if (EqualsIgnoreCase(args[i], "TS") && i + 1 < args.size()) {
       int64_t t;
-      if (Failed(ParseTs(args[i + 1], &t), w)) return;
+      if (Failed(ParseTs(args[i + 1], &t), w)) return false;
       ts = t;
       i += 2;
     } else {
-      return w.Error(kSyntaxError);
+      return Refuse(w, kSyntaxError);
     }
   }
-  OkOrError(ctx.engine->RecordEvent(args[1], args[2], *type, ts), w);
+  *op = EventOp{std::string(args[1]), std::string(args[2]), *type, ts};
+  return true;
+}
+
+void CmdEvent(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  WriteOp op;
+  if (!ParseEvent(ctx, args, w, &op)) return;
+  const EventOp& e = std::get<EventOp>(op);
+  OkOrError(ctx.engine->RecordEvent(e.user, e.post, e.type, e.ts), w);
 }
 
 namespace {

@@ -8,7 +8,7 @@
 namespace bf::internal {
 
 // USER.SET user [CULTURE c] [LANGS l1,l2] [OPENNESS f] [VECTOR ...]
-void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+bool ParseUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w, WriteOp* op) {
   UserUpdate u;
   u.id = std::string(args[1]);
   for (size_t i = 2; i < args.size();) {
@@ -16,7 +16,7 @@ void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
     const bool has_value = i + 1 < args.size();
     if (EqualsIgnoreCase(word, "CULTURE") && has_value) {
       auto c = ParseCulture(args[i + 1]);
-      if (!c.ok()) return w.Error(c.status());
+      if (!c.ok()) return Refuse(w, c.status());
       u.culture = std::move(c).value();
       i += 2;
     } else if (EqualsIgnoreCase(word, "LANGS") && has_value) {
@@ -24,19 +24,26 @@ void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       i += 2;
     } else if (EqualsIgnoreCase(word, "OPENNESS") && has_value) {
       double f;
-      if (Failed(ParseOpenness(args[i + 1], &f), w)) return;
+      if (Failed(ParseOpenness(args[i + 1], &f), w)) return false;
       u.openness = f;
       i += 2;
     } else if (EqualsIgnoreCase(word, "VECTOR")) {
       ++i;
       auto v = ParseVectorArg(args, &i, ctx.engine->dim());
-      if (!v.ok()) return w.Error(v.status());
+      if (!v.ok()) return Refuse(w, v.status());
       u.vector = std::move(v).value();
     } else {
-      return w.Error(kSyntaxError);
+      return Refuse(w, kSyntaxError);
     }
   }
-  OkOrError(ctx.engine->SetUser(u), w);
+  *op = std::move(u);
+  return true;
+}
+
+void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  WriteOp op;
+  if (!ParseUserSet(ctx, args, w, &op)) return;
+  OkOrError(ctx.engine->SetUser(std::get<UserUpdate>(op)), w);
 }
 
 // Pairs: culture, langs (comma-joined), openness (the user's, or the server
@@ -62,6 +69,11 @@ void CmdUserGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   w.Map(m);
 }
 
+bool ParseUserDel(CommandContext&, CommandArgs args, RespWriter&, WriteOp* op) {
+  *op = DeleteUserOp{std::string(args[1])};
+  return true;
+}
+
 void CmdUserDel(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   auto r = ctx.engine->DeleteUser(args[1]);
   if (!r.ok()) return w.Error(r.status());
@@ -71,7 +83,7 @@ void CmdUserDel(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 // POST.ADD post AUTHOR a CULTURE c [VECTOR (FP32 b | VALUES n v...)] [LANG l]
 //          [TS t] [TAGS t1,t2] [TITLE text] [TEXT text]
 // Without VECTOR the engine encodes TITLE and TEXT (or refuses).
-void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+bool ParsePostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w, WriteOp* op) {
   PostInput p;
   p.id = std::string(args[1]);
   bool has_author = false, has_culture = false;
@@ -84,21 +96,21 @@ void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       i += 2;
     } else if (EqualsIgnoreCase(word, "CULTURE") && has_value) {
       auto c = ParseCulture(args[i + 1]);
-      if (!c.ok()) return w.Error(c.status());
+      if (!c.ok()) return Refuse(w, c.status());
       p.culture = std::move(c).value();
       has_culture = true;
       i += 2;
     } else if (EqualsIgnoreCase(word, "VECTOR")) {
       ++i;
       auto v = ParseVectorArg(args, &i, ctx.engine->dim());
-      if (!v.ok()) return w.Error(v.status());
+      if (!v.ok()) return Refuse(w, v.status());
       p.vector = std::move(v).value();
     } else if (EqualsIgnoreCase(word, "LANG") && has_value) {
       p.lang = std::string(args[i + 1]);
       i += 2;
     } else if (EqualsIgnoreCase(word, "TS") && has_value) {
       int64_t ts;
-      if (Failed(ParseTs(args[i + 1], &ts), w)) return;
+      if (Failed(ParseTs(args[i + 1], &ts), w)) return false;
       p.ts = ts;
       i += 2;
     } else if (EqualsIgnoreCase(word, "TAGS") && has_value) {
@@ -111,11 +123,18 @@ void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       p.text = std::string(args[i + 1]);
       i += 2;
     } else {
-      return w.Error(kSyntaxError);
+      return Refuse(w, kSyntaxError);
     }
   }
-  if (!has_author || !has_culture) return w.Error("ERR POST.ADD needs AUTHOR and CULTURE");
-  OkOrError(ctx.engine->AddPost(std::move(p)), w);
+  if (!has_author || !has_culture) return Refuse(w, "ERR POST.ADD needs AUTHOR and CULTURE");
+  *op = std::move(p);
+  return true;
+}
+
+void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
+  WriteOp op;
+  if (!ParsePostAdd(ctx, args, w, &op)) return;
+  OkOrError(ctx.engine->AddPost(std::move(std::get<PostInput>(op))), w);
 }
 
 // Pairs: author, culture, lang, ts, tags (comma-joined), title, impressions,
@@ -150,6 +169,11 @@ void CmdPostGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       .List("by_culture", by_culture);
   if (with_vector) m.Bulk("vector", ToFp32(p.record.vector));
   w.Map(m);
+}
+
+bool ParsePostDel(CommandContext&, CommandArgs args, RespWriter&, WriteOp* op) {
+  *op = DeletePostOp{std::string(args[1])};
+  return true;
 }
 
 void CmdPostDel(CommandContext& ctx, CommandArgs args, RespWriter& w) {

@@ -60,6 +60,7 @@ class Server::Impl {
   Engine* engine_;
   const ClusterContext* cluster_;
   ServerStats stats_;
+  WatchRegistry watches_;  // before io_: outlives the connections
   asio::io_context io_;
 
  private:
@@ -102,6 +103,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ctx_.config = &server.config_;
     ctx_.stats = &server.stats_;
     ctx_.client = &client_;
+    ctx_.watches = &server.watches_;
     soft_limit_ = static_cast<size_t>(server.config_.client_output_buffer_soft_limit);
     hard_limit_ = static_cast<size_t>(server.config_.client_output_buffer_limit);
   }

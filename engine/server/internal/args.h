@@ -60,6 +60,12 @@ std::string UnknownSubcommand(std::string_view sub, std::string_view cmd);
 
 // Replies with the Status and returns true when it is an error.
 bool Failed(const Status& s, RespWriter& w);
+// Replies the error and returns false: for parsers that return bool.
+template <typename E>
+bool Refuse(RespWriter& w, const E& error) {
+  w.Error(error);
+  return false;
+}
 // Replies +OK, or the error.
 void OkOrError(const Status& s, RespWriter& w);
 // For a lookup that may find nothing: replies the error or nil and returns

@@ -35,6 +35,29 @@ void CmdEvent(CommandContext&, CommandArgs, RespWriter&);
 void CmdFeed(CommandContext&, CommandArgs, RespWriter&);
 void CmdSimilar(CommandContext&, CommandArgs, RespWriter&);
 
+// The write commands' parsers, shared by their handlers and MULTI's queue:
+// true with *op set, or false after replying the syntax error.
+bool ParseUserSet(CommandContext&, CommandArgs, RespWriter&, WriteOp* op);
+bool ParseUserDel(CommandContext&, CommandArgs, RespWriter&, WriteOp* op);
+bool ParsePostAdd(CommandContext&, CommandArgs, RespWriter&, WriteOp* op);
+bool ParsePostDel(CommandContext&, CommandArgs, RespWriter&, WriteOp* op);
+bool ParseEvent(CommandContext&, CommandArgs, RespWriter&, WriteOp* op);
+
+// Transactions (handlers_transactions.cc): MULTI EXEC DISCARD WATCH UNWATCH.
+void CmdMulti(CommandContext&, CommandArgs, RespWriter&);
+void CmdExec(CommandContext&, CommandArgs, RespWriter&);
+void CmdDiscard(CommandContext&, CommandArgs, RespWriter&);
+void CmdWatch(CommandContext&, CommandArgs, RespWriter&);
+void CmdUnwatch(CommandContext&, CommandArgs, RespWriter&);
+// Inside MULTI: queues the command (+QUEUED) or refuses it (an error that
+// makes EXEC abort) and returns true. Returns false, replying nothing, when
+// the connection is not in MULTI or the command runs at once (EXEC DISCARD
+// MULTI WATCH QUIT).
+bool QueueInMulti(CommandContext&, const CommandSpec& spec, CommandArgs, RespWriter&);
+// After a write command succeeded: bumps the WATCH versions of its ids.
+// REQUIRES: ctx.watches's SharedHold held.
+void TouchWritten(CommandContext&, const CommandSpec& spec, CommandArgs);
+
 // Index and admin (handlers_admin.cc): INDEX.* SAVE BACKUP INFO CONFIG.
 void CmdIndexInfo(CommandContext&, CommandArgs, RespWriter&);
 void CmdIndexRebuild(CommandContext&, CommandArgs, RespWriter&);
