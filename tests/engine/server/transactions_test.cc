@@ -52,9 +52,12 @@ class TransactionsTest : public ::testing::Test {
 
 TEST_F(TransactionsTest, QueuesThenExecRunsOneGroupInOrder) {
   auto c = NewClient();
+  EXPECT_EQ(c->state.multi.load(), -1);  // CLIENT INFO's multi
   EXPECT_EQ(c->Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(c->state.multi.load(), 0);
   EXPECT_EQ(c->Run({"USER.SET", "alice", "CULTURE", "br"}), "+QUEUED\r\n");
   EXPECT_EQ(c->Run({"EVENT", "alice", "p1", "LIKE", "TS", "5"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->state.multi.load(), 2);
   EXPECT_EQ(c->Run({"PING"}), "+QUEUED\r\n");
   EXPECT_EQ(c->Run({"POST.DEL", "p1"}), "+QUEUED\r\n");
   EXPECT_EQ(c->Run({"USER.DEL", "nobody"}), "+QUEUED\r\n");
@@ -63,6 +66,7 @@ TEST_F(TransactionsTest, QueuesThenExecRunsOneGroupInOrder) {
   EXPECT_EQ(engine_.calls,
             (std::vector<std::string>{"SetUser alice", "RecordEvent alice p1 1 5"}));
   EXPECT_EQ(engine_.writes, (std::vector<size_t>{4}));  // one Write of the four writes
+  EXPECT_EQ(c->state.multi.load(), -1);
   EXPECT_EQ(c->Run({"EXEC"}), "-ERR EXEC without MULTI\r\n");
 }
 
