@@ -24,7 +24,12 @@ bool ParseEvent(CommandContext&, CommandArgs args, RespWriter& w, WriteOp* op) {
       return Refuse(w, kSyntaxError);
     }
   }
-  *op = EventOp{std::string(args[1]), std::string(args[2]), *type, ts};
+  EventOp e;
+  e.user = std::string(args[1]);
+  e.post = std::string(args[2]);
+  e.type = *type;
+  e.ts = ts;
+  *op = std::move(e);
   return true;
 }
 
