@@ -303,7 +303,7 @@ class NatsLog final : public Log {
 Status EnsureStream(Conn& c, const LogOptions& o) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(o.startup_timeout_ms);
   const std::string wildcard = o.stream + ".>";
-  std::string last;
+  std::string last, no_peers;
   while (MsLeft(deadline) > 0) {
     jsOptions jo;
     jsOptions_Init(&jo);
@@ -344,15 +344,18 @@ Status EnsureStream(Conn& c, const LogOptions& o) {
         return Status::OK();
       }
       if (jerr == JSClusterNoPeersErr || jerr == JSInsufficientResourcesErr) {
-        return Status::ClusterDown("cannot create stream " + o.stream + " with " +
-                                   std::to_string(o.replicas) + " replicas: " + Describe(s, jerr) +
-                                   "; are that many JetStream servers in the NATS cluster?");
+        // Also what a cluster whose servers have not all met yet says: retried until the
+        // deadline, this message if it never passes.
+        no_peers = "cannot create stream " + o.stream + " with " + std::to_string(o.replicas) +
+                   " replicas: " + Describe(s, jerr) +
+                   "; are that many JetStream servers in the NATS cluster?";
       }
       // A peer may have created it meanwhile (10058): the next round checks it.
     }
     last = Describe(s, jerr);
     SleepMs(std::min<int64_t>(std::max<int64_t>(MsLeft(deadline), 0), 200));
   }
+  if (!no_peers.empty()) return Status::ClusterDown(no_peers);
   return Status::ClusterDown("JetStream did not answer for stream " + o.stream + " within " +
                              std::to_string(o.startup_timeout_ms) + " ms (" + last + ")");
 }

@@ -37,6 +37,13 @@ ReplicatedEngine::ReplicatedEngine(Engine* inner, Log* log, Replicator* replicat
       apply_wait_ms_(apply_wait_ms) {}
 
 Result<ApplyOutcome> ReplicatedEngine::Replicate(const Entry& entry) {
+  // A node that stopped applying (an entry it cannot decode or apply) publishes nothing more:
+  // its writes could not be answered.
+  const ReplicatorStats stats = replicator_->Stats();
+  if (!stats.running) {
+    return Status::ClusterDown("this node stopped applying the log (" + stats.error +
+                               "); nothing stored");
+  }
   const std::string id = ids_.Next();
   replicator_->Expect(id);
   auto ack = log_->Publish(id, EncodeEntry(entry));

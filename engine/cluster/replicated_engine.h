@@ -6,7 +6,8 @@
 // this class, changes the node's state.
 //
 // Errors: the inner engine's validation errors (nothing published); ClusterDown / TryAgain
-// from the log (log.h); TryAgain when the entry is in the log but this node has not applied
+// from the log (log.h); ClusterDown when this node stopped applying the log (nothing
+// published); TryAgain when the entry is in the log but this node has not applied
 // it within the wait (it will be); the Replicator's stop error when it stopped.
 // Index, snapshot and backup calls stay local: each node keeps its own index of the same posts.
 // Thread safety: as Engine. Ownership: borrows the engine, the log and the replicator, which

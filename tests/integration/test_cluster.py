@@ -8,6 +8,7 @@ node); a node rebuilt from a peer's BACKUP; a NATS server killed during writes.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -307,6 +308,57 @@ class ClusterTest(unittest.TestCase):
             got = post_counts(self.node(j), "np")[1]
             self.assertGreaterEqual(got, acked)
             self.assertLessEqual(got, acked + errors)
+
+    def test_6_no_quorum_refuses_writes_and_serves_reads(self):
+        c = self.node(0)
+        u = user_on(c, self.ranges, 0, prefix="q")
+        c.execute_command("EVENT", u, "np", "LIKE")
+        before = post_counts(c, "np")
+        dead = [i for i, p in enumerate(self.cl.nats.procs) if p is None]
+        alive = [i for i, p in enumerate(self.cl.nats.procs) if p is not None]
+        self.cl.nats.kill(alive[0])  # one of three left: no quorum
+        t0 = time.monotonic()
+        with self.assertRaises(redis.ResponseError) as e:
+            add_post(c, "nq")
+        self.assertRegex(str(e.exception), "^(CLUSTERDOWN|TRYAGAIN) ")
+        self.assertLess(time.monotonic() - t0, 12)  # ack_timeout_ms is 8000
+        # Reads go on from local state.
+        self.assertEqual(post_counts(c, "np"), before)
+        self.assertEqual(len(c.execute_command("FEED", u, "COUNT", "3", "PEEK")), 3)
+        # The log back: writes go on.
+        for i in dead + [alive[0]]:
+            self.cl.nats.start(i)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                add_post(c, "nq")
+                break
+            except redis.ResponseError as e:
+                self.assertRegex(str(e), "^(CLUSTERDOWN|TRYAGAIN) ")
+                self.assertLess(time.monotonic(), deadline, "writes did not resume")
+        self.assertIsNotNone(post_counts(c, "nq"))
+
+    def test_7_undecodable_entry_stops_every_node(self):
+        # An entry of a newer version (9), published straight to the stream's subject.
+        port = next(p for i, p in enumerate(self.cl.nats.ports) if self.cl.nats.procs[i])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.recv(4096)  # INFO
+            s.sendall(b"CONNECT {}\r\nPUB bridgefeed.entries 4\r\n\x09\x01ab\r\nPING\r\n")
+            self.assertIn(b"PONG", s.recv(4096))
+        for i in range(3):
+            deadline = time.monotonic() + 20
+            while int(self.cl.info(i)["cluster_applying"]) != 0:
+                self.assertLess(time.monotonic(), deadline, f"n{i} still applying")
+                time.sleep(0.1)
+            info = self.cl.info(i)
+            self.assertIn("unknown version 9 (this build reads version 2)", info["cluster_error"])
+            self.assertIn("stopped applying the log", self.cl.nodes[i].read_log())
+        # Nothing skipped: a write now gets the stop error; reads go on.
+        with self.assertRaises(redis.ResponseError) as e:
+            add_post(self.node(0), "after")
+        self.assertIn("unknown version 9", str(e.exception))
+        self.assertIsNone(post_counts(self.node(1), "after"))
+        self.assertIsNotNone(post_counts(self.node(1), "np"))
 
 
 if __name__ == "__main__":
