@@ -282,26 +282,29 @@ class ClusterTest(unittest.TestCase):
         c = self.node(0)
         add_post(c, "np")
         u = user_on(c, self.ranges, 0, prefix="n")
-        acked, errors, gaps = 0, 0, []
+        acked, errors, gaps, after_kill = 0, 0, [], 0
         last_ok = time.monotonic()
         killed = False
         t0 = time.monotonic()
-        while time.monotonic() - t0 < 14:
+        # Writes for 2 s, the kill, then until 20 writes went through after it (at most 40 s).
+        while after_kill < 20 and time.monotonic() - t0 < 40:
             if not killed and time.monotonic() - t0 > 2:
                 self.cl.nats.kill(0)
                 killed = True
             try:
                 c.execute_command("EVENT", u, "np", "LIKE")
                 acked += 1
+                after_kill += 1 if killed else 0
                 now = time.monotonic()
                 gaps.append(now - last_ok)
                 last_ok = now
             except redis.ResponseError as e:
                 self.assertRegex(str(e), "^(TRYAGAIN|CLUSTERDOWN)")
                 errors += 1
-        # Writes went on, or resumed within seconds (a RAFT election is 4 to 9 s).
-        self.assertLess(max(gaps), 12.0)
-        self.assertLess(time.monotonic() - last_ok, 2.0)
+        # Writes went on, or resumed within seconds (a RAFT election is 4 to 9 s; more on a
+        # loaded machine).
+        self.assertEqual(after_kill, 20)
+        self.assertLess(max(gaps), 20.0)
         last = int(self.cl.info(0)["cluster_stream_last_seq"])
         self.cl.wait_applied(last)
         for j in range(3):
