@@ -3,6 +3,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -24,26 +25,45 @@ Status WrongDim(int dim, size_t got) {
 
 // Parses one decimal number; rejects trailing garbage. Accepts "nan"/"inf"
 // so that CheckVector reports them as BADVECTOR rather than a syntax error.
-bool ParseFloat(std::string_view s, float* out) {
+// A number beyond double's range (from_chars says out of range and leaves
+// *out alone) is classified by strtod: overflow becomes +-DBL_MAX (so it is
+// reported as beyond float32, not as a literal infinity), underflow 0.
+bool ParseDouble(std::string_view s, double* out) {
   if (s.empty()) return false;
   const char* begin = s.data();
   const char* end = s.data() + s.size();
   if (*begin == '+') ++begin;  // from_chars rejects a leading '+'
   auto [ptr, ec] = std::from_chars(begin, end, *out);
+  if (ptr != end) return false;
   if (ec == std::errc::result_out_of_range) {
-    *out = std::numeric_limits<float>::infinity();
-    return ptr == end;
+    const std::string copy(begin, end);
+    const double x = std::strtod(copy.c_str(), nullptr);  // +-HUGE_VAL, or 0 / a subnormal
+    *out = std::isinf(x) ? std::copysign(std::numeric_limits<double>::max(), x) : x;
+    return true;
   }
-  return ec == std::errc() && ptr == end;
+  return ec == std::errc();
 }
 
 }  // namespace
 
+Result<float> ToComponent(double x, size_t position) {
+  if (std::isfinite(x) && std::fabs(x) > std::numeric_limits<float>::max()) {
+    return Status::BadVector("value " + std::to_string(position) +
+                             " is beyond the float32 range (magnitude above 3.4e38)");
+  }
+  return FlushSubnormal(static_cast<float>(x));
+}
+
+float FlushSubnormal(float x) {
+  return std::fpclassify(x) == FP_SUBNORMAL ? std::copysign(0.0f, x) : x;
+}
+
 Status CheckVector(std::span<const float> v) {
   bool nonzero = false;
   for (size_t i = 0; i < v.size(); ++i) {
-    if (std::isnan(v[i])) return Status::BadVector("NaN at position " + std::to_string(i));
-    if (std::isinf(v[i])) return Status::BadVector("infinity at position " + std::to_string(i));
+    if (std::isnan(v[i])) return Status::BadVector("NaN at position " + std::to_string(i + 1));
+    if (std::isinf(v[i]))
+      return Status::BadVector("infinity at position " + std::to_string(i + 1));
     if (v[i] != 0.0f) nonzero = true;
   }
   if (!nonzero) return Status::BadVector("all-zero vector");
@@ -61,7 +81,7 @@ Result<Vector> ParseFp32(std::string_view blob, int dim) {
     uint32_t bits;
     std::memcpy(&bits, blob.data() + 4 * i, 4);
     if constexpr (std::endian::native == std::endian::big) bits = __builtin_bswap32(bits);
-    v[i] = std::bit_cast<float>(bits);
+    v[i] = FlushSubnormal(std::bit_cast<float>(bits));
   }
   BF_RETURN_IF_ERROR(CheckVector(v));
   return v;
@@ -81,9 +101,13 @@ Result<Vector> ParseValues(std::string_view count, std::span<const std::string_v
   if (n != static_cast<size_t>(dim)) return WrongDim(dim, n);
   Vector v(n);
   for (size_t i = 0; i < n; ++i) {
-    if (!ParseFloat(values[i], &v[i])) {
+    double x;
+    if (!ParseDouble(values[i], &x)) {
       return Status::Invalid("value " + std::to_string(i + 1) + " is not a number");
     }
+    auto c = ToComponent(x, i + 1);
+    if (!c.ok()) return c.status();
+    v[i] = *c;
   }
   BF_RETURN_IF_ERROR(CheckVector(v));
   return v;

@@ -114,10 +114,11 @@ class Engine {
   virtual Result<bool> DeleteUser(std::string_view id) = 0;
 
   // Creates or replaces a post. OK means durable and visible to Feed and
-  // Similar. Invalid for a bad id, author, culture or lang; WrongDim /
-  // BadVector for the vector. Without a vector the post takes the text
-  // vector of its title and text (EmbedText's errors; Invalid when there is
-  // no text model or no text). Nothing is written on error.
+  // Similar. Invalid for a bad id, author, culture, lang or ts ("ts out of
+  // range: ..."); WrongDim / BadVector for the vector. Without a vector the
+  // post takes the text vector of its title and text (EmbedText's errors;
+  // Invalid when there is no text model or no text). Nothing is written on
+  // error.
   virtual Status AddPost(PostInput post) = 0;
   // The text model's unit vector for text (dim() floats); lang as PostInput's
   // (empty or unknown: detected from the script). Invalid when no text model
@@ -131,7 +132,11 @@ class Engine {
   virtual Result<bool> DeletePost(std::string_view id) = 0;
 
   // Records feedback and moves the user's vector (api.md EVENT); an unknown
-  // user is created. NotFound("post") for an unknown post.
+  // user is created. Counters count people: a user's repeat of an
+  // engagement kind on a post (Engagement, limits.h) is logged and refreshes
+  // the seen time but changes no counter and no vector. NotFound("post")
+  // for an unknown post; Invalid for a ts outside kMinTs .. now +
+  // kMaxTsAhead (limits.h).
   virtual Status RecordEvent(std::string_view user, std::string_view post, EventType type,
                              std::optional<int64_t> ts) = 0;
 

@@ -16,6 +16,9 @@ namespace bf {
 
 namespace fs = std::filesystem;
 
+// After a failed rebuild, post writes before MaybeRebuild tries again.
+constexpr uint64_t kRebuildRetryWrites = 1024;
+
 std::string EngineImpl::SnapshotPath() const { return bf::SnapshotPath(options_.data_dir); }
 
 std::shared_ptr<AnnIndex> EngineImpl::index() const {
@@ -208,6 +211,7 @@ void EngineImpl::RebuildMain() {
   auto built = BuildFromTable("INDEX.REBUILD");
   if (!built.ok()) {
     spdlog::error("index: rebuild failed: {}", built.status().ToString());
+    rebuild_retry_at_ = post_writes_ + kRebuildRetryWrites;
     rebuilding_ = false;
     return;
   }
@@ -220,26 +224,33 @@ void EngineImpl::RebuildMain() {
     Status st = CatchUp(*idx, seq);
     if (!st.ok()) {
       spdlog::error("index: rebuild catch-up failed: {}", st.ToString());
+      rebuild_retry_at_ = post_writes_ + kRebuildRetryWrites;
       rebuilding_ = false;
       return;
     }
     SwapIndex(idx);
-    rebuilding_ = false;
   }
   last_rebuild_ = NowSeconds();
   spdlog::info("index: rebuilt and swapped in ({})", idx->Stats().type);
+  // The next start loads the rebuilt index instead of replaying onto the
+  // old snapshot (or rebuilding again). rebuilding_ stays set until it is
+  // written, so INDEX.INFO's rebuilding 0 means the snapshot is on disk.
+  Status saved = SaveNow();
+  if (!saved.ok()) spdlog::error("index: snapshot after the rebuild failed: {}", saved.ToString());
+  rebuilding_ = false;
 }
 
-void EngineImpl::MaybeRebuild() {
-  if (rebuilding_) return;
+void EngineImpl::MaybeRebuild(uint64_t writes) {
+  // Called after every post write and delete, so cheap: an atomic load and
+  // the index's O(1) NeedsRebuild (Flat outgrown under "auto", tombstones
+  // past the ratio, IVF centroids aged).
+  if ((post_writes_ += writes) < rebuild_retry_at_ || rebuilding_ || closed_) return;
   std::shared_ptr<AnnIndex> idx = index();
+  if (!idx->NeedsRebuild()) return;
   const IndexStats s = idx->Stats();
-  const bool outgrown = options_.index.spec == "auto" && s.type == "Flat" &&
-                        s.live > options_.index.auto_ann_threshold;
-  if (outgrown || idx->NeedsRebuild()) {
-    spdlog::info("index: starting a rebuild ({})", outgrown ? "corpus outgrew Flat" : "tombstones");
-    (void)StartRebuild();
-  }
+  spdlog::info("index: starting a rebuild ({}: {} live, {} tombstones)", s.type, s.live,
+               s.tombstones);
+  (void)StartRebuild();
 }
 
 void EngineImpl::SnapshotLoop() {

@@ -4,6 +4,7 @@
 // the post table and the index.
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/internal/engine_impl.h"
 
@@ -13,6 +14,10 @@ namespace bf {
 struct EngineImpl::PendingWrites {
   std::unordered_map<std::string, std::optional<UserRecord>> users;
   std::unordered_map<std::string, std::optional<Vector>> posts;  // unit vectors
+  // Engagements the group's earlier events made (EngagementKey), and users
+  // it deleted (their stored marks are gone).
+  std::unordered_set<std::string> engaged;
+  std::unordered_set<std::string> deleted_users;
 };
 
 namespace {
@@ -41,6 +46,15 @@ const std::string* UserOf(const WriteOp& op) {
   if (const auto* d = std::get_if<DeleteUserOp>(&op)) return &d->id;
   if (const auto* e = std::get_if<EventOp>(&op)) return &e->user;
   return nullptr;
+}
+
+// User, post and engagement kind, for PendingWrites::engaged.
+std::string EngagementKey(const EventOp& e) {
+  std::string k = e.user;
+  k.push_back('\0');
+  k += e.post;
+  k.push_back(static_cast<char>(EngagementOf(e.type)));
+  return k;
 }
 
 bool WritesPosts(const WriteOp& op) {
@@ -93,6 +107,7 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
           [&](const DeleteUserOp& d) -> Status {
             BF_RETURN_IF_ERROR(CheckId("user", d.id));
             pending.users[d.id] = std::nullopt;
+            pending.deleted_users.insert(d.id);
             *out = DeleteUserWrite{d.id};
             return Status::OK();
           },
@@ -102,6 +117,7 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
             auto culture = CanonicalCulture(in.culture);
             if (!culture.ok()) return culture.status();
             if (in.lang) BF_RETURN_IF_ERROR(CheckLang(*in.lang));
+            if (in.ts) BF_RETURN_IF_ERROR(CheckTs(*in.ts, NowSeconds()));
             PostRecord rec;
             if (in.vector.empty()) {
               PostInput text = in;
@@ -115,7 +131,7 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
             rec.author = in.author;
             rec.culture = std::move(culture).value();
             rec.lang = in.lang.value_or("");
-            rec.ts = in.ts.value_or(NowSeconds());
+            rec.ts = in.ts.value_or(kKeepTs);  // a replace without TS keeps the post's ts
             rec.tags = in.tags;
             rec.title = in.title;
             pending.posts[rec.id] = rec.vector;
@@ -131,16 +147,21 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
           [&](const EventOp& e) -> Status {
             BF_RETURN_IF_ERROR(CheckId("user", e.user));
             BF_RETURN_IF_ERROR(CheckId("post", e.post));
+            if (e.ts) BF_RETURN_IF_ERROR(CheckTs(*e.ts, NowSeconds()));
             EventWrite ev;
             Vector post_vec;
+            std::optional<uint64_t> known_iid;  // for the stored engagement marks
             if (auto it = pending.posts.find(e.post); it != pending.posts.end()) {
               if (!it->second) return Status::NotFound("post");
               post_vec = *it->second;  // post_iid 0: the store finds the post by id
+              std::shared_lock lock(table_mu_);
+              known_iid = table_.Find(e.post);  // replaced in the group: same iid
             } else {
               std::shared_lock lock(table_mu_);
               auto iid = table_.Find(e.post);
               if (!iid) return Status::NotFound("post");
               ev.post_iid = *iid;
+              known_iid = *iid;
               auto v = table_.VectorOf(*iid);
               post_vec.assign(v.begin(), v.end());
             }
@@ -156,8 +177,20 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
             }
             auto rec = user_of(e.user);
             if (!rec.ok()) return rec.status();
+            // People, not clicks: a repeat of an engagement kind on a post
+            // (this group's or a stored mark) is logged and refreshes recency
+            // but moves neither the user's counters nor vector; the store
+            // applies the same rule to the post's counters.
+            bool repeat = !pending.engaged.insert(EngagementKey(e)).second;
+            if (!repeat && known_iid && pending.deleted_users.count(e.user) == 0) {
+              auto stored = store_->HasEngaged(e.user, *known_iid, e.type);
+              if (!stored.ok()) return stored.status();
+              repeat = *stored;
+            }
             const FeedbackRates& rates = options_.ranking.feedback;
-            if (IsPositive(e.type)) {
+            if (repeat) {
+              // The record is written unchanged.
+            } else if (IsPositive(e.type)) {
               ++rec->positives;
               if (rec->vector.empty()) {
                 rec->vector = post_vec;
@@ -181,12 +214,10 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
 Result<std::vector<WriteOutcome>> EngineImpl::Write(std::span<const WriteOp> ops,
                                                     const WriteOptions& options) {
   BF_RETURN_IF_ERROR(CheckOpen());
-  uint64_t adds = 0;
-  auto outcomes = WriteLocked(ops, options, &adds);
-  if (adds > 0) {
-    const uint64_t before = adds_since_check_.fetch_add(adds);
-    if (before / 1024 != (before + adds) / 1024) MaybeRebuild();
-  }
+  uint64_t post_writes = 0;
+  auto outcomes = WriteLocked(ops, options, &post_writes);
+  // Adds, replaces and deletes all leave tombstones or grow the corpus.
+  if (post_writes > 0) MaybeRebuild(post_writes);
   return outcomes;
 }
 
@@ -236,7 +267,10 @@ Result<std::vector<WriteOutcome>> EngineImpl::WriteLocked(std::span<const WriteO
     WriteOutcome& o = outcomes[op_of[j]];
     o.status = std::move(r.status);
     o.existed = r.existed;
-    if (o.status.ok() && std::holds_alternative<PostRecord>(prepared[j])) ++*adds;
+    if (o.status.ok() && (std::holds_alternative<PostRecord>(prepared[j]) ||
+                          (std::holds_alternative<DeletePostWrite>(prepared[j]) && r.existed))) {
+      ++*adds;
+    }
   }
   return outcomes;
 }
@@ -268,8 +302,10 @@ Result<std::vector<StoreOpResult>> EngineImpl::CommitAndPublish(std::span<const 
         table_.Remove(r.iid);
       } else if (const auto* ev = std::get_if<EventWrite>(&ops[j])) {
         const EventType t = ev->type;
-        table_.AddStats(r.iid, viewers[j], t == EventType::kView ? 1 : 0,
-                        IsPositive(t) ? 1 : 0, IsNegative(t) ? 1 : 0);
+        if (r.counted) {  // the store decided, under its write lock
+          table_.AddStats(r.iid, viewers[j], t == EventType::kView ? 1 : 0,
+                          IsPositive(t) ? 1 : 0, IsNegative(t) ? 1 : 0);
+        }
         ++events;
       }
     }

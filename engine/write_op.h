@@ -29,7 +29,9 @@ struct PostInput {
   std::string culture;
   Vector vector;  // not yet normalised; empty: the text vector of title and text
   std::optional<std::string> lang;  // none when not given; if given, 1 to 16 bytes
-  std::optional<int64_t> ts;  // default now
+  // Seconds since the epoch, kMinTs to now + kMaxTsAhead (limits.h CheckTs).
+  // None: now for a new post, the stored ts for a replaced one.
+  std::optional<int64_t> ts;
   std::vector<std::string> tags;
   std::string title;  // EXPLAIN only; read from the store in one batch per FEED
   std::string text;   // encoded with the title when there is no vector; not stored
@@ -47,7 +49,7 @@ struct EventOp {
   std::string user;
   std::string post;
   EventType type = EventType::kView;
-  std::optional<int64_t> ts;  // default now
+  std::optional<int64_t> ts;  // default now; else in CheckTs's range
   // Cluster mode (engine/cluster/engine_applier.h): the culture the post's counters move
   // under, as the user's node resolved it (default: the user's own), and whether only the
   // counters move because another node owns the user (no user record, vector, seen mark).

@@ -71,7 +71,9 @@ class EngineImpl final : public Engine {
   Status SaveNow();
   void RebuildMain();
   void SnapshotLoop();
-  void MaybeRebuild();
+  // After `writes` post adds, replaces or deletes: starts a rebuild when the
+  // index NeedsRebuild (O(1)).
+  void MaybeRebuild(uint64_t writes);
   std::shared_ptr<AnnIndex> index() const;
   void SwapIndex(std::shared_ptr<AnnIndex> next);
   std::string SnapshotPath() const;
@@ -82,7 +84,7 @@ class EngineImpl final : public Engine {
   // posts as the group's earlier ops leave them (pending). On error pending
   // is unchanged.
   Status PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp* out);
-  // Write's work under its locks; *adds counts the posts added.
+  // Write's work under its locks; *adds counts the posts added, replaced or deleted.
   Result<std::vector<WriteOutcome>> WriteLocked(std::span<const WriteOp> ops,
                                                 const WriteOptions& options, uint64_t* adds);
   // Stores the prepared ops and publishes them to the table and index.
@@ -132,7 +134,11 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> feed_searches_{0};
   std::atomic<uint64_t> feed_search_usec_{0};
   std::atomic<uint64_t> events_{0};
-  std::atomic<uint64_t> adds_since_check_{0};
+  // MaybeRebuild: post writes so far, and the count before which it does
+  // not start another rebuild after one failed (an "auto" threshold too
+  // small to train IVF, say), instead of retrying on every write.
+  std::atomic<uint64_t> post_writes_{0};
+  std::atomic<uint64_t> rebuild_retry_at_{0};
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

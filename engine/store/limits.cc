@@ -48,6 +48,17 @@ Status CheckOpenness(double openness) {
   return OpennessError();
 }
 
+Status CheckTs(int64_t ts, int64_t now) {
+  if (ts >= kMinTs && ts <= now + kMaxTsAhead) return Status::OK();
+  std::string msg = "ts out of range: expected seconds since the Unix epoch from " +
+                    std::to_string(kMinTs) + " (2000-01-01) to now + " +
+                    std::to_string(kMaxTsAhead) + " (1 day)";
+  // Milliseconds of a date from 2000 to 2100.
+  if (ts >= kMinTs * 1000 && ts <= 4102444800LL * 1000)
+    msg += "; " + std::to_string(ts) + " looks like milliseconds";
+  return Status::Invalid(std::move(msg));
+}
+
 std::optional<EventType> ParseEventType(std::string_view word) {
   for (size_t i = 0; i < std::size(kEventWords); ++i) {
     if (SameUpper(kEventWords[i], word)) return static_cast<EventType>(i);

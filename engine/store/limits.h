@@ -46,6 +46,16 @@ Status CheckCount(int count);
 // OpennessError() unless 0 <= openness <= 1 (NaN fails).
 Status CheckOpenness(double openness);
 
+// ts (posts and events): seconds since the Unix epoch, from 2000-01-01 to one day past now.
+// Milliseconds (1733000000000) or a sentinel (INT64_MAX) would sit at the front of every
+// fresh list for ever.
+inline constexpr int64_t kMinTs = 946684800;   // 2000-01-01T00:00:00Z
+inline constexpr int64_t kMaxTsAhead = 86400;  // clock skew allowed: one day
+// Invalid "ts out of range: expected seconds since the Unix epoch from 946684800 (2000-01-01)
+// to now + 86400 (1 day)" unless kMinTs <= ts <= now + kMaxTsAhead; a ts that looks like
+// milliseconds says so at the end ("; 1733000000000 looks like milliseconds").
+Status CheckTs(int64_t ts, int64_t now);
+
 // Stored as one byte in the event log: append new types at the end.
 enum class EventType : uint8_t { kView, kLike, kSave, kShare, kComment, kHide, kReport };
 inline constexpr EventType kLastEventType = EventType::kReport;
@@ -61,5 +71,13 @@ inline bool IsPositive(EventType t) {
          t == EventType::kComment;
 }
 inline bool IsNegative(EventType t) { return t == EventType::kHide || t == EventType::kReport; }
+
+// What a post's counters count: people, not clicks. Each user counts at most once per post
+// and engagement kind; the kind of an event is the counter it moves. Stored as one byte.
+enum class Engagement : uint8_t { kImpression = 0, kPositive = 1, kNegative = 2 };
+inline Engagement EngagementOf(EventType t) {
+  return IsPositive(t) ? Engagement::kPositive
+                       : IsNegative(t) ? Engagement::kNegative : Engagement::kImpression;
+}
 
 }  // namespace bf

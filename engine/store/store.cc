@@ -79,6 +79,10 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
         rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names), "open " + path));
     if (std::find(names.begin(), names.end(), "meta") == names.end() && names.size() > 1)
       return Status::Invalid(path + " is a RocksDB database but not a bridgefeed one");
+    // A writer adds the column families newer builds have; a reader cannot.
+    if (options.read_only && names.size() < CfNames().size())
+      return Status::Invalid(path + " was written by an older bridgefeed: open it once with "
+                             "bridgefeed-server or bridgefeed-import to upgrade it");
   }
 
   std::unique_ptr<StoreImpl> store(new StoreImpl);

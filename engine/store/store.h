@@ -9,6 +9,10 @@
 //   users     string id -> user record
 //   seen      user + internal id -> kind and time
 //   events    user + event number -> event (append-only feedback log)
+//   engaged   user + internal id + engagement kind -> time of the latest such
+//             event (counters count each user once per post and kind)
+//   retired   string id of a deleted post -> its internal id, which a re-add
+//             takes back (so seen, hidden and engaged marks still apply)
 //
 // Errors: every method that can fail returns a Status or Result with the
 // codes of embeddings/status.h: Invalid for a caller's mistake (bad id,
@@ -73,6 +77,10 @@ struct StoreOptions {
   bool bulk_load = false;
 };
 
+// PostRecord::ts for PutPost/PutPosts: keep the ts of the post being
+// replaced; a new post gets the current time.
+inline constexpr int64_t kKeepTs = INT64_MIN;
+
 struct PostRecord {
   uint64_t iid = 0;           // internal id; assigned by PutPost
   uint64_t seq = 0;           // store sequence of the write; assigned by PutPost
@@ -81,7 +89,7 @@ struct PostRecord {
   std::string culture;        // canonical upper case
   uint16_t culture_code = 0;  // code of culture (never kNoCulture); assigned by PutPost
   std::string lang;
-  int64_t ts = 0;
+  int64_t ts = 0;             // seconds since the epoch; kKeepTs in a write (above)
   std::vector<std::string> tags;
   std::string title;
   Vector vector;              // unit length, dim components
@@ -154,6 +162,7 @@ struct StoreOpResult {
   PostRecord post;        // PostRecord: the record as stored (iid, seq, culture_code)
   uint64_t iid = 0;       // DeletePostWrite: the deleted post; EventWrite: the post
   bool existed = false;   // DeleteUserWrite / DeletePostWrite: there was one
+  bool counted = false;   // EventWrite: it moved the counters (the user's first of its kind)
 };
 
 struct StoreWriteOptions {
@@ -184,8 +193,10 @@ class Store {
 
   // Posts ------------------------------------------------------------------
   // Creates or replaces the post `post.id`. A replaced post keeps its
-  // internal id (so its counters survive). Assigns iid, seq and culture_code
-  // and returns the record as stored. Post record and id mapping are one batch.
+  // internal id (so its counters survive); a post id that was deleted takes
+  // back its old internal id (its counters start at zero, but its users'
+  // seen, hidden and engaged marks apply again). Assigns iid, seq and culture_code
+  // (and ts when it is kKeepTs) and returns the record as stored. Post record and id mapping are one batch.
   virtual Result<PostRecord> PutPost(PostRecord post) = 0;
   // Many posts in large batches (bulk import). Same rules as PutPost.
   virtual Status PutPosts(std::vector<PostRecord>& posts) = 0;
@@ -196,8 +207,10 @@ class Store {
   // Invalid when any id is bad (nothing is read).
   virtual Result<std::vector<std::optional<PostRecord>>> GetPosts(
       std::span<const std::string> ids) const = 0;
-  // Deletes post, id mapping and counters in one batch; bumps the sequence.
-  // Returns the deleted internal id, or nullopt if there was no such post.
+  // Deletes post, id mapping and counters in one batch, and remembers the
+  // internal id under the post id (retired) for a re-add; bumps the
+  // sequence. Returns the deleted internal id, or nullopt if there was no
+  // such post. Seen and engaged marks are the users' and stay.
   virtual Result<std::optional<uint64_t>> DeletePost(std::string_view id) = 0;
   // Visits every post in internal-id order; stop early by returning false.
   virtual Status ForEachPost(const std::function<bool(const PostRecord&)>& fn) const = 0;
@@ -229,24 +242,34 @@ class Store {
   virtual Status PutUser(const UserRecord& user) = 0;
   virtual Status PutUsers(const std::vector<UserRecord>& users) = 0;  // bulk
   virtual Result<std::optional<UserRecord>> GetUser(std::string_view id) const = 0;
-  // Removes the profile, its seen marks and its events. false if unknown.
+  // Removes the profile, its seen marks, engaged marks and events. false if
+  // unknown. Counters the user moved stay.
   virtual Result<bool> DeleteUser(std::string_view id) = 0;
   virtual Result<uint64_t> CountUsers() const = 0;
 
   // Feedback ---------------------------------------------------------------
   // One batch: user record, counter merge (VIEW: impression; LIKE, SAVE,
   // SHARE, COMMENT: positive; HIDE, REPORT: negative), seen mark (VIEW:
-  // viewed; HIDE, REPORT: hidden) and the event log entry. NotFound("post")
-  // when post_iid is not a live post (checked under the write lock, so a
-  // concurrently deleted post gets no counters back). PutUser also assigns a
-  // code to the user's culture.
-  virtual Status RecordEvent(const EventWrite& event) = 0;
+  // viewed; HIDE, REPORT: hidden), engaged mark and the event log entry.
+  // Counters count people, not clicks: the merge is written only when the
+  // user has no engaged mark of the event's Engagement kind on the post
+  // (limits.h); a repeat refreshes the engaged and seen marks' times and is
+  // logged, but counts nothing. *counted (when not null) says whether it
+  // counted. NotFound("post") when post_iid is not a live post (checked
+  // under the write lock, so a concurrently deleted post gets no counters
+  // back). PutUser also assigns a code to the user's culture.
+  virtual Status RecordEvent(const EventWrite& event, bool* counted = nullptr) = 0;
   virtual Status RecordEvents(const std::vector<EventWrite>& events) = 0;  // bulk
+  // Whether user has an engaged mark of type's kind on post iid: whether an
+  // event of that type would count nothing. Invalid for a bad user id.
+  virtual Result<bool> HasEngaged(std::string_view user, uint64_t iid, EventType type) const = 0;
   // Offline bulk path: the counters, seen marks and event log entries that
   // RecordEvents would write for `events` in order, aggregated into one
-  // WriteBatch: one counter merge per (post, culture), one seen mark per
-  // (user, post) (hidden wins, also over a stored mark), one log entry per
-  // event. User records are NOT written: the caller applies the events to
+  // WriteBatch: one counter merge per (post, culture) counting each user
+  // once per post and kind (as RecordEvent, also against stored marks), one
+  // seen mark per (user, post) (hidden wins, also over a stored mark), one
+  // engaged mark per (user, post, kind), one log entry per event. User
+  // records are NOT written: the caller applies the events to
   // them (counters, vectors) and writes each once with PutUsers, so until
   // then a user may have events but no record. Validation first: Invalid for
   // a bad user id, type or culture; NotFound("post") when a post_iid is not a

@@ -1,11 +1,18 @@
 // Store on RocksDB: posts, counters, users, seen marks and events.
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "engine/store/internal/store_impl.h"
 
 namespace bf::internal {
 namespace {
+
+int64_t WallSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 void CountDelta(EventType t, int64_t* imp, int64_t* pos, int64_t* neg) {
   *imp = t == EventType::kView ? 1 : 0;
@@ -58,20 +65,35 @@ Status StoreImpl::ValidatePost(PostRecord* post) const {
 }
 
 Status StoreImpl::ApplyPost(Txn& t, PostRecord* post) {
+  bool reborn = false;  // takes back a retired iid
   auto old = t.Get(kPosts, post->id);
   if (!old.ok()) return old.status();
   if (old->has_value()) {
     PostRecord prev;  // a replace keeps the internal id, so counters survive
     BF_RETURN_IF_ERROR(DecodePost(**old, &prev));
     post->iid = prev.iid;
+    if (post->ts == kKeepTs) post->ts = prev.ts;
   } else {
-    post->iid = t.counters.next_iid++;
+    // A deleted post's id takes back its internal id, so the marks users
+    // left on it (hidden, served, engaged) apply to the re-added post.
+    auto retired = t.Get(kRetired, post->id);
+    if (!retired.ok()) return retired.status();
+    if (retired->has_value()) {
+      if ((**retired).size() != 8) return Status::Corruption("damaged retired post id");
+      post->iid = DecodeBigEndian64(**retired);
+      reborn = true;
+    } else {
+      post->iid = t.counters.next_iid++;
+    }
     ++t.counters.posts;
   }
+  if (post->ts == kKeepTs) post->ts = WallSeconds();
   post->seq = ++t.counters.seq;
   auto code = t.Culture(post->culture);
   if (!code.ok()) return code.status();
   post->culture_code = *code;
+  // Staged only now: a failing op leaves nothing in the batch.
+  if (reborn) t.Delete(kRetired, post->id);
   t.Put(kPosts, post->id, EncodePost(*post));
   t.Put(kPostIds, BigEndian64(post->iid), post->id);
   return Status::OK();
@@ -157,6 +179,7 @@ Result<std::optional<uint64_t>> StoreImpl::ApplyDeletePost(Txn& t, std::string_v
   BF_RETURN_IF_ERROR(DecodePost(**old, &prev));
   t.Delete(kPosts, id);
   t.Delete(kPostIds, BigEndian64(prev.iid));
+  t.Put(kRetired, id, BigEndian64(prev.iid));
   // Every counter row of the post: keys iid + culture.
   const std::string lo = BigEndian64(prev.iid);
   t.batch.DeleteRange(cf(kStats), lo, PrefixSuccessor(lo));
@@ -338,6 +361,7 @@ Result<bool> StoreImpl::ApplyDeleteUser(Txn& t, std::string_view id) {
     --t.counters.users;
   }
   t.batch.DeleteRange(cf(kSeen), lo, hi);
+  t.batch.DeleteRange(cf(kEngaged), lo, hi);
   if (events > 0) t.batch.DeleteRange(cf(kEvents), lo, hi);
   t.counters.events -= events;
   return existed;
@@ -351,7 +375,7 @@ void StoreImpl::ApplySeen(Txn& t, std::string_view user, uint64_t iid, SeenKind 
   t.batch.Merge(cf(kSeen), SeenKey(user, iid), EncodeSeen(kind, ts));
 }
 
-Result<uint64_t> StoreImpl::ApplyEvent(Txn& t, const EventWrite& e) {
+Result<uint64_t> StoreImpl::ApplyEvent(Txn& t, const EventWrite& e, bool* counted) {
   uint64_t iid = e.post_iid;
   if (iid == 0) {  // a post written earlier in the same batch: find it by id
     auto raw = t.Get(kPosts, e.post_id);
@@ -375,9 +399,19 @@ Result<uint64_t> StoreImpl::ApplyEvent(Txn& t, const EventWrite& e) {
     BF_RETURN_IF_ERROR(ApplyUser(t, e.user));
   }
 
-  int64_t imp, pos, neg;
-  CountDelta(e.type, &imp, &pos, &neg);
-  t.batch.Merge(cf(kStats), StatsKey(iid, e.viewer_culture), EncodeCounts(imp, pos, neg));
+  // People, not clicks: only the user's first event of a kind counts; a
+  // repeat refreshes the mark's time. Nodes that keep only the counters
+  // (cluster, counters_only) keep the marks too, so they count alike.
+  const std::string mark = EngagedKey(e.user.id, iid, EngagementOf(e.type));
+  auto engaged = t.Get(kEngaged, mark);
+  if (!engaged.ok()) return engaged.status();
+  *counted = !engaged->has_value();
+  if (*counted) {
+    int64_t imp, pos, neg;
+    CountDelta(e.type, &imp, &pos, &neg);
+    t.batch.Merge(cf(kStats), StatsKey(iid, e.viewer_culture), EncodeCounts(imp, pos, neg));
+  }
+  t.Put(kEngaged, mark, EncodeTs(e.ts));
   if (e.counters_only) return iid;
 
   if (auto kind = SeenKindOf(e.type)) ApplySeen(t, e.user.id, iid, *kind, e.ts);
@@ -406,7 +440,19 @@ Status StoreImpl::ValidateEvent(EventWrite* e) const {
   return Status::OK();
 }
 
-Status StoreImpl::RecordEvent(const EventWrite& event) { return RecordEvents({event}); }
+Status StoreImpl::RecordEvent(const EventWrite& event, bool* counted) {
+  auto done = Write(std::span<const StoreOp>(std::vector<StoreOp>{event}), StoreWriteOptions{});
+  if (!done.ok()) return done.status();
+  if (counted != nullptr) *counted = (*done)[0].counted;
+  return Status::OK();
+}
+
+Result<bool> StoreImpl::HasEngaged(std::string_view user, uint64_t iid, EventType type) const {
+  BF_RETURN_IF_ERROR(CheckStoredId(user, "user"));
+  auto mark = Get(kEngaged, EngagedKey(user, iid, EngagementOf(type)));
+  if (!mark.ok()) return mark.status();
+  return mark->has_value();
+}
 
 Status StoreImpl::RecordEvents(const std::vector<EventWrite>& events) {
   if (read_only_) return ReadOnly();
@@ -416,8 +462,9 @@ Status StoreImpl::RecordEvents(const std::vector<EventWrite>& events) {
     const size_t end = std::min(valid.size(), begin + kBulkChunk);
     std::lock_guard lock(write_mu_);
     Txn t(this);
+    bool counted;
     for (size_t i = begin; i < end; ++i) {
-      auto applied = ApplyEvent(t, valid[i]);
+      auto applied = ApplyEvent(t, valid[i], &counted);
       if (!applied.ok()) return applied.status();
     }
     BF_RETURN_IF_ERROR(t.Commit());
@@ -425,24 +472,34 @@ Status StoreImpl::RecordEvents(const std::vector<EventWrite>& events) {
   return Status::OK();
 }
 
-Status StoreImpl::CheckLivePosts(const std::vector<uint64_t>& iids) const {
+Status StoreImpl::KeysExist(Cf c, const std::vector<std::string>& keys,
+                            std::vector<bool>* found) const {
   constexpr size_t kChunk = 1024;
-  std::vector<std::string> keys;
-  for (size_t begin = 0; begin < iids.size(); begin += kChunk) {
-    const size_t end = std::min(iids.size(), begin + kChunk);
-    keys.clear();
-    for (size_t i = begin; i < end; ++i) keys.push_back(BigEndian64(iids[i]));
-    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  found->assign(keys.size(), false);
+  for (size_t begin = 0; begin < keys.size(); begin += kChunk) {
+    const size_t end = std::min(keys.size(), begin + kChunk);
+    std::vector<rocksdb::Slice> slices(keys.begin() + begin, keys.begin() + end);
     std::vector<rocksdb::PinnableSlice> values(slices.size());
     std::vector<rocksdb::Status> statuses(slices.size());
     // Sorted keys: the batched MultiGet reads each block once.
-    db_->MultiGet(rocksdb::ReadOptions(), cf(kPostIds), slices.size(), slices.data(),
-                  values.data(), statuses.data(), /*sorted_input=*/true);
-    for (const auto& st : statuses) {
-      if (st.IsNotFound()) return Status::NotFound("post");
-      BF_RETURN_IF_ERROR(FromRocks(st, "read post ids"));
+    db_->MultiGet(rocksdb::ReadOptions(), cf(c), slices.size(), slices.data(), values.data(),
+                  statuses.data(), /*sorted_input=*/true);
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      BF_RETURN_IF_ERROR(FromRocks(statuses[i], "read keys"));
+      (*found)[begin + i] = true;
     }
   }
+  return Status::OK();
+}
+
+Status StoreImpl::CheckLivePosts(const std::vector<uint64_t>& iids) const {
+  std::vector<std::string> keys;
+  keys.reserve(iids.size());
+  for (uint64_t iid : iids) keys.push_back(BigEndian64(iid));
+  std::vector<bool> live;
+  BF_RETURN_IF_ERROR(KeysExist(kPostIds, keys, &live));
+  if (std::find(live.begin(), live.end(), false) != live.end()) return Status::NotFound("post");
   return Status::OK();
 }
 
@@ -473,17 +530,38 @@ Status StoreImpl::ImportEvents(std::span<const ImportedEvent> events) {
   std::map<std::string, std::pair<SeenKind, int64_t>> seen;
   std::vector<std::pair<std::string, std::string>> log;  // event key, entry
   log.reserve(events.size());
+  // Engaged marks: key -> (latest ts, may still count).
+  std::vector<std::string> marks(events.size());
+  std::map<std::string, std::pair<int64_t, bool>> engaged;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const ImportedEvent& e = events[i];
+    marks[i] = EngagedKey(e.user, e.post_iid, EngagementOf(e.type));
+    engaged.try_emplace(marks[i], e.ts, false);
+  }
   std::lock_guard lock(write_mu_);
   BF_RETURN_IF_ERROR(CheckLivePosts(iids));  // under the lock, as RecordEvents
+  // A user counts once per post and kind, also against marks already stored.
+  std::vector<std::string> mark_keys;
+  mark_keys.reserve(engaged.size());
+  for (const auto& [key, mark] : engaged) mark_keys.push_back(key);
+  std::vector<bool> stored;
+  BF_RETURN_IF_ERROR(KeysExist(kEngaged, mark_keys, &stored));
+  std::vector<bool>::const_iterator was_stored = stored.begin();
+  for (auto& [key, mark] : engaged) mark.second = !*was_stored++;  // still may count
   Txn t(this);
   for (size_t i = 0; i < events.size(); ++i) {
     const ImportedEvent& e = events[i];
-    int64_t imp, pos, neg;
-    CountDelta(e.type, &imp, &pos, &neg);
-    CultureCounts& c = stats[StatsKey(e.post_iid, cultures[i])];
-    c.impressions += imp;
-    c.positives += pos;
-    c.negatives += neg;
+    auto& mark = engaged.find(marks[i])->second;
+    mark.first = e.ts;  // a repeat refreshes the time, not the counters
+    if (mark.second) {
+      mark.second = false;
+      int64_t imp, pos, neg;
+      CountDelta(e.type, &imp, &pos, &neg);
+      CultureCounts& c = stats[StatsKey(e.post_iid, cultures[i])];
+      c.impressions += imp;
+      c.positives += pos;
+      c.negatives += neg;
+    }
     if (auto kind = SeenKindOf(e.type)) {
       auto [it, added] = seen.try_emplace(SeenKey(e.user, e.post_iid), *kind, e.ts);
       if (!added && !SeenKeepsOld(it->second.first, *kind)) it->second = {*kind, e.ts};
@@ -498,6 +576,7 @@ Status StoreImpl::ImportEvents(std::span<const ImportedEvent> events) {
     t.batch.Merge(cf(kStats), key, EncodeCounts(c.impressions, c.positives, c.negatives));
   for (const auto& [key, mark] : seen)
     t.batch.Merge(cf(kSeen), key, EncodeSeen(mark.first, mark.second));
+  for (const auto& [key, mark] : engaged) t.batch.Put(cf(kEngaged), key, EncodeTs(mark.first));
   return t.Commit();
 }
 

@@ -45,7 +45,7 @@ Status StoreImpl::ApplyOp(Txn& t, const StoreOp& op, StoreOpResult* result) {
           [&](const EventWrite& e) -> Status {
             EventWrite valid = e;
             BF_RETURN_IF_ERROR(ValidateEvent(&valid));
-            auto iid = ApplyEvent(t, valid);
+            auto iid = ApplyEvent(t, valid, &result->counted);
             if (!iid.ok()) return iid.status();
             result->iid = *iid;
             return Status::OK();

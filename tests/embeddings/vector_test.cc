@@ -71,6 +71,62 @@ std::vector<std::string_view> Views(const std::vector<std::string>& v) {
   return {v.begin(), v.end()};
 }
 
+TEST(ParseFp32Test, PositionsAreOneBasedAndSubnormalsFlushToZero) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto a = ParseFp32(Blob({1, 2, nan}), 3);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().ToString(), "BadVector: NaN at position 3");
+  const float sub = std::numeric_limits<float>::denorm_min();
+  auto b = ParseFp32(Blob({sub, -1e-39f, 2}), 3);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(*b, (Vector{0, 0, 2}));
+  EXPECT_TRUE(std::signbit((*b)[1]));  // -0: the sign stays
+  auto c = ParseFp32(Blob({sub, 1e-39f}), 2);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().ToString(), "BadVector: all-zero vector");
+}
+
+TEST(ParseValuesTest, UnderflowIsZeroNotInfinity) {
+  std::vector<std::string> words = {"1", "1e-46", "-1e-40", "1e-400"};
+  auto r = ParseValues("4", Views(words), 4);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, (Vector{1, 0, 0, 0}));
+  std::vector<std::string> all_tiny = {"1e-46", "1e-400"};
+  auto z = ParseValues("2", Views(all_tiny), 2);
+  ASSERT_FALSE(z.ok());
+  EXPECT_EQ(z.status().ToString(), "BadVector: all-zero vector");
+  // The smallest normal float32 is kept.
+  std::vector<std::string> normal = {"1.2e-38", "0"};
+  auto n = ParseValues("2", Views(normal), 2);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_GT((*n)[0], 0.0f);
+}
+
+TEST(ParseValuesTest, OverflowAndSpecialValuesNameOneBasedPositions) {
+  std::vector<std::string> big = {"1", "1e39"};
+  auto a = ParseValues("2", Views(big), 2);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().ToString(),
+            "BadVector: value 2 is beyond the float32 range (magnitude above 3.4e38)");
+  std::vector<std::string> huge = {"-1e400", "1"};
+  auto b = ParseValues("2", Views(huge), 2);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().ToString(),
+            "BadVector: value 1 is beyond the float32 range (magnitude above 3.4e38)");
+  std::vector<std::string> nan = {"1", "2", "nan"};
+  auto c = ParseValues("3", Views(nan), 3);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().ToString(), "BadVector: NaN at position 3");
+  std::vector<std::string> inf = {"inf", "2"};
+  auto d = ParseValues("2", Views(inf), 2);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().ToString(), "BadVector: infinity at position 1");
+  std::vector<std::string> word = {"1", "x"};
+  auto e = ParseValues("2", Views(word), 2);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().ToString(), "Invalid: value 2 is not a number");
+}
+
 TEST(ParseValuesTest, ParsesDecimals) {
   std::vector<std::string> words = {"1", "-0.5", "+2e3", ".25"};
   auto r = ParseValues("4", Views(words), 4);

@@ -12,7 +12,7 @@
 namespace bf {
 namespace {
 
-constexpr int64_t kDefaultTs = 1700000000;
+constexpr int64_t kDefaultTs = 1740000000;  // the clock: the ts range ends a day after it
 
 // Expects `r` to fail with `code` and exactly `message`.
 template <typename T>
@@ -64,7 +64,7 @@ TEST_F(ImportParseTest, PostOptionalFields) {
       R"({"id":"p","author":"a","culture":"us","vector":[1,1,0],"lang":null,"extra":{"x":1}})");
   ASSERT_RESULT_OK(r);
   EXPECT_EQ(r->lang, "");
-  EXPECT_EQ(r->ts, kDefaultTs);
+  EXPECT_EQ(r->ts, kKeepTs);  // the store keeps a replaced post's ts, or takes now
   EXPECT_TRUE(r->tags.empty());
   EXPECT_EQ(r->title, "");
   // CRLF line endings and surrounding blanks are tolerated.
@@ -108,6 +108,20 @@ TEST_F(ImportParseTest, PostWrongTypes) {
               "field \"ts\" must be an integer");
   ExpectError(parser_.ParsePost(Post("ts", "18446744073709551615")), Code::kInvalid,
               "field \"ts\" must be an integer");
+  const std::string range =
+      "ts out of range: expected seconds since the Unix epoch from 946684800 (2000-01-01) to "
+      "now + 86400 (1 day)";
+  ExpectError(parser_.ParsePost(Post("ts", "1733000000000")), Code::kInvalid,
+              range + "; 1733000000000 looks like milliseconds");
+  ExpectError(parser_.ParsePost(Post("ts", "9223372036854775807")), Code::kInvalid, range);
+  ExpectError(parser_.ParsePost(Post("ts", "946684799")), Code::kInvalid, range);
+  ExpectError(parser_.ParsePost(Post("ts", "-9223372036854775808")), Code::kInvalid, range);
+  ExpectError(parser_.ParsePost(Post("ts", std::to_string(kDefaultTs + 86401))),
+              Code::kInvalid, range);
+  ASSERT_RESULT_OK(parser_.ParsePost(Post("ts", std::to_string(kDefaultTs + 86400))));
+  ASSERT_RESULT_OK(parser_.ParsePost(Post("ts", "946684800")));
+  ExpectError(parser_.ParseEvent(R"({"user":"u","post":"p","type":"LIKE","ts":5})"),
+              Code::kInvalid, range);
   ExpectError(parser_.ParsePost(Post("tags", "\"cats\"")), Code::kInvalid,
               "field \"tags\" must be an array of strings");
   ExpectError(parser_.ParsePost(Post("tags", "[\"cats\",1]")), Code::kInvalid,
@@ -149,12 +163,16 @@ TEST_F(ImportParseTest, Vectors) {
               "all-zero vector");
   ExpectError(parser_.ParsePost(Post("vector", "[0.0,-0.0,0e5]")), Code::kBadVector,
               "all-zero vector");
+  // Positions are 1-based, as on the wire.
   ExpectError(parser_.ParsePost(Post("vector", "[1,1e39,0]")), Code::kBadVector,
-              "infinity at position 1");
+              "value 2 is beyond the float32 range (magnitude above 3.4e38)");
   ExpectError(parser_.ParsePost(Post("vector", "[1,\"2\",3]")), Code::kInvalid,
-              "field \"vector\" position 1 is not a number");
-  ExpectError(parser_.ParsePost(Post("vector", "[1,2,null]")), Code::kInvalid,
               "field \"vector\" position 2 is not a number");
+  ExpectError(parser_.ParsePost(Post("vector", "[1,2,null]")), Code::kInvalid,
+              "field \"vector\" position 3 is not a number");
+  // Underflow is 0, not infinity: alone it leaves an all-zero vector.
+  ExpectError(parser_.ParsePost(Post("vector", "[1e-46,0,-1e-40]")), Code::kBadVector,
+              "all-zero vector");
   ExpectError(parser_.ParsePost(Post("vector", "{\"0\":1}")), Code::kInvalid,
               "field \"vector\" must be an array of numbers");
   ExpectError(parser_.ParsePost(Post("vector", "\"AAAA\"")), Code::kInvalid,

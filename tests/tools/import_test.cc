@@ -91,8 +91,8 @@ class ImportTest : public ::testing::Test {
   // A small database: dim 3, posts p:1 (US) and p:2 (CN), user u:1 (CN).
   void MakeBase() {
     Write("base_posts.jsonl",
-          "{\"id\":\"p:1\",\"author\":\"a:1\",\"culture\":\"us\",\"ts\":10,\"vector\":[1,0,0]}\n"
-          "{\"id\":\"p:2\",\"author\":\"a:2\",\"culture\":\"cn\",\"ts\":20,\"vector\":[0,1,0]}\n");
+          "{\"id\":\"p:1\",\"author\":\"a:1\",\"culture\":\"us\",\"ts\":1700000010,\"vector\":[1,0,0]}\n"
+          "{\"id\":\"p:2\",\"author\":\"a:2\",\"culture\":\"cn\",\"ts\":1700000020,\"vector\":[0,1,0]}\n");
     Write("base_users.jsonl", "{\"id\":\"u:1\",\"culture\":\"cn\",\"vector\":[0,0,1]}\n");
     RunResult r =
         Import("--posts " + Path("base_posts.jsonl") + " --users " + Path("base_users.jsonl"));
@@ -201,11 +201,11 @@ TEST_F(ImportTest, EventsFollowTheWireSemantics) {
   MakeBase();
   const std::string events = Write(
       "events.jsonl",
-      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"LIKE\",\"ts\":100}\n"
-      "{\"user\":\"u:1\",\"post\":\"p:2\",\"type\":\"HIDE\",\"ts\":101}\n"
-      "{\"user\":\"u:1\",\"post\":\"p:2\",\"type\":\"VIEW\",\"ts\":102}\n"  // hidden stays
-      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"VIEW\",\"ts\":103}\n"
-      "{\"user\":\"u:new\",\"post\":\"p:2\",\"type\":\"save\",\"ts\":104}\n");
+      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"LIKE\",\"ts\":1700000100}\n"
+      "{\"user\":\"u:1\",\"post\":\"p:2\",\"type\":\"HIDE\",\"ts\":1700000101}\n"
+      "{\"user\":\"u:1\",\"post\":\"p:2\",\"type\":\"VIEW\",\"ts\":1700000102}\n"  // hidden stays
+      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"VIEW\",\"ts\":1700000103}\n"
+      "{\"user\":\"u:new\",\"post\":\"p:2\",\"type\":\"save\",\"ts\":1700000104}\n");
   RunResult r = Import("--events " + events);
   ASSERT_EQ(r.rc, 0) << r.err;
   auto s = Open();
@@ -235,10 +235,10 @@ TEST_F(ImportTest, EventsFollowTheWireSemantics) {
   ASSERT_EQ(seen->size(), 2u);
   EXPECT_EQ((*seen)[0].iid, iid1);
   EXPECT_EQ((*seen)[0].kind, SeenKind::kViewed);
-  EXPECT_EQ((*seen)[0].ts, 103);
+  EXPECT_EQ((*seen)[0].ts, 1700000103);
   EXPECT_EQ((*seen)[1].iid, iid2);
   EXPECT_EQ((*seen)[1].kind, SeenKind::kHidden);
-  EXPECT_EQ((*seen)[1].ts, 101);
+  EXPECT_EQ((*seen)[1].ts, 1700000101);
   EXPECT_TRUE(s->GetSeen("u:new")->empty());
 
   // Counters go to the viewer's culture ("" for a user without one).

@@ -25,7 +25,7 @@ constexpr char kNothingWritten[] =
 
 std::string PostLine(const std::string& id, const std::string& culture, const std::string& vec) {
   return "{\"id\":\"" + id + "\",\"author\":\"a:" + id + "\",\"culture\":\"" + culture +
-         "\",\"ts\":10,\"vector\":[" + vec + "]}\n";
+         "\",\"ts\":1700000010,\"vector\":[" + vec + "]}\n";
 }
 
 class ImporterTest : public ::testing::Test {

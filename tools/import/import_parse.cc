@@ -126,11 +126,13 @@ Status ParseVector(const dom::element& e, int dim, Vector* out) {
   for (dom::element item : arr) {
     double d;
     if (!IsNumber(item) || item.get_double().get(d) != simdjson::SUCCESS) {
-      return Status::Invalid("field \"vector\" position " + std::to_string(i) +
+      return Status::Invalid("field \"vector\" position " + std::to_string(i + 1) +
                              " is not a number");
     }
-    // Beyond float range becomes infinity, which CheckVector names.
-    (*out)[i++] = static_cast<float>(d);
+    // The wire's rule: beyond float32 is BADVECTOR, underflow is 0.
+    auto c = ToComponent(d, i + 1);
+    if (!c.ok()) return c.status();
+    (*out)[i++] = *c;
   }
   BF_RETURN_IF_ERROR(CheckVector(*out));
   Normalize(*out);
@@ -194,8 +196,12 @@ Result<PostRecord> ImportParser::ParsePost(std::string_view line) {
     BF_RETURN_IF_ERROR(CheckLangField(s, false));
     post.lang = s;
   }
-  post.ts = default_ts_;
-  BF_RETURN_IF_ERROR(f.OptInt("ts", &post.ts));
+  // As POST.ADD: without ts a replace keeps the stored ts, a new post gets now.
+  post.ts = kKeepTs;
+  if (f.Get("ts")) {
+    BF_RETURN_IF_ERROR(f.OptInt("ts", &post.ts));
+    BF_RETURN_IF_ERROR(CheckTs(post.ts, default_ts_));
+  }
   BF_RETURN_IF_ERROR(f.OptStrings("tags", &post.tags));
   BF_RETURN_IF_ERROR(f.OptString("title", &s, &present));
   if (present) post.title = s;
@@ -251,6 +257,7 @@ Result<ImportEvent> ImportParser::ParseEvent(std::string_view line) {
   event.type = *type;
   event.ts = default_ts_;
   BF_RETURN_IF_ERROR(f.OptInt("ts", &event.ts));
+  BF_RETURN_IF_ERROR(CheckTs(event.ts, default_ts_));
   return event;
 }
 

@@ -11,7 +11,10 @@
 // takes the text vector of "title" and "text" in "lang", as POST.ADD does;
 // "text" is encoded, not stored. Everything else is optional; a JSON null counts as
 // absent; unknown fields are ignored (newer files load into older tools).
-// A missing ts takes the parser's default_ts.
+// ts is seconds since the epoch from 2000-01-01 to default_ts + 1 day
+// (CheckTs). A missing event ts takes the parser's default_ts; a missing
+// post ts is kKeepTs: as POST.ADD, a replaced post keeps its stored ts and a
+// new one gets the time it is written.
 //
 // Failure messages (the Status code is Invalid unless noted), where X is
 // the field name:
@@ -21,9 +24,11 @@
 //   field "culture" must be 1 to 16 bytes of [A-Za-z0-9_-]
 //   field "lang" must be 1 to 16 bytes | field "langs" items must be 1 to 16 bytes
 //   field "openness" must be in [0, 1]
+//   ts out of range: expected seconds since the Unix epoch ...   (limits.h CheckTs)
 //   field "vector" must be an array of numbers | field "vector" position i is not a number
 //   WrongDim  "expected d, got n"                    (as the wire's WRONGDIM)
-//   BadVector "NaN|infinity at position i", "all-zero vector" (embeddings CheckVector)
+//   BadVector "NaN|infinity at position i", "value i is beyond the float32 range ...",
+//             "all-zero vector" (embeddings; positions 1-based, underflow is 0)
 //   unknown event type "X"
 //   with a text model: missing field "vector" (or "title" or "text" to encode),
 //   BadVector "no known words in text", text longer than N bytes
@@ -54,7 +59,8 @@ struct ImportEvent {
 // per thread.
 class ImportParser {
  public:
-  // REQUIRES: 1 <= dim <= kMaxDim. default_ts: the ts of records that give none.
+  // REQUIRES: 1 <= dim <= kMaxDim. default_ts: the ts of records that give none, and the
+  // clock the ts range is checked against (the import passes the time it started).
   ImportParser(int dim, int64_t default_ts);
   ~ImportParser();
   ImportParser(const ImportParser&) = delete;

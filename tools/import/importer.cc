@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -121,6 +122,13 @@ class Importer::Impl {
   std::unordered_map<std::string, PostRef> event_posts_;
   // Users touched by events, written once at the end of the events file.
   std::unordered_map<std::string, UserRecord> users_;
+  // Counters count people: per user, the (iid << 2 | Engagement) pairs the
+  // import has counted, so a repeat moves neither counters nor vectors (the
+  // store applies the same rule to the post counters).
+  std::unordered_map<std::string, std::unordered_set<uint64_t>> engaged_;
+  // Whether the store held events before this import (then it is asked
+  // about marks the import has not seen); decided at the first event.
+  std::optional<bool> had_events_;
   FeedbackRates rates_;
 };
 
@@ -271,7 +279,17 @@ Status Importer::Impl::LoadEvent(const ImportEvent& e, std::vector<ImportedEvent
     it = users_.emplace(e.user, stored->has_value() ? std::move(**stored) : fresh).first;
   }
   UserRecord& u = it->second;
-  if (IsPositive(e.type)) {
+  if (!had_events_) had_events_ = *store_->CountEvents() > 0;
+  const uint64_t mark = p.iid << 2 | static_cast<uint64_t>(EngagementOf(e.type));
+  bool repeat = !engaged_[e.user].insert(mark).second;
+  if (!repeat && *had_events_) {
+    auto stored = store_->HasEngaged(e.user, p.iid, e.type);
+    if (!stored.ok()) return stored.status();
+    repeat = *stored;
+  }
+  if (repeat) {
+    // Logged, counted nothing (as EVENT).
+  } else if (IsPositive(e.type)) {
     ++u.positives;
     if (MovesUser(e.type)) {
       if (u.vector.empty()) u.vector = p.vector;
@@ -354,6 +372,7 @@ Status Importer::Impl::Load(Kind kind, bool* stop) {
 }
 
 Status Importer::Impl::WriteEventUsers() {
+  engaged_.clear();
   if (users_.empty()) return Status::OK();
   // The users that events touched, each written once.
   std::vector<UserRecord> users;

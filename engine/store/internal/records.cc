@@ -169,6 +169,15 @@ std::string UserPrefix(std::string_view user) {
   return out;
 }
 
+std::string EngagedKey(std::string_view user, uint64_t iid, Engagement kind) {
+  std::string k = UserPrefix(user);
+  PutBigEndian64(&k, iid);
+  k.push_back(static_cast<char>(kind));
+  return k;
+}
+
+std::string EncodeTs(int64_t ts) { return BigEndian64(static_cast<uint64_t>(ts)); }
+
 std::string SeenKey(std::string_view user, uint64_t iid) {
   std::string k = UserPrefix(user);
   PutBigEndian64(&k, iid);

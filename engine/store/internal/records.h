@@ -68,6 +68,10 @@ std::string UserPrefix(std::string_view user);
 std::string SeenKey(std::string_view user, uint64_t iid);
 // events: UserPrefix(user) + event number (8 bytes big-endian).
 std::string EventKey(std::string_view user, uint64_t event_no);
+// engaged: UserPrefix(user) + iid (8 bytes big-endian) + Engagement (1 byte).
+std::string EngagedKey(std::string_view user, uint64_t iid, Engagement kind);
+// engaged values: the ts of the latest event of that kind (8 bytes).
+std::string EncodeTs(int64_t ts);
 // stats: iid (8 bytes big-endian) + culture name ("" for no culture).
 std::string StatsKey(uint64_t iid, std::string_view culture);
 

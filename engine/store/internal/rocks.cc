@@ -11,7 +11,7 @@ namespace bf::internal {
 const std::vector<std::string>& CfNames() {
   static const std::vector<std::string> names = {
       rocksdb::kDefaultColumnFamilyName, "meta", "posts", "post_ids", "stats",
-      "users", "seen", "events"};
+      "users", "seen", "events", "engaged", "retired"};
   return names;
 }
 

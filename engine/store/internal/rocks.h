@@ -17,7 +17,12 @@
 namespace bf::internal {
 
 // Order of the column family handles the store keeps (index into its array).
-enum Cf : int { kDefault = 0, kMeta, kPosts, kPostIds, kStats, kUsers, kSeen, kEvents, kNumCf };
+enum Cf : int {
+  kDefault = 0, kMeta, kPosts, kPostIds, kStats, kUsers, kSeen, kEvents,
+  kEngaged,  // user + iid + engagement kind -> ts of the latest such event
+  kRetired,  // post id -> internal id of a deleted post (a re-add takes it back)
+  kNumCf
+};
 
 // Names, in Cf order ("default" first, as RocksDB requires it to exist).
 const std::vector<std::string>& CfNames();

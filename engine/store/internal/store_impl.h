@@ -82,7 +82,8 @@ class StoreImpl final : public Store {
   Result<bool> DeleteUser(std::string_view id) override;
   Result<uint64_t> CountUsers() const override { return n_users_.load(); }
 
-  Status RecordEvent(const EventWrite& event) override;
+  Status RecordEvent(const EventWrite& event, bool* counted = nullptr) override;
+  Result<bool> HasEngaged(std::string_view user, uint64_t iid, EventType type) const override;
   Status RecordEvents(const std::vector<EventWrite>& events) override;
   Status ImportEvents(std::span<const ImportedEvent> events) override;
   Status MarkServed(std::string_view user, std::span<const uint64_t> iids,
@@ -118,7 +119,8 @@ class StoreImpl final : public Store {
   Status ApplyPost(Txn& t, PostRecord* post);
   Status ApplyUser(Txn& t, const UserRecord& user);
   // Resolves e.post_iid 0 from e.post_id; returns the post's iid.
-  Result<uint64_t> ApplyEvent(Txn& t, const EventWrite& e);
+  // *counted: whether the event moved the counters (the user's first of its kind).
+  Result<uint64_t> ApplyEvent(Txn& t, const EventWrite& e, bool* counted);
   // Returns the deleted iid, nullopt when there was no such post.
   Result<std::optional<uint64_t>> ApplyDeletePost(Txn& t, std::string_view id);
   // false when there was no such user.
@@ -128,6 +130,8 @@ class StoreImpl final : public Store {
   void ApplySeen(Txn& t, std::string_view user, uint64_t iid, SeenKind kind, int64_t ts);
   // NotFound("post") unless every iid in `iids` (sorted, unique) is a live post.
   Status CheckLivePosts(const std::vector<uint64_t>& iids) const;
+  // (*found)[i]: whether keys[i] (sorted, unique) is in column family c.
+  Status KeysExist(Cf c, const std::vector<std::string>& keys, std::vector<bool>* found) const;
   void SyncLoop();
 
   // Fixed after Open.

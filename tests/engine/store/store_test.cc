@@ -10,6 +10,7 @@
 #include <map>
 #include <rocksdb/db.h>
 
+#include "engine/store/internal/rocks.h"
 #include "tests/engine/store/store_test_util.h"
 #include "tests/test_util.h"
 
@@ -67,6 +68,10 @@ class StoreTest : public ::testing::Test {
   StoreOptions opts_;
   std::unique_ptr<Store> store_;
 };
+
+ImportedEvent Imported(const EventWrite& e) {
+  return {e.user.id, e.post_iid, e.post_id, e.viewer_culture, e.type, e.ts};
+}
 
 void ExpectSamePost(const PostRecord& a, const PostRecord& b) {
   EXPECT_EQ(a.iid, b.iid);
@@ -224,8 +229,82 @@ TEST_F(StoreTest, DeletePostRemovesPostMappingAndCounters) {
   EXPECT_EQ(st.code(), Code::kNotFound);
   EXPECT_EQ(st.message(), "post");
   EXPECT_TRUE(s().GetStats(a.iid)->empty());
-  // A new post with the same id gets a new internal id.
-  EXPECT_EQ(Put("a", 3).iid, 3u);
+  // The same id added again takes back its internal id (so users' marks on
+  // it apply again), with counters from zero; a new id gets a new one.
+  EXPECT_EQ(Put("a", 3).iid, a.iid);
+  EXPECT_TRUE(s().GetStats(a.iid)->empty());
+  EXPECT_EQ(*s().CountPosts(), 2u);
+  EXPECT_EQ(Put("c", 4).iid, 3u);
+  ASSERT_OK(s().RecordEvent(Event("u1", a, EventType::kLike, "us")));
+  EXPECT_EQ((*s().GetStats(a.iid))[0].positives, 1);
+  Reopen();  // the retired id was consumed: a second delete retires it again
+  ASSERT_RESULT_OK(s().DeletePost("a"));
+  EXPECT_EQ(Put("a", 5).iid, a.iid);
+}
+
+TEST_F(StoreTest, EachUserCountsOncePerPostAndKind) {
+  const PostRecord a = Put("a", 1);
+  bool counted = false;
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kView, "us", 10), &counted));
+  EXPECT_TRUE(counted);
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kView, "us", 20), &counted));
+  EXPECT_FALSE(counted);
+  EXPECT_TRUE(*s().HasEngaged("u", a.iid, EventType::kView));
+  EXPECT_FALSE(*s().HasEngaged("u", a.iid, EventType::kLike));
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kLike, "us", 30), &counted));
+  EXPECT_TRUE(counted);
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kSave, "us", 40), &counted));
+  EXPECT_FALSE(counted);  // SAVE is a positive too
+  EXPECT_TRUE(*s().HasEngaged("u", a.iid, EventType::kShare));
+  EXPECT_FALSE(*s().HasEngaged("u", a.iid, EventType::kHide));
+  EXPECT_FALSE(*s().HasEngaged("w", a.iid, EventType::kView));
+  auto stats = s().GetStats(a.iid);
+  ASSERT_EQ(stats->size(), 1u);
+  EXPECT_EQ((*stats)[0].impressions, 1);
+  EXPECT_EQ((*stats)[0].positives, 1);
+  // Every event is logged, and the repeat refreshed the viewed mark's time.
+  EXPECT_EQ(*s().CountEvents(), 4u);
+  auto seen = s().GetSeen("u");
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ((*seen)[0].ts, 20);
+  // Bulk RecordEvents: repeats inside one batch count once too.
+  ASSERT_OK(s().RecordEvents({Event("w", a, EventType::kHide, "cn", 50),
+                              Event("w", a, EventType::kReport, "cn", 51),
+                              Event("w", a, EventType::kHide, "cn", 52)}));
+  Reopen();  // marks are durable
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kComment, "us", 60), &counted));
+  EXPECT_FALSE(counted);
+  stats = s().GetStats(a.iid);
+  ASSERT_EQ(stats->size(), 2u);  // CN, US
+  EXPECT_EQ((*stats)[0].negatives, 1);
+  EXPECT_EQ((*stats)[1].positives, 1);
+
+  // The import path: against stored marks and within its batch.
+  std::vector<ImportedEvent> imported = {
+      Imported(Event("u", a, EventType::kLike, "us", 70)),  // stored mark: not counted
+      Imported(Event("v", a, EventType::kLike, "us", 71)),
+      Imported(Event("v", a, EventType::kShare, "us", 72)),
+      Imported(Event("v", a, EventType::kView, "us", 73)),
+      Imported(Event("v", a, EventType::kView, "us", 74))};
+  ASSERT_OK(s().ImportEvents(imported));
+  stats = s().GetStats(a.iid);
+  EXPECT_EQ((*stats)[1].impressions, 2);
+  EXPECT_EQ((*stats)[1].positives, 2);
+  EXPECT_EQ(*s().CountEvents(), 13u);
+  ASSERT_OK(s().ImportEvents(imported));  // all repeats now
+  EXPECT_EQ((*s().GetStats(a.iid))[1].positives, 2);
+  EXPECT_EQ((*s().GetSeen("v"))[0].ts, 74);
+
+  // USER.DEL takes the user's marks with it; a post's delete does not.
+  ASSERT_RESULT_OK(s().DeleteUser("u"));
+  EXPECT_FALSE(*s().HasEngaged("u", a.iid, EventType::kLike));
+  ASSERT_RESULT_OK(s().DeletePost("a"));
+  EXPECT_TRUE(*s().HasEngaged("v", a.iid, EventType::kLike));
+  EXPECT_EQ(Put("a", 2).iid, a.iid);
+  ASSERT_OK(s().RecordEvent(Event("v", a, EventType::kLike, "us", 80), &counted));
+  EXPECT_FALSE(counted);
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kLike, "us", 81), &counted));
+  EXPECT_TRUE(counted);
 }
 
 TEST_F(StoreTest, ReopenReadsEverythingBack) {
@@ -634,6 +713,49 @@ TEST_F(StoreTest, ConcurrentWritersGetDistinctSequences) {
   EXPECT_EQ(s().CultureNames().size(), 7u);  // "", US, X0..X4 in some order
 }
 
+// A database from before the engaged and retired column families: a writer
+// adds them and keeps every counter; a reader asks for that first.
+TEST_F(StoreTest, OlderDatabaseWithoutEngagementMarksUpgradesOnOpen) {
+  const PostRecord a = Put("a", 1);
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kLike, "us")));
+  Close();
+  {
+    // The store's own options (merge operators), so the reopen keeps its data.
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    ASSERT_TRUE(rocksdb::DB::Open(internal::MakeDbOptions(), opts_.path,
+                                  internal::MakeColumnFamilies(), &h, &raw)
+                    .ok());
+    for (auto* c : h) {
+      if (c->GetName() == "engaged" || c->GetName() == "retired") {
+        ASSERT_TRUE(raw->DropColumnFamily(c).ok());
+      }
+    }
+    for (auto* c : h) (void)raw->DestroyColumnFamilyHandle(c);
+    delete raw;
+  }
+  StoreOptions ro = opts_;
+  ro.read_only = true;
+  auto reader = Store::Open(ro);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().code(), Code::kInvalid);
+  EXPECT_EQ(reader.status().message(),
+            opts_.path + " was written by an older bridgefeed: open it once with "
+                         "bridgefeed-server or bridgefeed-import to upgrade it");
+  Reopen();
+  // The old counters stay; the user had no mark, so one more like counts once.
+  ASSERT_EQ(s().GetStats(a.iid)->size(), 1u);
+  EXPECT_EQ((*s().GetStats(a.iid))[0].positives, 1);
+  bool counted = false;
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kLike, "us"), &counted));
+  EXPECT_TRUE(counted);
+  ASSERT_OK(s().RecordEvent(Event("u", a, EventType::kLike, "us"), &counted));
+  EXPECT_FALSE(counted);
+  EXPECT_EQ((*s().GetStats(a.iid))[0].positives, 2);
+  Close();
+  EXPECT_TRUE(Store::Open(ro).ok());  // upgraded: a reader opens it now
+}
+
 // Garbage written straight into RocksDB comes back as Corruption.
 TEST_F(StoreTest, DamagedRecordsAreCorruption) {
   Put("good", 1);
@@ -642,7 +764,7 @@ TEST_F(StoreTest, DamagedRecordsAreCorruption) {
     rocksdb::DB* raw = nullptr;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const char* n : {"default", "meta", "posts", "post_ids", "stats", "users", "seen",
-                          "events"})
+                          "events", "engaged", "retired"})
       cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> h;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), opts_.path, cfs, &h, &raw).ok());
@@ -658,11 +780,6 @@ TEST_F(StoreTest, DamagedRecordsAreCorruption) {
   EXPECT_EQ(s().GetUser("baduser").status().code(), Code::kCorruption);
   EXPECT_EQ(s().PutPost(test::TestPost("bad", kDim, 1)).status().code(), Code::kCorruption);
   EXPECT_TRUE(s().GetPost("good")->has_value());
-}
-
-
-ImportedEvent Imported(const EventWrite& e) {
-  return {e.user.id, e.post_iid, e.post_id, e.viewer_culture, e.type, e.ts};
 }
 
 // ImportEvents writes what RecordEvents writes, apart from user records.
@@ -721,6 +838,11 @@ TEST_F(StoreTest, ImportEventsMatchesRecordEvents) {
   same_seen(*seen_w, *s().GetSeen("w"));
   same_seen(*seen_x, *s().GetSeen("x"));
   EXPECT_EQ((*seen_x)[0].kind, SeenKind::kHidden);
+  // w viewed b twice: one impression (people, not clicks), the later time.
+  ASSERT_EQ(sb->size(), 2u);
+  EXPECT_EQ((*sb)[0].culture, "");
+  EXPECT_EQ((*sb)[0].impressions, 1);
+  EXPECT_EQ((*seen_w)[1].ts, 8);
   EXPECT_EQ((*seen_u)[1].kind, SeenKind::kHidden);
   EXPECT_EQ((*seen_u)[1].ts, 3);
 }
