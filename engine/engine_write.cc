@@ -181,12 +181,14 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
             // (this group's or a stored mark) is logged and refreshes recency
             // but moves neither the user's counters nor vector; the store
             // applies the same rule to the post's counters.
-            bool repeat = !pending.engaged.insert(EngagementKey(e)).second;
+            std::string engagement = EngagementKey(e);
+            bool repeat = pending.engaged.count(engagement) > 0;
             if (!repeat && known_iid && pending.deleted_users.count(e.user) == 0) {
               auto stored = store_->HasEngaged(e.user, *known_iid, e.type);
               if (!stored.ok()) return stored.status();
               repeat = *stored;
             }
+            pending.engaged.insert(std::move(engagement));
             const FeedbackRates& rates = options_.ranking.feedback;
             if (repeat) {
               // The record is written unchanged.

@@ -23,6 +23,12 @@ SET_USERS = [f"u{i}" for i in range(150)]     # changed by USER.SET only
 EVENT_TYPES = {"VIEW": (1, 0, 0), "LIKE": (0, 1, 0), "SHARE": (0, 1, 0), "HIDE": (0, 0, 1)}
 
 
+def engagement(op):
+    """(user, post, kind): counters count each user once per post and kind
+    (impression, positive, negative; docs/ranking.md)."""
+    return (op[1], op[2], EVENT_TYPES[op[3]].index(1))
+
+
 def raw_vector(key, version):
     rnd = random.Random(f"{key}/{version}")
     v = [rnd.uniform(-1.0, 1.0) for _ in range(DIM)]
@@ -82,6 +88,11 @@ class Model:
         # event user -> [positives, negatives].
         self.post_counts = {p: [0, 0, 0] for p in STABLE_POSTS}
         self.user_counts = {u: [0, 0] for u in EVENT_USERS}
+        # Engagements acknowledged (they count no more), and those an event in
+        # flight at a crash may or may not have made: never sent again, so the
+        # model stays exact.
+        self.engaged = set()
+        self.ambiguous = set()
         # Filled by a Writer: ops sent but not acknowledged.
         self.in_flight = []
         self.acked_ops = 0
@@ -117,8 +128,12 @@ class Model:
         if r < 0.77:
             uid = self.rnd.choice(SET_USERS)
             return ("user", uid, self._version(uid))
-        return ("event", self.rnd.choice(EVENT_USERS), self.rnd.choice(STABLE_POSTS),
-                self.rnd.choice(list(EVENT_TYPES)))
+        for _ in range(20):
+            op = ("event", self.rnd.choice(EVENT_USERS), self.rnd.choice(STABLE_POSTS),
+                  self.rnd.choice(list(EVENT_TYPES)))
+            if engagement(op) not in self.ambiguous:
+                break
+        return op
 
     @staticmethod
     def args(op):
@@ -148,7 +163,8 @@ class Model:
             self.posts[op[1]] = op[2]
         elif op[0] == "user":
             self.users[op[1]] = op[2]
-        else:
+        elif engagement(op) not in self.engaged:  # a repeat counts nothing
+            self.engaged.add(engagement(op))
             d = EVENT_TYPES[op[3]]
             c = self.post_counts[op[2]]
             for i in range(3):
@@ -186,6 +202,7 @@ class Model:
         user_opts = {u: {v} for u, v in self.users.items()}
         extra_post = {p: [0, 0, 0] for p in STABLE_POSTS}
         extra_user = {u: [0, 0] for u in EVENT_USERS}
+        maybe = set()  # engagements the in-flight events may have made
         for op in self.in_flight:
             if op[0] == "admin":
                 continue
@@ -193,7 +210,8 @@ class Model:
                 post_opts.setdefault(op[1], {None}).add(op[2])
             elif op[0] == "user":
                 user_opts.setdefault(op[1], {None}).add(op[2])
-            else:
+            elif engagement(op) not in self.engaged and engagement(op) not in maybe:
+                maybe.add(engagement(op))
                 d = EVENT_TYPES[op[3]]
                 for i in range(3):
                     extra_post[op[2]][i] += d[i]
@@ -267,6 +285,7 @@ class Model:
                   f"user {u} counters {got}: acknowledged {lo}, in flight {extra}")
             self.user_counts[u] = got
         self._check_prefix(acked_state, found_state, check)
+        self.ambiguous |= maybe
         self.in_flight = []
 
         # Counts agree: model, store (INFO storage posts) and index (live).

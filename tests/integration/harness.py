@@ -11,9 +11,11 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
+import unittest
 
 import redis
 
@@ -182,3 +184,38 @@ class Server(Process):
                 os.unlink(self.log_path)
             except OSError:
                 pass
+
+
+def fp32(*xs):
+    """The FP32 wire form of a vector."""
+    return struct.pack("<%df" % len(xs), *xs)
+
+
+def pairs(flat):
+    """A flat field/value reply as a dict with str keys."""
+    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+class ServerCase(unittest.TestCase):
+    """One server for the test class, a redis-py client to it (cls.r), and cmd()."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.r = cls.server.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, f"server exited with {code}"
+
+    def cmd(self, *args):
+        """The reply as the server sent it (redis-py's per-command reply
+        callbacks, e.g. PING -> True, are bypassed)."""
+        conn = self.r.connection_pool.get_connection("_")
+        try:
+            conn.send_command(*args)
+            return conn.read_response()
+        finally:
+            self.r.connection_pool.release(conn)

@@ -8,40 +8,13 @@ import unittest
 
 import redis
 
-from harness import Server
+from harness import ServerCase, fp32, pairs
 
 RANGE = ("ts out of range: expected seconds since the Unix epoch from 946684800 "
          "(2000-01-01) to now + 86400 (1 day)")
 
 
-def fp32(*xs):
-    return struct.pack("<%df" % len(xs), *xs)
-
-
-def pairs(flat):
-    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
-
-
-class SemanticsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-        cls.r = cls.server.client()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, f"server exited with {code}"
-
-    def cmd(self, *args):
-        conn = self.r.connection_pool.get_connection("_")
-        try:
-            conn.send_command(*args)
-            return conn.read_response()
-        finally:
-            self.r.connection_pool.release(conn)
-
+class SemanticsTest(ServerCase):
     def err(self, *args):
         """The error line as sent (redis-py drops a leading 'ERR ')."""
         with self.assertRaises(redis.ResponseError) as ctx:

@@ -10,41 +10,12 @@ import unittest
 
 import redis
 
-from harness import Server
+from harness import Server, ServerCase, fp32, pairs
 
 REDIS_CLI = os.environ.get("REDIS_CLI", "redis-cli")
 
 
-def fp32(*xs):
-    return struct.pack("<%df" % len(xs), *xs)
-
-
-def pairs(flat):
-    """A flat field/value reply as a dict with str keys."""
-    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
-
-
-class ServerTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-        cls.r = cls.server.client()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, f"server exited with {code}"
-
-    def cmd(self, *args):
-        """The reply as the server sent it (redis-py's per-command reply
-        callbacks, e.g. PING -> True, are bypassed)."""
-        conn = self.r.connection_pool.get_connection("_")
-        try:
-            conn.send_command(*args)
-            return conn.read_response()
-        finally:
-            self.r.connection_pool.release(conn)
+class ServerTest(ServerCase):
 
     def err(self, *args):
         """The full error line, code first (redis-py drops a leading 'ERR ')."""

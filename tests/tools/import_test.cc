@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -127,7 +130,7 @@ TEST_F(ImportTest, GeneratedWorldRoundTrips) {
     EXPECT_EQ((*index)->Stats().live, 300);
     EXPECT_EQ(stamp.seq, store->LastSequence());
   }
-  ImportParser parser(8, 0);
+  ImportParser parser(8, static_cast<int64_t>(std::time(nullptr)));
 
   const auto post_lines = Lines(world + "/posts.jsonl");
   EXPECT_EQ(*store->CountPosts(), post_lines.size());
@@ -157,10 +160,17 @@ TEST_F(ImportTest, GeneratedWorldRoundTrips) {
     users[u->id] = *u;
   }
   std::map<std::pair<uint64_t, std::string>, std::array<int64_t, 3>> stats;
+  // Each user counts once per post and kind (docs/ranking.md).
+  std::set<std::tuple<std::string, std::string, Engagement>> engaged;
+  size_t repeats = 0;
   const auto event_lines = Lines(world + "/events.jsonl");
   for (const auto& line : event_lines) {
     auto e = parser.ParseEvent(line);
     ASSERT_RESULT_OK(e);
+    if (!engaged.emplace(e->user, e->post, EngagementOf(e->type)).second) {
+      ++repeats;
+      continue;
+    }
     UserRecord& u = users[e->user];
     auto& c = stats[{iids.at(e->post), u.culture}];
     c[0] += e->type == EventType::kView;
@@ -168,6 +178,7 @@ TEST_F(ImportTest, GeneratedWorldRoundTrips) {
     if (IsNegative(e->type)) ++u.negatives, ++c[2];
   }
   ASSERT_GT(event_lines.size(), 100u);
+  RecordProperty("repeated_engagements", static_cast<int>(repeats));
   EXPECT_EQ(*store->CountEvents(), event_lines.size());
   EXPECT_EQ(*store->CountUsers(), users.size());
   for (const auto& [id, want] : users) {
@@ -195,6 +206,40 @@ TEST_F(ImportTest, GeneratedWorldRoundTrips) {
   }));
   EXPECT_EQ(rows, stats.size());
   EXPECT_GT(rows, 10u);
+}
+
+// As EVENT: each user counts once per post and kind, within a file and
+// against the marks an earlier import (or server) stored.
+TEST_F(ImportTest, RepeatedEngagementCountsOnce) {
+  MakeBase();
+  const std::string events = Write(
+      "events.jsonl",
+      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"LIKE\",\"ts\":1700000100}\n"
+      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"LIKE\",\"ts\":1700000101}\n"
+      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"SAVE\",\"ts\":1700000102}\n"
+      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"VIEW\",\"ts\":1700000103}\n"
+      "{\"user\":\"u:1\",\"post\":\"p:1\",\"type\":\"VIEW\",\"ts\":1700000104}\n");
+  for (int run = 0; run < 2; ++run) {
+    RunResult r = Import("--events " + events);
+    ASSERT_EQ(r.rc, 0) << r.err;
+  }
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(*s->CountEvents(), 10u);  // every event is logged
+  const uint64_t iid1 = (*s->GetPost("p:1"))->iid;
+  auto st = s->GetStats(iid1);
+  ASSERT_RESULT_OK(st);
+  ASSERT_EQ(st->size(), 1u);
+  EXPECT_EQ((*st)[0].impressions, 1);
+  EXPECT_EQ((*st)[0].positives, 1);
+  auto u = s->GetUser("u:1");
+  ASSERT_RESULT_OK(u);
+  EXPECT_EQ((*u)->positives, 1);
+  const FeedbackRates rates;
+  Vector p1 = {1, 0, 0}, u1 = {0, 0, 1};
+  MoveToward(u1, p1, rates.toward);  // once
+  EXPECT_TRUE(test::SameBits((*u)->vector, u1));
+  EXPECT_EQ((*s->GetSeen("u:1"))[0].ts, 1700000104);
 }
 
 TEST_F(ImportTest, EventsFollowTheWireSemantics) {

@@ -1,7 +1,9 @@
 #include "tools/import/import_parse.h"
 
 #include <cctype>
+#include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <vector>
 
 #include <simdjson.h>
@@ -175,7 +177,10 @@ struct ImportParser::Impl {
 };
 
 ImportParser::ImportParser(int dim, int64_t default_ts)
-    : dim_(dim), default_ts_(default_ts), impl_(std::make_unique<Impl>()) {
+    : dim_(dim),
+      default_ts_(default_ts),
+      clock_(std::max(default_ts, static_cast<int64_t>(std::time(nullptr)))),
+      impl_(std::make_unique<Impl>()) {
   BF_CHECK(dim >= 1 && dim <= kMaxDim);
 }
 
@@ -200,7 +205,7 @@ Result<PostRecord> ImportParser::ParsePost(std::string_view line) {
   post.ts = kKeepTs;
   if (f.Get("ts")) {
     BF_RETURN_IF_ERROR(f.OptInt("ts", &post.ts));
-    BF_RETURN_IF_ERROR(CheckTs(post.ts, default_ts_));
+    BF_RETURN_IF_ERROR(CheckTs(post.ts, clock_));
   }
   BF_RETURN_IF_ERROR(f.OptStrings("tags", &post.tags));
   BF_RETURN_IF_ERROR(f.OptString("title", &s, &present));
@@ -257,7 +262,7 @@ Result<ImportEvent> ImportParser::ParseEvent(std::string_view line) {
   event.type = *type;
   event.ts = default_ts_;
   BF_RETURN_IF_ERROR(f.OptInt("ts", &event.ts));
-  BF_RETURN_IF_ERROR(CheckTs(event.ts, default_ts_));
+  BF_RETURN_IF_ERROR(CheckTs(event.ts, clock_));
   return event;
 }
 

@@ -11,7 +11,7 @@
 // takes the text vector of "title" and "text" in "lang", as POST.ADD does;
 // "text" is encoded, not stored. Everything else is optional; a JSON null counts as
 // absent; unknown fields are ignored (newer files load into older tools).
-// ts is seconds since the epoch from 2000-01-01 to default_ts + 1 day
+// ts is seconds since the epoch from 2000-01-01 to one day past the clock
 // (CheckTs). A missing event ts takes the parser's default_ts; a missing
 // post ts is kKeepTs: as POST.ADD, a replaced post keeps its stored ts and a
 // new one gets the time it is written.
@@ -59,8 +59,8 @@ struct ImportEvent {
 // per thread.
 class ImportParser {
  public:
-  // REQUIRES: 1 <= dim <= kMaxDim. default_ts: the ts of records that give none, and the
-  // clock the ts range is checked against (the import passes the time it started).
+  // REQUIRES: 1 <= dim <= kMaxDim. default_ts: the ts of records that give none. ts fields
+  // are checked against the clock (or default_ts when later) at construction.
   ImportParser(int dim, int64_t default_ts);
   ~ImportParser();
   ImportParser(const ImportParser&) = delete;
@@ -88,6 +88,7 @@ class ImportParser {
   struct Impl;
   int dim_;
   int64_t default_ts_;
+  int64_t clock_;  // now, for the ts range
   const text::TextModel* text_model_ = nullptr;
   std::unique_ptr<Impl> impl_;
 };
