@@ -5,6 +5,7 @@ Start-time refusals; routing (CLUSTER SLOTS, -MOVED, RedisCluster); writes throu
 every node; SIGKILL of a node during writes (every acknowledged LIKE counted once on every
 node); a node rebuilt from a peer's BACKUP; a NATS server killed during writes.
 """
+import binascii
 import os
 import shutil
 import signal
@@ -42,6 +43,22 @@ def post_counts(c, post):
 
 def keyslot(c, key):
     return c.execute_command("CLUSTER", "KEYSLOT", key)
+
+
+def users_on(c, ranges, node, prefix):
+    """Endless distinct user ids whose slots belong to node `node` (Redis's CRC16, checked
+    against the server's CLUSTER KEYSLOT once). A user counts once per post and kind, so
+    writers that must move a counter on every EVENT use a new user each time."""
+    first, last = ranges[node]
+    checked = False
+    for i in range(10 ** 9):
+        u = f"{prefix}{i}"
+        slot = binascii.crc_hqx(u.encode(), 0) % 16384
+        if first <= slot <= last:
+            if not checked:
+                assert keyslot(c, u) == slot, u
+                checked = True
+            yield u
 
 
 def user_on(c, ranges, node, prefix="u"):
@@ -191,13 +208,13 @@ class ClusterTest(unittest.TestCase):
     def like_writers(self, posts_by_node, stop, acked, uncertain):
         """One writer thread per node, each LIKEing its post with users of that node."""
         def run(i):
-            users = [user_on(self.node(0), self.ranges, i, prefix=f"k{i}_")]
+            users = users_on(self.node(0), self.ranges, i, prefix=f"k{i}_")
             c = self.cl.nodes[i].client(socket_timeout=10)
             n = 0
             while not stop.is_set():
                 n += 1
                 try:
-                    c.execute_command("EVENT", users[0], posts_by_node[i], "LIKE")
+                    c.execute_command("EVENT", next(users), posts_by_node[i], "LIKE")
                     acked[i] += 1
                 except (redis.ConnectionError, redis.TimeoutError):
                     uncertain[i] += 1
@@ -281,7 +298,7 @@ class ClusterTest(unittest.TestCase):
     def test_5_nats_server_killed_during_writes(self):
         c = self.node(0)
         add_post(c, "np")
-        u = user_on(c, self.ranges, 0, prefix="n")
+        users = users_on(c, self.ranges, 0, prefix="n")
         acked, errors, gaps, after_kill = 0, 0, [], 0
         last_ok = time.monotonic()
         killed = False
@@ -292,7 +309,7 @@ class ClusterTest(unittest.TestCase):
                 self.cl.nats.kill(0)
                 killed = True
             try:
-                c.execute_command("EVENT", u, "np", "LIKE")
+                c.execute_command("EVENT", next(users), "np", "LIKE")
                 acked += 1
                 after_kill += 1 if killed else 0
                 now = time.monotonic()
