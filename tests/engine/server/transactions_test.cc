@@ -298,7 +298,9 @@ TEST_F(TransactionsEngineTest, WatchThenExecAppliesOnlyWithoutAConflict) {
 using TransactionsConcurrencyTest = TransactionsEngineTest;
 
 TEST_F(TransactionsConcurrencyTest, ExecBlocksRaceSingleCommands) {
-  constexpr int kBlocks = 150, kSingles = 300, kWatched = 100, kUsers = 4;
+  // A user counts once per post and kind, so every LIKE here is a new user's;
+  // the singles' users are also the USER.SET target, racing its writes.
+  constexpr int kBlocks = 150, kSingles = 300, kWatched = 100;
   Client* setup = NewClient();
   for (const char* post : {"pair", "solo"}) {
     ASSERT_EQ(setup->Run({"POST.ADD", post, "AUTHOR", "a", "CULTURE", "US", "VECTOR", "VALUES",
@@ -309,18 +311,20 @@ TEST_F(TransactionsConcurrencyTest, ExecBlocksRaceSingleCommands) {
   Client* liker = NewClient();
   Client* setter = NewClient();
   Client* watcher = NewClient();
-  auto user = [](int i) { return "u" + std::to_string(i % kUsers); };
+  auto user = [](int i) { return "u" + std::to_string(i); };
   std::atomic<int> bad{0};
   std::atomic<int> watched_ok{0};
   std::atomic<bool> half_seen{false}, done{false};
 
   std::vector<std::thread> threads;
-  for (Client* c : blockers) {
-    threads.emplace_back([&, c] {
+  auto blocker_user = [](int k, int i) { return "b" + std::to_string(k) + "-" + std::to_string(i); };
+  for (int k = 0; k < 2; ++k) {
+    threads.emplace_back([&, k] {
+      Client* c = blockers[k];
       for (int i = 0; i < kBlocks; ++i) {
         c->Run({"MULTI"});
-        c->Run({"EVENT", user(i), "pair", "LIKE"});
-        c->Run({"EVENT", user(i + 1), "pair", "LIKE"});
+        c->Run({"EVENT", blocker_user(k, 2 * i), "pair", "LIKE"});
+        c->Run({"EVENT", blocker_user(k, 2 * i + 1), "pair", "LIKE"});
         if (c->Run({"EXEC"}) != "*2\r\n+OK\r\n+OK\r\n") ++bad;
       }
     });
@@ -339,7 +343,7 @@ TEST_F(TransactionsConcurrencyTest, ExecBlocksRaceSingleCommands) {
     for (int i = 0; i < kWatched; ++i) {
       watcher->Run({"WATCH", "pair"});
       watcher->Run({"MULTI"});
-      watcher->Run({"EVENT", "viewer", "pair", "VIEW"});
+      watcher->Run({"EVENT", "viewer" + std::to_string(i), "pair", "VIEW"});
       const std::string r = watcher->Run({"EXEC"});
       if (r == "*1\r\n+OK\r\n") {
         ++watched_ok;
@@ -363,7 +367,10 @@ TEST_F(TransactionsConcurrencyTest, ExecBlocksRaceSingleCommands) {
   EXPECT_EQ(Positives("pair"), 2 * 2 * kBlocks);
   EXPECT_EQ(Positives("solo"), kSingles);
   int64_t users = 0;
-  for (int i = 0; i < kUsers; ++i) users += UserPositives(user(i));
+  for (int i = 0; i < kSingles; ++i) users += UserPositives(user(i));
+  for (int k = 0; k < 2; ++k) {
+    for (int i = 0; i < 2 * kBlocks; ++i) users += UserPositives(blocker_user(k, i));
+  }
   EXPECT_EQ(users, 2 * 2 * kBlocks + kSingles);  // no read-modify-write lost one
   auto pair = engine_->GetPost("pair");
   ASSERT_RESULT_OK(pair);
