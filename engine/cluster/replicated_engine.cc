@@ -12,6 +12,8 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;  // clang 14 has no aggregate deduction
 
 int64_t NowUnixSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
