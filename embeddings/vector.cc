@@ -119,7 +119,9 @@ void Normalize(std::span<float> v) {
   for (float x : v) sum += static_cast<double>(x) * x;
   const double norm = std::sqrt(sum);
   BF_CHECK(norm > 0 && std::isfinite(norm));
-  for (float& x : v) x = static_cast<float>(x / norm);
+  // Subnormal results are flushed as the wire parsers flush them, so a stored
+  // vector reads back equal through ToFp32/ParseFp32.
+  for (float& x : v) x = FlushSubnormal(static_cast<float>(x / norm));
 }
 
 std::string ToFp32(std::span<const float> v) {

@@ -121,9 +121,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     out.clear();
     bf::Dispatch(ctx, args, &out);
-    // Exactly one reply, and it is RESP: starts with a type byte, ends in CRLF.
+    // Exactly one reply, and it is RESP: starts with a type byte of the
+    // connection's protocol (HELLO 3 switches it), ends in CRLF.
     if (out.size() < 3 || out.compare(out.size() - 2, 2, "\r\n") != 0) std::abort();
-    if (std::string_view("+-:$*").find(out[0]) == std::string_view::npos) std::abort();
+    const std::string_view types =
+        client.protocol.load() == bf::Protocol::kResp3 ? "+-:$*%_,#=(!|~" : "+-:$*";
+    if (types.find(out[0]) == std::string_view::npos) std::abort();
   }
   return 0;
 }
