@@ -178,6 +178,10 @@ class Engine {
   // for a non-empty dir or a file; IOError for a failed write.
   virtual Status Backup(const std::string& dir) = 0;
   virtual EngineCounters Counters() const = 0;
+  // SCAN: up to `limit` post or user ids after `after`, in key order (see
+  // Store::ScanIds). Invalid once closed; IOError on a read failure.
+  virtual Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
+                                                   size_t limit) const = 0;
   // Stops the background threads, writes the final snapshot and closes the
   // store. Returns the snapshot's or the sync's error, if any; the engine is
   // closed either way. Later calls return Invalid("engine is closed"); a

@@ -65,6 +65,10 @@ class ReplicatedEngine final : public Engine {
   // The store checkpoint holds the applied sequence, so a node restored from it resumes there.
   Status Backup(const std::string& dir) override { return inner_->Backup(dir); }
   EngineCounters Counters() const override { return inner_->Counters(); }
+  Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
+                                           size_t limit) const override {
+    return inner_->ScanIds(kind, after, limit);  // what this node stores
+  }
   // Closes nothing: the node's owner stops the Replicator, then closes the inner engine.
   Status Close() override { return Status::OK(); }
 

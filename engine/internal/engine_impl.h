@@ -51,6 +51,11 @@ class EngineImpl final : public Engine {
   Status Save() override;
   Status Backup(const std::string& dir) override;
   EngineCounters Counters() const override;
+  Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
+                                           size_t limit) const override {
+    BF_RETURN_IF_ERROR(CheckOpen());
+    return store_->ScanIds(kind, after, limit);
+  }
   Status Close() override;
 
  private:

@@ -51,6 +51,10 @@ const CommandSpec kCommands[] = {
      "Unix time of the index snapshot written or loaded last (0: none)", CmdLastsave},
     {"SLOWLOG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET [count] | LEN | RESET",
      "Commands slower than slowlog-log-slower-than, newest first", CmdSlowlog},
+    {"SCAN", -2, kCmdReadonly, "server", "cursor [MATCH pattern] [COUNT n] [TYPE post|user]",
+     "Walks post ids, then user ids; a cursor resumes after the last id returned", CmdScan},
+    {"TYPE", 2, kCmdReadonly | kCmdFast, "server", "id",
+     "post, user or none: what an id names", CmdType},
     // Transactions (handlers_transactions.cc).
     {"MULTI", 1, kCmdFast, "transactions", "", "Starts queueing commands for EXEC", CmdMulti},
     {"EXEC", 1, 0, "transactions", "",

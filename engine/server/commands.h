@@ -29,6 +29,7 @@
 #include "engine/server/clients.h"
 #include "engine/server/latency.h"
 #include "engine/server/resp_writer.h"
+#include "engine/server/scan_cursors.h"
 #include "engine/server/slowlog.h"
 #include "engine/server/transaction.h"
 
@@ -51,6 +52,7 @@ struct ServerStats {
   LatencyHistogram feed_latency;    // FEED handler time, microseconds
   SlowLog slowlog;                  // SLOWLOG
   ClientRegistry clients;           // CLIENT LIST
+  ScanCursors scan_cursors;         // SCAN
 };
 
 // One connection's state. Written only by that connection's handlers; CLIENT

@@ -1,35 +1,12 @@
 // Index and admin commands: INDEX.INFO INDEX.REBUILD INDEX.LOAD SAVE BACKUP
 // INFO CONFIG.
 #include "engine/server/config.h"
+#include "engine/server/glob.h"
 #include "engine/server/info.h"
 #include "engine/server/internal/args.h"
 #include "engine/server/internal/handlers.h"
 
 namespace bf::internal {
-namespace {
-
-// Redis-style glob: * ? and [...] are enough for CONFIG GET patterns.
-bool GlobMatch(std::string_view pat, std::string_view s) {
-  size_t p = 0, i = 0, star_p = std::string_view::npos, star_i = 0;
-  while (i < s.size()) {
-    if (p < pat.size() && (pat[p] == '?' || (pat[p] | 0x20) == (s[i] | 0x20))) {
-      ++p;
-      ++i;
-    } else if (p < pat.size() && pat[p] == '*') {
-      star_p = p++;
-      star_i = i;
-    } else if (star_p != std::string_view::npos) {
-      p = star_p + 1;
-      i = ++star_i;
-    } else {
-      return false;
-    }
-  }
-  while (p < pat.size() && pat[p] == '*') ++p;
-  return p == pat.size();
-}
-
-}  // namespace
 
 void CmdIndexInfo(CommandContext& ctx, CommandArgs, RespWriter& w) {
   const IndexInfo info = ctx.engine->GetIndexInfo();
@@ -75,7 +52,7 @@ void CmdConfig(CommandContext& ctx, CommandArgs args, RespWriter& w) {
     MapReply hits(w.protocol());
     for (const auto& [name, value] : ConfigGetPairs(*ctx.config, running)) {
       for (size_t i = 2; i < args.size(); ++i) {
-        if (GlobMatch(args[i], name)) {
+        if (GlobMatch(args[i], name, /*nocase=*/true)) {
           hits.Bulk(name, value);
           break;
         }

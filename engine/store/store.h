@@ -174,6 +174,9 @@ struct StoreWriteOptions {
   std::optional<uint64_t> applied_log_seq;
 };
 
+// What SCAN walks: the posts column family or the users one.
+enum class IdKind { kPost, kUser };
+
 class Store {
  public:
   // Opens or creates the database at options.path. Errors: Invalid when the
@@ -219,6 +222,11 @@ class Store {
   // posts this way instead of one random read per post.
   virtual Status ScanPosts(const std::function<bool(const PostRecord&)>& fn) const = 0;
   virtual Result<uint64_t> CountPosts() const = 0;
+  // SCAN: up to `limit` ids of `kind` in key order, each greater than
+  // `after` ("" starts at the first). Fewer than limit only at the end.
+  // Keys only: no record is decoded. IOError on a read failure.
+  virtual Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
+                                                   size_t limit) const = 0;
 
   // Per-culture counters of a post (culture order: ascending by name).
   virtual Result<std::vector<CultureCounts>> GetStats(uint64_t iid) const = 0;

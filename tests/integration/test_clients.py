@@ -204,6 +204,43 @@ class ClientsTest(unittest.TestCase):
         self.assertIn(' 1) "author"\n 2) "ca"\n', resp2)
         self.assertIn('19) "bridging"\n20) "0"\n', resp2)
 
+    def test_redis_cli_scan_and_bigkeys(self):
+        for i in range(25):
+            self.raw("POST.ADD", f"scan:{i:02d}", "AUTHOR", "sa", "CULTURE", "US",
+                     "VECTOR", "VALUES", "4", "1", "0", str(i + 1), "0")
+        self.raw("USER.SET", "scan:user", "CULTURE", "US")
+        ids = self.cli("--scan").split()  # COUNT 10 pages: several cursors
+        self.assertEqual(len(ids), self.r.dbsize())  # every post and user, once each here
+        self.assertEqual(sorted(i for i in ids if i.startswith("scan:")),
+                         [f"scan:{i:02d}" for i in range(25)] + ["scan:user"])
+        self.assertEqual(sorted(self.cli("--scan", "--pattern", "scan:1*").split()),
+                         [f"scan:{i}" for i in range(10, 20)])
+        # A walk is stable while posts come and go: every post present throughout comes once.
+        seen, cursor = [], "0"
+        while True:
+            cursor, page = self.r.scan(cursor, match="scan:*", count=4, _type="post")
+            seen += [k.decode() for k in page]
+            if not seen or cursor == 0:
+                break
+            self.raw("POST.DEL", "scan:24")  # deleted mid-walk: may or may not show
+            self.raw("POST.ADD", "scan:000", "AUTHOR", "sa", "CULTURE", "US",
+                     "VECTOR", "VALUES", "4", "1", "0", "0", "1")  # behind the cursor
+        self.assertEqual(len(seen), len(set(seen)))
+        self.assertTrue(set(f"scan:{i:02d}" for i in range(24)) <= set(seen))
+        self.assertEqual(self.r.type("scan:03"), b"post")
+        self.assertEqual(self.r.type("scan:user"), b"user")
+        self.assertEqual(self.r.type("scan:nothing"), b"none")
+        with self.assertRaises(redis.ResponseError) as ctx:
+            self.r.scan(987654321)
+        self.assertEqual(str(ctx.exception), "invalid cursor")
+        # --bigkeys: walks with SCAN, asks TYPE, counts ids per type.
+        big = self.cli("--bigkeys", "-i", "0", timeout=30)
+        self.assertIn("Scanning the entire keyspace", big)
+        m = re.search(r"(\d+) keys with (\d+) types", big) or re.search(r"Sampled (\d+) keys", big)
+        self.assertIsNotNone(m, big)
+        self.assertEqual(int(m.group(1)), self.r.dbsize(), big)
+        self.assertRegex(big, r"\d+ posts? with")
+
     def test_redis_cli_stat(self):
         expected_keys = self.r.dbsize()
         # stdbuf: redis-cli's rows would sit in its stdio buffer when it is interrupted.

@@ -82,4 +82,8 @@ void CmdReadwrite(CommandContext&, CommandArgs, RespWriter&);
 std::optional<std::string> MovedError(const CommandContext& ctx, const CommandSpec& spec,
                                       CommandArgs args);
 
+// Keys for Redis tools (handlers_scan.cc): SCAN TYPE.
+void CmdScan(CommandContext&, CommandArgs, RespWriter&);
+void CmdType(CommandContext&, CommandArgs, RespWriter&);
+
 }  // namespace bf::internal

@@ -67,6 +67,8 @@ class StoreImpl final : public Store {
   Status MultiGetPosts(const rocksdb::ReadOptions& ro, std::span<const std::string> ids,
                        std::vector<std::optional<PostRecord>>* out) const;
   Result<uint64_t> CountPosts() const override { return n_posts_.load(); }
+  Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
+                                           size_t limit) const override;  // store_scan.cc
 
   Result<std::vector<CultureCounts>> GetStats(uint64_t iid) const override;
   Status ForEachStats(

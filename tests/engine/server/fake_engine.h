@@ -105,6 +105,16 @@ class FakeEngine : public Engine {
     return Status::IOError("disk full");
   }
   EngineCounters Counters() const override { return counters; }
+  Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
+                                           size_t limit) const override {
+    std::lock_guard l(mu_);
+    if (scan_error) return Status::IOError("scan failed");
+    std::vector<std::string> out;
+    for (const std::string& id : kind == IdKind::kPost ? post_ids : user_ids) {
+      if (out.size() < limit && (after.empty() || id > after)) out.push_back(id);
+    }
+    return out;
+  }
   Status Close() override { return Status::OK(); }
 
   int dim_ = 3;
@@ -116,6 +126,8 @@ class FakeEngine : public Engine {
   std::vector<FeedItem> feed;
   IndexInfo index;
   EngineCounters counters;
+  std::vector<std::string> post_ids, user_ids;  // sorted, for ScanIds
+  bool scan_error = false;
 
   mutable std::mutex mu_;
   std::vector<std::string> calls;
