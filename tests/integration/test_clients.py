@@ -216,15 +216,21 @@ class ClientsTest(unittest.TestCase):
         self.assertEqual(sorted(self.cli("--scan", "--pattern", "scan:1*").split()),
                          [f"scan:{i}" for i in range(10, 20)])
         # A walk is stable while posts come and go: every post present throughout comes once.
-        seen, cursor = [], "0"
+        seen, cursor, pages, mutated = [], "0", 0, False
         while True:
             cursor, page = self.r.scan(cursor, match="scan:*", count=4, _type="post")
             seen += [k.decode() for k in page]
-            if not seen or cursor == 0:
+            pages += 1
+            if cursor == 0:
                 break
-            self.raw("POST.DEL", "scan:24")  # deleted mid-walk: may or may not show
-            self.raw("POST.ADD", "scan:000", "AUTHOR", "sa", "CULTURE", "US",
-                     "VECTOR", "VALUES", "4", "1", "0", "0", "1")  # behind the cursor
+            if len(seen) >= 4 and not mutated:
+                mutated = True
+                self.raw("POST.DEL", "scan:24")  # deleted mid-walk: may or may not show
+                self.raw("POST.ADD", "scan:000", "AUTHOR", "sa", "CULTURE", "US",
+                         "VECTOR", "VALUES", "4", "1", "0", "0", "1")  # behind the cursor
+        self.assertTrue(mutated)
+        self.assertGreater(pages, 6)
+        self.assertNotIn("scan:000", seen)  # added behind the cursor
         self.assertEqual(len(seen), len(set(seen)))
         self.assertTrue(set(f"scan:{i:02d}" for i in range(24)) <= set(seen))
         self.assertEqual(self.r.type("scan:03"), b"post")
