@@ -19,8 +19,9 @@
 //       snapshot bytes and resident memory, recall@k of Search and of SearchPools' home and
 //       cross lists against exact search, and single-thread median latency of Search, of
 //       SearchPools (the three lists in one call), of SearchPools as FEED asks (pools with a
-//       min: 3x the slots of COUNT 20 at openness 0.3) and of the three separate searches it
-//       replaces, the specs alternated within each round.
+//       min: 3x the slots of COUNT 20 at openness 0.3; --shares "0,0.5,1" times it at each
+//       PoolRequest::min_probe_share, with its pools' recall@k and @20) and of the three
+//       separate searches it replaces, the specs alternated within each round.
 //   annbench specs --base B.f32 --queries Q.f32 --dim 100 --tmp DIR
 //                  --specs "Flat;HNSW32;IVF1024,Flat" [--ef_list 16,..] [--nprobe_list 4,..]
 //       for each spec: build time, then per efSearch (HNSW) or nprobe (IVF) setting:
@@ -462,6 +463,17 @@ double ResidentMiB() {
 
 double Median(std::vector<double> v) { return Percentile(v, 0.5); }
 
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos <= s.size();) {
+    size_t end = s.find(sep, pos);
+    if (end == std::string::npos) end = s.size();
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
 int OptionsMode(const std::map<std::string, std::string>& a) {
   const int dim = std::stoi(Arg(a, "dim", "64"));
   const std::string world = Arg(a, "world");
@@ -488,10 +500,17 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
   };
   // As FEED asks for COUNT 20 at the default openness 0.3: 14 home and 6 cross slots, each
   // pool from the interest walk's lists when they hold 3x its slots (engine/ranking/candidates).
-  auto feed_request = [&](size_t i) {
+  // --shares "0,0.5,1": FEED's request at each PoolRequest::min_probe_share, side by side
+  // (default: the engine's, PoolRequest's default).
+  std::vector<double> shares;
+  for (const std::string& tok : Split(Arg(a, "shares", "default"), ',')) {
+    shares.push_back(tok == "default" ? PoolRequest{}.min_probe_share : std::stod(tok));
+  }
+  auto feed_request = [&](size_t i, double share) {
     PoolRequest r = request(i);
     r.home_min = 3 * 14;
     r.cross_min = 3 * 6;
+    r.min_probe_share = share;
     return r;
   };
   auto filter = [&](size_t i, bool home) {
@@ -505,9 +524,9 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
     std::string spec;
     std::unique_ptr<AnnIndex> index;
     double build_s = 0, rss_mib = 0, file_mib = 0;
-    std::vector<double> search_us, pools_us, feed_us, separate_us;
+    std::vector<double> search_us, pools_us, separate_us;
+    std::vector<std::vector<double>> feed_us;  // per share
     double scored = 0, scored_home = 0, scored_cross = 0;  // vectors per walk, mean
-    double scored_feed = 0, widened_feed = 0;              // FEED's request, mean
   };
   std::vector<Option> options;
   // Exact truth once, from the first spec (give a full-vector one first).
@@ -543,6 +562,7 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
         truth_cross.push_back(opt.index->SearchExact(query(i), k, filter(i, false)).value());
       }
     }
+    opt.feed_us.resize(shares.size());
     options.push_back(std::move(opt));
   }
   // Latency: the specs alternated within each round, so load on the machine
@@ -555,7 +575,14 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
         auto t1 = Clock::now();
         if (!opt.index->SearchPools(query(i), request(i)).ok()) Die("pools failed");
         auto t2 = Clock::now();
-        if (!opt.index->SearchPools(query(i), feed_request(i)).ok()) Die("pools failed");
+        for (size_t si = 0; si < shares.size(); ++si) {
+          const auto t = Clock::now();
+          if (!opt.index->SearchPools(query(i), feed_request(i, shares[si])).ok()) {
+            Die("pools failed");
+          }
+          opt.feed_us[si].push_back(
+              std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+        }
         auto t2f = Clock::now();
         if (!opt.index->Search(query(i), k).ok() ||
             !opt.index->Search(query(i), k, filter(i, true)).ok() ||
@@ -565,19 +592,13 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
         auto t3 = Clock::now();
         opt.search_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
         opt.pools_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
-        opt.feed_us.push_back(std::chrono::duration<double, std::micro>(t2f - t2).count());
         opt.separate_us.push_back(std::chrono::duration<double, std::micro>(t3 - t2f).count());
       }
     }
   }
   for (Option& opt : options) {
-    std::vector<std::vector<Hit>> interest, home, cross, feed_home, feed_cross;
+    std::vector<std::vector<Hit>> interest, home, cross;
     for (size_t i = 0; i < nq; ++i) {
-      PoolHits fp = opt.index->SearchPools(query(i), feed_request(i)).value();
-      opt.scored_feed += static_cast<double>(fp.scored) / nq;
-      opt.widened_feed += static_cast<double>(fp.widened) / nq;
-      feed_home.push_back(std::move(fp.home));
-      feed_cross.push_back(std::move(fp.cross));
       PoolHits p = opt.index->SearchPools(query(i), request(i)).value();
       opt.scored += static_cast<double>(p.scored) / nq;
       PoolRequest one = request(i);
@@ -590,20 +611,41 @@ int OptionsMode(const std::map<std::string, std::string>& a) {
       home.push_back(std::move(p.home));
       cross.push_back(std::move(p.cross));
     }
+    // FEED's request per share: its cost and the recall of its pools.
+    std::string feed_json;
+    for (size_t si = 0; si < shares.size(); ++si) {
+      std::vector<std::vector<Hit>> feed_home, feed_cross;
+      double scored_feed = 0, widened_feed = 0;
+      for (size_t i = 0; i < nq; ++i) {
+        PoolHits fp = opt.index->SearchPools(query(i), feed_request(i, shares[si])).value();
+        scored_feed += static_cast<double>(fp.scored) / nq;
+        widened_feed += static_cast<double>(fp.widened) / nq;
+        feed_home.push_back(std::move(fp.home));
+        feed_cross.push_back(std::move(fp.cross));
+      }
+      char buf[512];
+      std::snprintf(buf, sizeof(buf),
+                    "%s{\"share\":%.3g,\"feed_pools_p50_us\":%.0f,\"scored_feed\":%.0f,"
+                    "\"widened_feed\":%.3f,\"recall_home_feed\":%.4f,\"recall_cross_feed\":%.4f,"
+                    "\"recall_home_feed_at20\":%.4f,\"recall_cross_feed_at20\":%.4f}",
+                    si == 0 ? "" : ",", shares[si], Median(opt.feed_us[si]), scored_feed,
+                    widened_feed, RecallAtK(feed_home, truth_home, k),
+                    RecallAtK(feed_cross, truth_cross, k), RecallAtK(feed_home, truth_home, 20),
+                    RecallAtK(feed_cross, truth_cross, 20));
+      feed_json += buf;
+    }
     std::printf("{\"mode\":\"options\",\"faiss_build\":\"%s\",\"spec\":\"%s\",\"search\":\"%s\","
                 "\"n\":%lld,\"k\":%d,\"queries\":%zu,\"build_s\":%.1f,\"rss_mib\":%.0f,"
                 "\"file_mib\":%.0f,\"recall\":%.4f,\"recall_home\":%.4f,\"recall_cross\":%.4f,"
                 "\"search_p50_us\":%.0f,\"pools_p50_us\":%.0f,\"separate_p50_us\":%.0f,"
                 "\"scored_pools\":%.0f,\"scored_home\":%.0f,\"scored_cross\":%.0f,"
-                "\"feed_pools_p50_us\":%.0f,\"scored_feed\":%.0f,\"widened_feed\":%.3f,"
-                "\"recall_home_feed\":%.4f,\"recall_cross_feed\":%.4f}\n",
+                "\"feed\":[%s]}\n",
                 BRIDGEFEED_FAISS_BUILD, opt.spec.c_str(), opt.index->Stats().search.c_str(),
                 static_cast<long long>(n), k, nq, opt.build_s, opt.rss_mib, opt.file_mib,
                 RecallAtK(interest, truth, k), RecallAtK(home, truth_home, k),
                 RecallAtK(cross, truth_cross, k), Median(opt.search_us), Median(opt.pools_us),
                 Median(opt.separate_us), opt.scored, opt.scored_home, opt.scored_cross,
-                Median(opt.feed_us), opt.scored_feed, opt.widened_feed,
-                RecallAtK(feed_home, truth_home, k), RecallAtK(feed_cross, truth_cross, k));
+                feed_json.c_str());
     std::fflush(stdout);
   }
   return 0;

@@ -136,6 +136,14 @@ struct PoolRequest {
   // walk for the common case of a neighbourhood mixing both pools.
   int home_min = 0;
   int cross_min = 0;
+  // IVF, a pool with a min: besides the nprobe nearest lists, the pool reads
+  // its own best lists (ranked as its filtered search ranks them) until they
+  // hold this share of a filtered search's budget of its cultures' vectors,
+  // in the same walk. A pool that is a minority of the nearest lists (cross,
+  // for a user whose neighbourhood is home posts) finds its best vectors
+  // there. 0: the nearest lists only. Clamped to [0, 1]. Recall and cost per
+  // share: docs/index.md.
+  double min_probe_share = 0.5;
 };
 
 struct PoolHits {

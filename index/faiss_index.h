@@ -208,8 +208,9 @@ class FaissIndex final : public AnnIndex {
   void PlanNearest(std::span<const int64_t> centroid_order, WalkPool* pool) const;
   // SearchPools over IVF with CultureLists: pools with a min read the
   // nearest lists first and widen only when short (see PoolRequest).
-  void PoolsIvf(const float* q, std::span<const int> mins, std::vector<WalkPool>& pools,
-                const std::unordered_set<uint64_t>* exclude, PoolHits* out) const;
+  void PoolsIvf(const float* q, std::span<const int> mins, double min_probe_share,
+                std::vector<WalkPool>& pools, const std::unordered_set<uint64_t>* exclude,
+                PoolHits* out) const;
   // The count lists with the highest centroid score, best first.
   std::vector<int64_t> CentroidOrder(const float* q, int64_t count) const;
   // q . centroid of the list: the coarse part of a compressed code's score.
@@ -228,6 +229,11 @@ class FaissIndex final : public AnnIndex {
   std::vector<Hit> Finish(const float* q, WalkPool* pool) const;
   // The filtered-search budget: vectors an unfiltered search scores.
   int64_t FilteredBudget(int k) const;
+  // What a pool with a min reads of its own best lists besides the nearest
+  // ones: share of FilteredBudget(k), in live vectors of its cultures.
+  int64_t PoolProbeBudget(int k, double share) const;
+  // Live vectors of the given cultures in one list (CultureLists' counts).
+  int64_t LiveOf(const std::vector<uint8_t>& cultures, int64_t list) const;
   // Whether a culture-filtered Search uses the exact walk (HNSW).
   bool ExactFiltered(const SearchFilter& f) const;
   bool IvfFlat() const { return ivf_flat_; }  // IVF, uncompressed vectors in its lists

@@ -51,6 +51,21 @@ int64_t FaissIndex::FilteredBudget(int k) const {
                            kFilteredMinPerK * static_cast<int64_t>(k));
 }
 
+int64_t FaissIndex::PoolProbeBudget(int k, double share) const {
+  if (!(share > 0)) return 0;  // NaN too
+  return static_cast<int64_t>(std::min(share, 1.0) * static_cast<double>(FilteredBudget(k)));
+}
+
+int64_t FaissIndex::LiveOf(const std::vector<uint8_t>& cultures, int64_t list) const {
+  const int64_t m =
+      std::min<int64_t>(static_cast<int64_t>(cultures.size()), culture_lists_.cultures());
+  int64_t n = 0;
+  for (int64_t c = 0; c < m; ++c) {
+    if (cultures[c] != 0) n += culture_lists_.Live(static_cast<uint16_t>(c), list);
+  }
+  return n;
+}
+
 bool FaissIndex::PlanIvf(const float* q, const std::vector<float>* culture_scores,
                          std::span<const int64_t> centroid_order, WalkPool* pool) const {
   const size_t nlist = ivf_->nlist;
@@ -69,16 +84,12 @@ bool FaissIndex::PlanIvf(const float* q, const std::vector<float>* culture_score
   // The lists the budgeted walk would read: up to the one where the live
   // allowed vectors scored reach the budget (exclusions count as scored).
   const int64_t budget = FilteredBudget(pool->k);
-  const int64_t cultures =
-      std::min<int64_t>(static_cast<int64_t>(pool->cultures.size()), culture_lists_.cultures());
   int64_t scored = 0;
   for (const int64_t l : order) {
     if (scored >= budget) break;
     pool->lists[l] = 1;
     pool->order.push_back(l);
-    for (int64_t c = 0; c < cultures; ++c) {
-      if (pool->cultures[c] != 0) scored += culture_lists_.Live(static_cast<uint16_t>(c), l);
-    }
+    scored += LiveOf(pool->cultures, l);
   }
   pool->by_culture = true;
   return true;
@@ -96,7 +107,8 @@ void FaissIndex::PlanNearest(std::span<const int64_t> centroid_order, WalkPool* 
   pool->by_culture = false;
 }
 
-void FaissIndex::PoolsIvf(const float* q, std::span<const int> mins, std::vector<WalkPool>& pools,
+void FaissIndex::PoolsIvf(const float* q, std::span<const int> mins, double min_probe_share,
+                          std::vector<WalkPool>& pools,
                           const std::unordered_set<uint64_t>* exclude, PoolHits* out) const {
   const int64_t live = static_cast<int64_t>(id_to_slot_.size());
   const std::vector<int64_t> centroids = CentroidOrder(q, static_cast<int64_t>(ivf_->nprobe));
@@ -109,11 +121,30 @@ void FaissIndex::PoolsIvf(const float* q, std::span<const int> mins, std::vector
     BF_CHECK(PlanIvf(q, &culture_scores, centroids, p));
   };
   for (size_t i = 0; i < pools.size(); ++i) {
-    if (mins[i] > 0) {
-      PlanNearest(centroids, &pools[i]);
-    } else {
-      plan_filtered(&pools[i]);
+    WalkPool& p = pools[i];
+    if (mins[i] <= 0) {
+      plan_filtered(&p);
+      continue;
     }
+    PlanNearest(centroids, &p);
+    // The pool's own best lists, up to its probe budget, join the walk: a
+    // pool that is a minority of the nearest lists (cross, for a user whose
+    // neighbourhood is home posts) finds its best vectors there, not in the
+    // nearest lists (docs/index.md, "Pools with a min").
+    const int64_t budget = PoolProbeBudget(p.k, min_probe_share);
+    if (budget <= 0 || p.cultures.empty() || AllowedLive(p.cultures) >= live) continue;
+    if (culture_scores.empty()) culture_scores = culture_lists_.Scores(q);
+    std::vector<int64_t> order;
+    BF_CHECK(culture_lists_.Order(culture_scores, p.cultures, &order));
+    int64_t counted = 0;
+    for (const int64_t l : order) {
+      if (counted >= budget) break;
+      counted += LiveOf(p.cultures, l);
+      if (p.lists[l]) continue;
+      p.lists[l] = 1;
+      p.order.push_back(l);
+    }
+    p.by_culture = true;
   }
   out->scored = WalkIvf(q, pools, exclude);
   out->passes = 1;

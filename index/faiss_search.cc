@@ -333,7 +333,7 @@ Result<PoolHits> FaissIndex::SearchPools(std::span<const float> query,
         pools.push_back(MakePool(w.k, w.cultures));
         mins.push_back(w.min);
       }
-      PoolsIvf(q, mins, pools, req.exclude, &out);
+      PoolsIvf(q, mins, req.min_probe_share, pools, req.exclude, &out);
       for (size_t i = 0; i < pools.size(); ++i) *wants[i].out = Finish(q, &pools[i]);
       return out;
     }

@@ -193,6 +193,7 @@ TEST_P(PoolsTest, PoolsWithAMinComeFromTheInterestWalk) {
     req.cross_k = 30;
     req.home_culture = home;
     req.home_min = 3;  // the cross pool (min 0) is the filtered search, as before
+    req.min_probe_share = 0;  // the nearest lists only (the share is tested below)
     auto pools = index_->SearchPools(q, req);
     ASSERT_RESULT_OK(pools);
     auto home_hits = index_->Search(q, 20, HomeOnly(home, nullptr));
@@ -246,6 +247,7 @@ TEST_P(PoolsTest, APoolShortOfItsMinGetsItsOwnWalk) {
   req.cross_k = 30;
   req.home_culture = home;
   req.home_min = 100000;  // more than the index holds: always short
+  req.min_probe_share = 0;  // else its own lists join the first walk already
   auto pools = index_->SearchPools(q, req);
   ASSERT_RESULT_OK(pools);
   auto home_hits = index_->Search(q, 20, HomeOnly(home, nullptr));
@@ -336,6 +338,68 @@ TEST(Pools, AdversarialCrossPoolMatchesTheFilteredWalk) {
     EXPECT_GE(cross_recall, 0.8) << spec;
     EXPECT_GE(home_recall, 0.9) << spec;
   }
+}
+
+// A pool with a min reads, besides the nearest lists, its own best lists up
+// to min_probe_share of the filtered budget, in the same walk. On the
+// adversarial data the cross pool is a minority of the nearest lists: share
+// 0 leaves it thin, share 1 reads every list the filtered walk reads (so no
+// rank scores worse than the filtered search), and shares between cost and
+// recall in between.
+TEST(Pools, MinProbeShareWidensAMinorityPoolInOneWalk) {
+  constexpr size_t kN = 20000;
+  Corpus c = MakeCorpus(kN, kDim, 100, kCultures, 5);
+  IndexOptions o;
+  o.dim = kDim;
+  o.spec = "IVF64,Flat";
+  o.ivf_nprobe = 4;
+  auto index = BuildIndex(o, c);
+  ASSERT_NE(index, nullptr);
+  std::unordered_map<uint64_t, uint16_t> culture_of;
+  for (size_t i = 0; i < c.size(); ++i) culture_of[c.ids[i]] = c.cultures[i];
+  const std::vector<double> shares = {0.0, 0.5, 1.0};
+  std::vector<std::vector<std::vector<Hit>>> cross(shares.size());
+  std::vector<double> scored(shares.size(), 0);
+  std::vector<std::vector<Hit>> exact;
+  for (size_t i = 0; i < kN && exact.size() < 40; ++i) {
+    if (c.cultures[i] != 0) continue;
+    const auto q = c.Vec(i);
+    auto filtered = index->Search(q, 10, AllBut(0, nullptr));
+    ASSERT_RESULT_OK(filtered);
+    for (size_t s = 0; s < shares.size(); ++s) {
+      PoolRequest req;
+      req.interest_k = 10;
+      req.cross_k = 10;
+      req.home_culture = 0;
+      req.cross_min = 3;
+      req.min_probe_share = shares[s];
+      auto pools = index->SearchPools(q, req);
+      ASSERT_RESULT_OK(pools);
+      EXPECT_EQ(pools->passes, 1) << "share " << shares[s];
+      EXPECT_EQ(pools->widened, 0) << "share " << shares[s];
+      ASSERT_EQ(pools->cross.size(), 10u);
+      for (const Hit& h : pools->cross) EXPECT_NE(culture_of.at(h.id), 0);
+      if (shares[s] == 1.0) {
+        for (size_t r = 0; r < filtered->size(); ++r) {
+          EXPECT_GE(pools->cross[r].score, (*filtered)[r].score - 1e-5f) << "rank " << r;
+        }
+      }
+      scored[s] += static_cast<double>(pools->scored);
+      cross[s].push_back(pools->cross);
+    }
+    exact.push_back(index->SearchExact(q, 10, AllBut(0, nullptr)).value());
+  }
+  std::vector<double> recall;
+  for (size_t s = 0; s < shares.size(); ++s) {
+    recall.push_back(RecallAtK(cross[s], exact, 10));
+    std::printf("[ share %.1f ] cross recall@10 %.3f, %.0f vectors scored per call\n", shares[s],
+                recall[s], scored[s] / static_cast<double>(exact.size()));
+  }
+  EXPECT_LT(recall[0], 0.8);  // the nearest lists hold few cross vectors
+  EXPECT_GT(recall[1], recall[0] + 0.08);
+  EXPECT_GE(recall[2], 0.9);
+  EXPECT_LT(scored[0], scored[1]);
+  EXPECT_LT(scored[1], scored[2]);
 }
 
 // Culture codes past CultureLists' range (64): IVF cannot plan the pools'
