@@ -1,14 +1,15 @@
 // Transactions: MULTI EXEC DISCARD WATCH UNWATCH (transaction.h).
 //
-// A block holds writes (USER.SET USER.DEL POST.ADD POST.DEL EVENT) and the
-// connection commands PING ECHO UNWATCH. Writes are parsed when queued, so a
-// syntax or arity error aborts the block at EXEC (EXECABORT); EXEC hands all
-// of them to one Engine::Write: one WriteBatch, nothing of another client's
-// in between, and an error found then (an unknown post, say) is that
-// command's reply in EXEC's array while the others are written. Reads and
-// FEED are refused inside MULTI: the block's writes are one batch written at
-// EXEC, so a read queued after a write could not see it, and FEED's served
-// marks would be a second write outside the batch.
+// A block holds writes (USER.SET USER.DEL POST.ADD POST.DEL EVENT), reads
+// (USER.GET POST.GET FEED SIMILAR INFO ...) and connection commands (PING
+// TIME ...). Writes are parsed when queued, so their syntax errors abort the
+// block at EXEC (EXECABORT); EXEC hands all of them to one Engine::Write:
+// one WriteBatch, nothing of another client's in between, and an error found
+// then (an unknown post, say) is that command's reply in EXEC's array while
+// the others are written. Because the writes land together, a read runs
+// either before all of them (queued before the first) or after all of them
+// (queued after one); a write queued after such a read is refused, since the
+// read would then see a write queued after it.
 #include <mutex>
 #include <shared_mutex>
 
@@ -20,24 +21,45 @@ namespace {
 
 using Parser = bool (*)(CommandContext&, CommandArgs, RespWriter&, WriteOp*);
 
-struct Queueable {
+struct QueuedWrite {
   std::string_view name;
-  Parser parse;  // nullptr: a connection command, run at EXEC
-  int keys;      // ids the write changes: args[1] .. args[keys]
+  Parser parse;
+  int keys;  // ids the write changes: args[1] .. args[keys]
 };
 
-constexpr Queueable kQueueable[] = {
+constexpr QueuedWrite kWrites[] = {
     {"USER.SET", ParseUserSet, 1}, {"USER.DEL", ParseUserDel, 1},
     {"POST.ADD", ParsePostAdd, 1}, {"POST.DEL", ParsePostDel, 1},
-    {"EVENT", ParseEvent, 2},      {"PING", nullptr, 0},
-    {"ECHO", nullptr, 0},          {"UNWATCH", nullptr, 0},
+    {"EVENT", ParseEvent, 2},
 };
 
-const Queueable* FindQueueable(std::string_view name) {
-  for (const Queueable& q : kQueueable) {
+const QueuedWrite* FindWrite(std::string_view name) {
+  for (const QueuedWrite& q : kWrites) {
     if (q.name == name) return &q;
   }
   return nullptr;
+}
+
+// Queued commands that read nothing a block writes: they run at EXEC
+// wherever they sit in the block.
+constexpr std::string_view kAnyTime[] = {
+    "PING",     "ECHO",    "UNWATCH", "TIME",   "LASTSAVE", "COMMAND",  "CLIENT",
+    "CONFIG",   "SLOWLOG", "SELECT",  "CLUSTER", "READONLY", "READWRITE",
+};
+
+bool IsAnyTime(std::string_view name) {
+  for (std::string_view n : kAnyTime) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+// Queued commands that read data: the read-only ones, FEED (its served
+// marks are its own write, as outside MULTI) and INFO (counts of users and
+// posts). Not AUTH, HELLO (they change the connection) nor the operator
+// commands INDEX.REBUILD INDEX.LOAD SAVE BACKUP.
+bool IsRead(const CommandSpec& spec) {
+  return (spec.flags & kCmdReadonly) || spec.name == "FEED" || spec.name == "INFO";
 }
 
 // Commands that run at once inside MULTI.
@@ -76,14 +98,32 @@ bool IsDelete(const WriteOp& op) {
 
 bool QueueInMulti(CommandContext& ctx, const CommandSpec& spec, CommandArgs args,
                   RespWriter& w) {
+  using Runs = QueuedCommand::Runs;
   Transaction& txn = ctx.client->txn;
   if (!txn.active() || RunsInMulti(spec.name)) return false;
-  const Queueable* q = FindQueueable(spec.name);
-  if (q == nullptr) {
+  const QueuedWrite* write = FindWrite(spec.name);
+  QueuedCommand c;
+  c.spec = &spec;
+  if (write != nullptr) {
+    c.runs = Runs::kWrite;
+  } else if (IsAnyTime(spec.name)) {
+    c.runs = Runs::kAnyTime;
+  } else if (IsRead(spec)) {
+    c.runs = txn.wrote() ? Runs::kAfterWrites : Runs::kBeforeWrites;
+  } else {
     txn.Flag();
     w.Error("ERR " + std::string(spec.name) +
-            " is not allowed inside MULTI (a block takes USER.SET USER.DEL POST.ADD POST.DEL "
-            "EVENT PING ECHO UNWATCH)");
+            " is not allowed inside MULTI (a block takes reads, FEED, connection commands and "
+            "the writes USER.SET USER.DEL POST.ADD POST.DEL EVENT; not AUTH, HELLO or operator "
+            "commands)");
+    return true;
+  }
+  if (c.runs == Runs::kWrite && txn.read_after_write()) {
+    txn.Flag();
+    w.Error("ERR " + std::string(spec.name) +
+            " cannot follow a read that follows a write inside MULTI: the block's writes are "
+            "stored as one batch, so a read sees all of them or none (queue reads before the "
+            "first write or after the last)");
     return true;
   }
   if (txn.queued().size() >= Transaction::kMaxQueued) {
@@ -92,11 +132,9 @@ bool QueueInMulti(CommandContext& ctx, const CommandSpec& spec, CommandArgs args
             " commands");
     return true;
   }
-  QueuedCommand c;
-  c.spec = &spec;
-  if (q->parse != nullptr) {
+  if (write != nullptr) {
     WriteOp op;
-    if (!q->parse(ctx, args, w, &op)) {
+    if (!write->parse(ctx, args, w, &op)) {
       txn.Flag();
       return true;
     }
@@ -111,7 +149,7 @@ bool QueueInMulti(CommandContext& ctx, const CommandSpec& spec, CommandArgs args
 }
 
 void TouchWritten(CommandContext& ctx, const CommandSpec& spec, CommandArgs args) {
-  const Queueable* q = FindQueueable(spec.name);
+  const QueuedWrite* q = FindWrite(spec.name);
   if (q == nullptr || ctx.watches == nullptr) return;
   for (int i = 1; i <= q->keys && static_cast<size_t>(i) < args.size(); ++i) {
     ctx.watches->Touch(args[i]);
@@ -149,6 +187,7 @@ void CmdUnwatch(CommandContext& ctx, CommandArgs, RespWriter& w) {
 }
 
 void CmdExec(CommandContext& ctx, CommandArgs, RespWriter& w) {
+  using Runs = QueuedCommand::Runs;
   Transaction& txn = ctx.client->txn;
   if (!txn.active()) return w.Error("ERR EXEC without MULTI");
   if (txn.dirty()) {
@@ -161,10 +200,20 @@ void CmdExec(CommandContext& ctx, CommandArgs, RespWriter& w) {
   for (const QueuedCommand& c : queued) {
     if (c.op) ops.push_back(*c.op);
   }
+  // Each command's reply, written in queue order at the end.
+  std::vector<std::string> replies(queued.size());
+  auto run = [&](Runs when) {
+    for (size_t i = 0; i < queued.size(); ++i) {
+      if (queued[i].runs != when) continue;
+      std::vector<std::string_view> args(queued[i].args.begin(), queued[i].args.end());
+      RespWriter out(&replies[i], w.protocol());
+      queued[i].spec->handler(ctx, args, out);
+    }
+  };
 
   Result<std::vector<WriteOutcome>> done = std::vector<WriteOutcome>();
   {
-    // No other write runs from the WATCH check to the end of the block's.
+    // No other write runs from the WATCH check to the block's last read.
     std::unique_lock<std::shared_mutex> hold;
     if (ctx.watches != nullptr) hold = ctx.watches->ExclusiveHold();
     if (txn.WatchedChanged()) {
@@ -172,6 +221,7 @@ void CmdExec(CommandContext& ctx, CommandArgs, RespWriter& w) {
       PublishMulti(ctx);
       return w.NilArray();
     }
+    run(Runs::kBeforeWrites);
     if (!ops.empty()) {
       WriteOptions options;
       options.all_or_nothing = false;  // per-command errors, as Redis's EXEC
@@ -182,29 +232,29 @@ void CmdExec(CommandContext& ctx, CommandArgs, RespWriter& w) {
         if ((*done)[i].status.ok()) TouchOp(*ctx.watches, ops[i]);
       }
     }
+    run(Runs::kAfterWrites);
   }
   txn.End();
   PublishMulti(ctx);
+  run(Runs::kAnyTime);
 
-  w.Array(queued.size());
   size_t next = 0;  // index into ops and *done
-  for (const QueuedCommand& c : queued) {
-    if (!c.op) {
-      std::vector<std::string_view> args(c.args.begin(), c.args.end());
-      c.spec->handler(ctx, args, w);
-      continue;
-    }
+  for (size_t k = 0; k < queued.size(); ++k) {
+    if (!queued[k].op) continue;
     const size_t i = next++;
+    RespWriter out(&replies[k], w.protocol());
     if (!done.ok()) {
-      w.Error(done.status());  // nothing of the block was written
+      out.Error(done.status());  // nothing of the block was written
     } else if (!(*done)[i].status.ok()) {
-      w.Error((*done)[i].status);
+      out.Error((*done)[i].status);
     } else if (IsDelete(ops[i])) {
-      w.Int((*done)[i].existed ? 1 : 0);
+      out.Int((*done)[i].existed ? 1 : 0);
     } else {
-      w.Ok();
+      out.Ok();
     }
   }
+  w.Array(queued.size());
+  for (const std::string& r : replies) w.Raw(r);
 }
 
 }  // namespace bf::internal

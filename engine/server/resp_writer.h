@@ -63,6 +63,9 @@ class RespWriter {
   // A built map or list, with the length it counted.
   void Map(const MapReply& map);
   void List(const ListReply& list);
+  // Replies already written by another writer of this protocol (EXEC
+  // collects its commands' replies, then writes them in queue order).
+  void Raw(std::string_view replies) { out_->append(replies); }
 
  private:
   void Header(char type, int64_t n);

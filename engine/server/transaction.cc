@@ -46,6 +46,8 @@ uint64_t WatchRegistry::Version(const std::string& key) const {
 void Transaction::End() {
   active_ = false;
   dirty_ = false;
+  wrote_ = false;
+  read_after_write_ = false;
   queued_.clear();
   Unwatch();
 }

@@ -4,9 +4,9 @@
 //
 // WatchRegistry is server-wide. Every write command holds it shared
 // (SharedHold) across its engine write and the Touch of its ids; EXEC holds
-// it exclusively (ExclusiveHold) across its WATCH check and its one engine
-// Write, so no other client's write lands inside a block, and a change after
-// WATCH is never missed. A WATCH key is an id: it covers the user and the
+// it exclusively (ExclusiveHold) across its WATCH check, its reads and its
+// one engine Write, so no other client's write lands inside a block, and a
+// change after WATCH is never missed. A WATCH key is an id: it covers the user and the
 // post of that id.
 //
 // Transaction is one connection's state (ClientState::txn), touched only by
@@ -66,11 +66,18 @@ class WatchRegistry {
 };
 
 // A command queued by MULTI: a write parsed at queue time (its syntax
-// errors abort the block), or a connection command run at EXEC.
+// errors abort the block), or a read or connection command run at EXEC.
 struct QueuedCommand {
+  enum class Runs {
+    kWrite,         // in the block's one engine Write
+    kAnyTime,       // reads nothing the block writes (PING, TIME, ...)
+    kBeforeWrites,  // a read queued before the block's first write
+    kAfterWrites,   // a read queued after a write: sees all of the block's writes
+  };
   const CommandSpec* spec = nullptr;
-  std::optional<WriteOp> op;      // USER.SET USER.DEL POST.ADD POST.DEL EVENT
-  std::vector<std::string> args;  // PING ECHO UNWATCH: the words, name first
+  Runs runs = Runs::kAnyTime;
+  std::optional<WriteOp> op;      // kWrite: USER.SET USER.DEL POST.ADD POST.DEL EVENT
+  std::vector<std::string> args;  // the others: the words, name first
 };
 
 class Transaction {
@@ -91,7 +98,14 @@ class Transaction {
   void Flag() {
     if (active_) dirty_ = true;
   }
-  void Queue(QueuedCommand c) { queued_.push_back(std::move(c)); }
+  void Queue(QueuedCommand c) {
+    if (c.runs == QueuedCommand::Runs::kWrite) wrote_ = true;
+    if (c.runs == QueuedCommand::Runs::kAfterWrites) read_after_write_ = true;
+    queued_.push_back(std::move(c));
+  }
+  // A write is queued; a read is queued after a write.
+  bool wrote() const { return wrote_; }
+  bool read_after_write() const { return read_after_write_; }
   // Ends the block (EXEC, DISCARD): drops the queue and the watches.
   void End();
 
@@ -105,6 +119,8 @@ class Transaction {
  private:
   bool active_ = false;
   bool dirty_ = false;
+  bool wrote_ = false;
+  bool read_after_write_ = false;
   std::vector<QueuedCommand> queued_;
   WatchRegistry* registry_ = nullptr;
   std::vector<std::pair<std::string, uint64_t>> watched_;  // id, version at WATCH

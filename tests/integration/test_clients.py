@@ -84,9 +84,6 @@ class ClientsTest(unittest.TestCase):
         finally:
             self.r.connection_pool.release(conn)
 
-    def has_multi(self):
-        return self.raw("COMMAND", "INFO", "MULTI") != [None]
-
     def node(self, script, *args):
         if self.modules is None:
             if CI:
@@ -125,8 +122,6 @@ class ClientsTest(unittest.TestCase):
         self.assertGreaterEqual(out["dbsize"], 1)
 
     def test_node_redis_multi(self):
-        if not self.has_multi():
-            self.skipTest("MULTI/EXEC (issue #17 point 2) is not in this build yet")
         out = self.node("node_redis.js", "multi")
         self.assertEqual(out["multi"], ["OK", "OK"])
         self.assertEqual(out["after_multi"]["positives"], 1)
@@ -134,6 +129,16 @@ class ClientsTest(unittest.TestCase):
         # rejects exec() with the first queued error, as it does against redis-server 7.
         self.assertIn("wrong number of arguments for 'post.del' command", out["abort_error"])
         self.assertIsNone(out["after_abort"])
+        before, added, shared, after, user, feed = out["mixed"]
+        self.assertIsNone(before)  # queued before the block's writes
+        self.assertEqual([added, shared], ["OK", "OK"])
+        self.assertEqual(after["positives"], 1)  # queued after them: sees them
+        self.assertEqual(after["culture"], "BR")
+        self.assertEqual(user["positives"], 1)
+        self.assertIn("nm3", feed)
+        self.assertIn("EVENT cannot follow a read that follows a write inside MULTI",
+                      out["order_error"])
+        self.assertEqual(out["after_order"]["positives"], 1)  # nodeuser5's like did not run
 
     def test_ioredis(self):
         out = self.node("ioredis.js")
@@ -179,13 +184,14 @@ class ClientsTest(unittest.TestCase):
         self.assertEqual(got[:2], [b"author", b"pa"])
         self.assertGreaterEqual(dbsize, 1)
         self.assertLess(abs(now[0] - time.time()), 5)
-        if not self.has_multi():
-            self.skipTest("redis-py's default pipeline() needs MULTI/EXEC (issue #17 point 2)")
         pipe = self.r.pipeline()  # the default: MULTI ... EXEC
         pipe.execute_command("POST.ADD", "py2", "AUTHOR", "pa", "CULTURE", "CN",
                              "VECTOR", "VALUES", "4", "0", "1", "0", "0")
         pipe.execute_command("EVENT", "pyuser", "py2", "LIKE")
-        self.assertEqual(pipe.execute(), [b"OK", b"OK"])
+        pipe.execute_command("USER.GET", "pyuser")  # a read after the writes sees them
+        added, liked, user = pipe.execute()
+        self.assertEqual([added, liked], [b"OK", b"OK"])
+        self.assertEqual(dict(zip(*[iter(user)] * 2))[b"positives"], 1)
         self.assertEqual(dict(zip(*[iter(self.raw("POST.GET", "py2"))] * 2))[b"positives"], 1)
 
     def test_redis_cli_resp3(self):

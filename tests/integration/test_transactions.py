@@ -1,32 +1,17 @@
 """Transactions through redis-py 4.3 (Debian) against the real bridgefeed-server on
 127.0.0.1: the default pipeline() is MULTI ... EXEC, an aborted block writes nothing (so a
 retry counts once), WATCH conflicts raise WatchError, and Redis's errors for misplaced
-MULTI, EXEC, DISCARD and WATCH."""
+MULTI, EXEC, DISCARD and WATCH; reads queued with writes run in their place at EXEC."""
 import unittest
 
 import redis
 
-from harness import Server
+from harness import ServerCase, pairs
 
 VEC = ["VECTOR", "VALUES", "4", "1", "0.5", "0", "0"]
 
 
-def pairs(flat):
-    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
-
-
-class TransactionsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-        cls.r = cls.server.client()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, f"server exited with {code}"
-
+class TransactionsTest(ServerCase):
     def add_post(self, pid):
         self.assertEqual(self.r.execute_command("POST.ADD", pid, "AUTHOR", "a", "CULTURE", "US",
                                                 *VEC), b"OK")
@@ -83,6 +68,46 @@ class TransactionsTest(unittest.TestCase):
         self.assertEqual(out[2], b"OK")
         self.assertEqual(self.post_positives("tp3"), 2)
 
+    def test_pipeline_mixes_reads_and_writes(self):
+        self.add_post("tp7")
+        pipe = self.r.pipeline(transaction=True)
+        pipe.execute_command("USER.GET", "tu7")  # before the writes: sees none of them
+        pipe.execute_command("POST.GET", "tp7")
+        pipe.execute_command("USER.SET", "tu7", "CULTURE", "CN")
+        pipe.execute_command("POST.ADD", "tp7b", "AUTHOR", "tu7a", "CULTURE", "CN", *VEC)
+        pipe.execute_command("EVENT", "tu7", "tp7", "LIKE")
+        pipe.execute_command("PING")
+        pipe.execute_command("USER.GET", "tu7")  # after the writes: sees all of them
+        pipe.execute_command("POST.GET", "tp7")
+        pipe.execute_command("FEED", "tu8", "COUNT", "500")  # records its page
+        pipe.execute_command("FEED", "tu8", "COUNT", "500")
+        pipe.execute_command("SIMILAR", "nope")  # its own error, found at EXEC
+        out = pipe.execute(raise_on_error=False)
+        self.assertEqual(len(out), 11)
+        self.assertIsNone(out[0])
+        self.assertEqual(pairs(out[1])["positives"], 0)
+        self.assertEqual(out[2:6], [b"OK", b"OK", b"OK", True])
+        self.assertEqual(pairs(out[6])["culture"], b"CN")
+        self.assertEqual(pairs(out[6])["positives"], 1)
+        self.assertEqual(pairs(out[7])["positives"], 1)
+        self.assertIn(b"tp7b", out[8])  # a post of the same block
+        self.assertTrue(out[8] and not set(out[8]) & set(out[9]))  # never served twice
+        self.assertIsInstance(out[10], redis.ResponseError)
+        self.assertIn("NOTFOUND post", str(out[10]))
+
+    def test_write_after_a_read_after_a_write_aborts_the_pipeline(self):
+        self.add_post("tp9")
+        pipe = self.r.pipeline(transaction=True)
+        pipe.execute_command("EVENT", "tu9", "tp9", "LIKE")
+        pipe.execute_command("POST.GET", "tp9")
+        pipe.execute_command("EVENT", "tu9", "tp9", "SHARE")
+        with self.assertRaisesRegex(redis.ResponseError,
+                                    "EVENT cannot follow a read that follows a write inside "
+                                    "MULTI: the block's writes are stored as one batch"):
+            pipe.execute()
+        self.assertEqual(self.post_positives("tp9"), 0)  # nothing of the block ran
+        self.assertIsNone(self.user("tu9"))
+
     def test_watch_conflict_raises_watch_error(self):
         self.add_post("tp4")
         other = self.server.client()
@@ -119,8 +144,8 @@ class TransactionsTest(unittest.TestCase):
             with self.assertRaisesRegex(redis.ResponseError, "^WATCH inside MULTI is not allowed$"):
                 c.execute_command("WATCH", "x")
             self.assertEqual(c.execute_command("USER.SET", "tu6"), b"QUEUED")
-            with self.assertRaisesRegex(redis.ResponseError, "FEED is not allowed inside MULTI"):
-                c.execute_command("FEED", "tu6")
+            with self.assertRaisesRegex(redis.ResponseError, "SAVE is not allowed inside MULTI"):
+                c.execute_command("SAVE")
             with self.assertRaises(redis.exceptions.ExecAbortError):
                 c.execute_command("EXEC")
             self.assertIsNone(self.user("tu6"))

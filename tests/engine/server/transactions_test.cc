@@ -104,8 +104,11 @@ TEST_F(TransactionsTest, ArityUnknownAndRefusedCommandsAbortTheBlock) {
   for (const std::initializer_list<std::string>& bad :
        {std::initializer_list<std::string>{"USER.DEL"},
         std::initializer_list<std::string>{"NOSUCH", "x"},
-        std::initializer_list<std::string>{"FEED", "alice"},
-        std::initializer_list<std::string>{"USER.GET", "alice"}}) {
+        std::initializer_list<std::string>{"FEED"},
+        std::initializer_list<std::string>{"HELLO", "3"},
+        std::initializer_list<std::string>{"AUTH", "pw"},
+        std::initializer_list<std::string>{"INDEX.REBUILD"},
+        std::initializer_list<std::string>{"BACKUP", "/tmp/x"}}) {
     auto c = NewClient();
     c->Run({"MULTI"});
     EXPECT_EQ(c->Run({"POST.DEL", "p1"}), "+QUEUED\r\n");
@@ -114,9 +117,51 @@ TEST_F(TransactionsTest, ArityUnknownAndRefusedCommandsAbortTheBlock) {
   }
   auto c = NewClient();
   c->Run({"MULTI"});
-  EXPECT_EQ(c->Run({"FEED", "alice", "PEEK"}),
-            "-ERR FEED is not allowed inside MULTI (a block takes USER.SET USER.DEL POST.ADD "
-            "POST.DEL EVENT PING ECHO UNWATCH)\r\n");
+  EXPECT_EQ(c->Run({"SAVE"}),
+            "-ERR SAVE is not allowed inside MULTI (a block takes reads, FEED, connection "
+            "commands and the writes USER.SET USER.DEL POST.ADD POST.DEL EVENT; not AUTH, HELLO "
+            "or operator commands)\r\n");
+  EXPECT_TRUE(engine_.writes.empty());
+}
+
+TEST_F(TransactionsTest, ReadsRunAtExecInQueueOrder) {
+  auto c = NewClient();
+  c->state.protocol = Protocol::kResp3;
+  engine_.user.culture = "BR";
+  c->Run({"MULTI"});
+  EXPECT_EQ(c->Run({"USER.GET", "alice"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->Run({"USER.GET", "bob"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->Run({"FEED", "alice", "COUNT", "x"}), "+QUEUED\r\n");  // checked at EXEC
+  EXPECT_EQ(c->Run({"USER.SET", "alice"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->Run({"ECHO", "hi"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->Run({"USER.DEL", "alice"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->Run({"POST.GET", "nope"}), "+QUEUED\r\n");
+  EXPECT_TRUE(engine_.calls.empty());
+  const std::string out = c->Run({"EXEC"});
+  // RESP3 shapes inside EXEC's array: a map, a null, FEED's own error, then
+  // the writes' and the rest's replies in queue order.
+  EXPECT_EQ(out.substr(0, 12), "*7\r\n%6\r\n$7\r\n") << out;
+  EXPECT_NE(out.find("$7\r\nculture\r\n$2\r\nBR\r\n"), std::string::npos) << out;
+  const std::string tail = "_\r\n-ERR COUNT must be an integer from 1 to 500\r\n+OK\r\n$2\r\nhi\r\n:1\r\n_\r\n";
+  ASSERT_GE(out.size(), tail.size());
+  EXPECT_EQ(out.substr(out.size() - tail.size()), tail) << out;
+  EXPECT_EQ(engine_.writes, (std::vector<size_t>{2}));
+}
+
+TEST_F(TransactionsTest, WriteAfterAReadThatFollowsAWriteAbortsTheBlock) {
+  auto c = NewClient();
+  c->Run({"MULTI"});
+  EXPECT_EQ(c->Run({"USER.SET", "alice"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->Run({"PING"}), "+QUEUED\r\n");  // reads nothing: writes may follow
+  EXPECT_EQ(c->Run({"USER.SET", "bob"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->Run({"USER.GET", "alice"}), "+QUEUED\r\n");
+  EXPECT_EQ(c->Run({"INFO", "storage"}), "+QUEUED\r\n");  // reads may follow reads
+  EXPECT_EQ(c->Run({"EVENT", "alice", "p1", "LIKE"}),
+            "-ERR EVENT cannot follow a read that follows a write inside MULTI: the block's "
+            "writes are stored as one batch, so a read sees all of them or none (queue reads "
+            "before the first write or after the last)\r\n");
+  EXPECT_EQ(c->Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+  EXPECT_TRUE(engine_.calls.empty());
   EXPECT_TRUE(engine_.writes.empty());
 }
 
@@ -273,6 +318,37 @@ TEST_F(TransactionsEngineTest, BlockSeesItsOwnEarlierWrites) {
   EXPECT_EQ(UserPositives("u2"), 1);
 }
 
+TEST_F(TransactionsEngineTest, ReadsBeforeTheWritesSeeNoneAndReadsAfterSeeAll) {
+  Client* c = NewClient();
+  ASSERT_EQ(c->Run({"POST.ADD", "old", "AUTHOR", "a", "CULTURE", "US", "VECTOR", "VALUES", "3",
+                    "1", "0", "0"}),
+            "+OK\r\n");
+  c->Run({"MULTI"});
+  c->Run({"USER.GET", "u1"});
+  c->Run({"DBSIZE"});
+  c->Run({"POST.ADD", "p1", "AUTHOR", "b", "CULTURE", "CN", "VECTOR", "VALUES", "3", "0", "1",
+          "0"});
+  c->Run({"USER.SET", "u1", "CULTURE", "BR"});
+  c->Run({"EVENT", "u1", "p1", "LIKE"});
+  c->Run({"DBSIZE"});
+  c->Run({"SIMILAR", "old", "COUNT", "5"});
+  c->Run({"FEED", "u2", "COUNT", "5"});  // sees p1; records its page, as outside MULTI
+  c->Run({"FEED", "u2", "COUNT", "5"});  // so this one has nothing left
+  const std::string out = c->Run({"EXEC"});
+  const std::string head = "*9\r\n$-1\r\n:1\r\n+OK\r\n+OK\r\n+OK\r\n:3\r\n*1\r\n$2\r\np1\r\n*2\r\n";
+  EXPECT_EQ(out.substr(0, head.size()), head) << out;
+  const std::string page = out.substr(std::min(out.size(), head.size()));
+  EXPECT_TRUE(page == "$2\r\np1\r\n$3\r\nold\r\n*0\r\n" ||
+              page == "$3\r\nold\r\n$2\r\np1\r\n*0\r\n")
+      << out;
+  EXPECT_EQ(Positives("p1"), 1);
+  c->Run({"MULTI"});
+  c->Run({"USER.GET", "u1"});
+  const std::string user = c->Run({"EXEC"});
+  EXPECT_NE(user.find("$7\r\nculture\r\n$2\r\nBR\r\n"), std::string::npos) << user;
+  EXPECT_NE(user.find("$9\r\npositives\r\n:1\r\n"), std::string::npos) << user;
+}
+
 TEST_F(TransactionsEngineTest, WatchThenExecAppliesOnlyWithoutAConflict) {
   Client* a = NewClient();
   Client* b = NewClient();
@@ -358,9 +434,28 @@ TEST_F(TransactionsConcurrencyTest, ExecBlocksRaceSingleCommands) {
       if (n % 2 != 0) half_seen = true;
     }
   });
+  // Blocks of two reads: no other client's write lands between them.
+  Client* block_reader = NewClient();
+  std::atomic<int> torn_reads{0};
+  std::thread read_blocks([&] {
+    while (!done) {
+      block_reader->Run({"MULTI"});
+      block_reader->Run({"POST.GET", "pair"});
+      block_reader->Run({"POST.GET", "pair"});
+      const std::string r = block_reader->Run({"EXEC"});
+      // *2, then the two replies: equal, so the rest is one text twice.
+      const std::string both = r.substr(std::min<size_t>(4, r.size()));
+      if (r.substr(0, 4) != "*2\r\n" || both.size() % 2 != 0 ||
+          both.substr(0, both.size() / 2) != both.substr(both.size() / 2)) {
+        ++torn_reads;
+      }
+    }
+  });
   for (std::thread& t : threads) t.join();
   done = true;
   reader.join();
+  read_blocks.join();
+  EXPECT_EQ(torn_reads.load(), 0);
 
   EXPECT_EQ(bad.load(), 0);
   EXPECT_FALSE(half_seen.load());

@@ -47,6 +47,28 @@ async function multi(client, out) {
     out.abort_error = String(e.message || e);
   }
   out.after_abort = await client.sendCommand(['POST.GET', 'nm2']);
+  // Reads mixed with writes: each runs in its place at EXEC (RESP3 maps inside).
+  out.mixed = await client.multi()
+    .addCommand(['POST.GET', 'nm3'])
+    .addCommand(['POST.ADD', 'nm3', 'AUTHOR', 'nodeauthor3', 'CULTURE', 'BR',
+                 'VECTOR', 'VALUES', '4', '0', '0', '1', '0'])
+    .addCommand(['EVENT', 'nodeuser3', 'nm3', 'SHARE'])
+    .addCommand(['POST.GET', 'nm3'])
+    .addCommand(['USER.GET', 'nodeuser3'])
+    .addCommand(['FEED', 'nodeuser4', 'COUNT', '100', 'PEEK'])
+    .exec();
+  // A write after a read that follows a write: refused, and nothing of the block runs.
+  try {
+    await client.multi()
+      .addCommand(['EVENT', 'nodeuser5', 'nm3', 'LIKE'])
+      .addCommand(['POST.GET', 'nm3'])
+      .addCommand(['EVENT', 'nodeuser5', 'nm3', 'SHARE'])
+      .exec();
+    out.order_error = 'exec resolved';
+  } catch (e) {
+    out.order_error = String(e.message || e);
+  }
+  out.after_order = await client.sendCommand(['POST.GET', 'nm3']);
 }
 
 async function main() {
