@@ -1,8 +1,6 @@
 // The engine's data rules (issue 17, points 4 to 7): engagement counts
 // people, not clicks; hide, report and served marks survive a delete and
 // re-add; index upkeep after deletes and growth; the ts range.
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -11,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/store/layout.h"
+#include "tests/engine/engine_fixture.h"
 #include "tests/test_util.h"
 
 namespace bf {
@@ -25,35 +24,9 @@ int64_t Now() {
       .count();
 }
 
-class EngineSemanticsTest : public ::testing::Test {
+class EngineSemanticsTest : public testing::EngineFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bf_semantics_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    Open();
-  }
-  void TearDown() override {
-    if (engine_) EXPECT_OK(engine_->Close());
-    engine_.reset();
-    fs::remove_all(dir_);
-  }
-  void Open() {
-    EngineOptions o;
-    o.data_dir = dir_.string();
-    o.dim = kDim;
-    o.index = index_;
-    o.snapshot_interval_s = 0;
-    auto e = Engine::Open(o);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(e).value();
-  }
-  void Reopen() {
-    ASSERT_OK(engine_->Close());
-    engine_.reset();
-    Open();
-  }
+  EngineSemanticsTest() : EngineFixture(kDim) {}
 
   // A unit vector along axis i % kDim, tilted a little by i.
   static Vector Axis(int i) {
@@ -99,13 +72,6 @@ class EngineSemanticsTest : public ::testing::Test {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
   }
 
-  fs::path dir_;
-  IndexOptions index_ = [] {
-    IndexOptions o;
-    o.spec = "Flat";
-    return o;
-  }();
-  std::unique_ptr<Engine> engine_;
 };
 
 // Point 4 ------------------------------------------------------------------
@@ -335,8 +301,8 @@ TEST_F(EngineUpkeepTest, FlatSwitchesToIvfAsSoonAsTheThresholdIsPassed) {
   // threshold that can switch.
   constexpr int kThreshold = 256 * 39;
   TearDown();
-  index_.spec = "auto";
-  index_.auto_ann_threshold = kThreshold;
+  options_.index.spec = "auto";
+  options_.index.auto_ann_threshold = kThreshold;
   SetUp();
   for (int i = 0; i < kThreshold; ++i) {
     ASSERT_OK(AddPost("p" + std::to_string(i), "CN", std::nullopt, i));
@@ -357,7 +323,7 @@ TEST_F(EngineUpkeepTest, FlatSwitchesToIvfAsSoonAsTheThresholdIsPassed) {
 
 TEST_F(EngineUpkeepTest, DeletesTriggerTheTombstoneRebuildWhichIsSnapshotted) {
   TearDown();
-  index_.rebuild_tombstone_ratio = 0.25;
+  options_.index.rebuild_tombstone_ratio = 0.25;
   SetUp();
   for (int i = 0; i < 40; ++i) ASSERT_OK(AddPost("p" + std::to_string(i), "CN", std::nullopt, i));
   EXPECT_FALSE(fs::exists(SnapshotPath(dir_.string())));
@@ -379,8 +345,8 @@ TEST_F(EngineUpkeepTest, DeletesTriggerTheTombstoneRebuildWhichIsSnapshotted) {
 TEST_F(EngineUpkeepTest, AFailedAutomaticRebuildIsNotRetriedOnEveryWrite) {
   // "auto" past a threshold too small to train IVF: the switch fails.
   TearDown();
-  index_.spec = "auto";
-  index_.auto_ann_threshold = 10;
+  options_.index.spec = "auto";
+  options_.index.auto_ann_threshold = 10;
   SetUp();
   for (int i = 0; i < 11; ++i) ASSERT_OK(AddPost("p" + std::to_string(i), "CN", std::nullopt, i));
   ASSERT_TRUE(WaitRebuilt());

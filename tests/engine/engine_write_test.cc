@@ -1,50 +1,20 @@
 // Engine::Write: a group of writes applied as one WriteBatch, each op seeing
 // the ones before it; all or nothing, or per-op errors; the applied log
 // sequence stored with it.
-#include <unistd.h>
-
-#include <filesystem>
-
 #include <gtest/gtest.h>
 
 #include "engine/engine.h"
+#include "tests/engine/engine_fixture.h"
 #include "tests/test_util.h"
 
 namespace bf {
 namespace {
 
-namespace fs = std::filesystem;
 constexpr int kDim = 4;
 
-class EngineWriteTest : public ::testing::Test {
+class EngineWriteTest : public testing::EngineFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bf_write_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    Open();
-  }
-  void TearDown() override {
-    if (engine_) EXPECT_OK(engine_->Close());
-    engine_.reset();
-    fs::remove_all(dir_);
-  }
-  void Open() {
-    EngineOptions o;
-    o.data_dir = dir_.string();
-    o.dim = kDim;
-    o.index.spec = "Flat";
-    o.snapshot_interval_s = 0;
-    auto e = Engine::Open(o);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(e).value();
-  }
-  void Reopen() {
-    ASSERT_OK(engine_->Close());
-    engine_.reset();
-    Open();
-  }
+  EngineWriteTest() : EngineFixture(kDim) {}
   static PostInput Post(const std::string& id, float x) {
     PostInput p;
     p.id = id;
@@ -62,14 +32,6 @@ class EngineWriteTest : public ::testing::Test {
   static EventOp Like(const std::string& user, const std::string& post) {
     return EventOp{user, post, EventType::kLike, std::nullopt, std::nullopt, false};
   }
-  int64_t Positives(const std::string& post) {
-    auto p = engine_->GetPost(post);
-    EXPECT_TRUE(p.ok() && p->has_value());
-    return p.ok() && p->has_value() ? (*p)->positives : -1;
-  }
-
-  fs::path dir_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(EngineWriteTest, GroupOpsSeeEarlierOpsAndSurviveReopen) {

@@ -1,10 +1,7 @@
 // MULTI, EXEC, DISCARD, WATCH, UNWATCH through Dispatch: queueing and its
 // errors with a fake engine; atomic blocks and WATCH against a real engine,
 // also with threads racing blocks against single commands (concurrency).
-#include <unistd.h>
-
 #include <atomic>
-#include <filesystem>
 #include <initializer_list>
 #include <memory>
 #include <thread>
@@ -13,6 +10,7 @@
 
 #include "engine/server/commands.h"
 #include "engine/server/config.h"
+#include "tests/engine/engine_fixture.h"
 #include "tests/engine/server/dispatch_util.h"
 #include "tests/engine/server/fake_engine.h"
 #include "tests/test_util.h"
@@ -20,7 +18,6 @@
 namespace bf {
 namespace {
 
-namespace fs = std::filesystem;
 using testing::FakeEngine;
 
 // One connection's state and context over a shared engine and registry.
@@ -261,44 +258,18 @@ TEST_F(TransactionsTest, ExecNullIsResp3NullAfterHello3) {
 }
 
 // A real engine behind the command layer.
-class TransactionsEngineTest : public ::testing::Test {
+class TransactionsEngineTest : public testing::EngineFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bf_txn_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    EngineOptions o;
-    o.data_dir = dir_.string();
-    o.dim = 3;
-    o.index.spec = "Flat";
-    o.snapshot_interval_s = 0;
-    auto e = Engine::Open(o);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(e).value();
-    config_.engine.dim = 3;
-  }
+  TransactionsEngineTest() : EngineFixture(3) { config_.engine.dim = 3; }
   void TearDown() override {
     clients_.clear();
-    if (engine_) EXPECT_OK(engine_->Close());
-    engine_.reset();
-    fs::remove_all(dir_);
+    EngineFixture::TearDown();
   }
   Client* NewClient() {
     clients_.push_back(std::make_unique<Client>(engine_.get(), &config_, &stats_, &watches_));
     return clients_.back().get();
   }
-  int64_t Positives(const std::string& post) {
-    auto p = engine_->GetPost(post);
-    return p.ok() && p->has_value() ? (*p)->positives : -1;
-  }
-  int64_t UserPositives(const std::string& user) {
-    auto u = engine_->GetUser(user);
-    return u.ok() && u->has_value() ? (*u)->positives : -1;
-  }
 
-  fs::path dir_;
-  std::unique_ptr<Engine> engine_;
   ServerConfig config_;
   ServerStats stats_;
   WatchRegistry watches_;
