@@ -2,8 +2,6 @@
 // SIMILAR, and the index lifecycle (restart, snapshot, rebuild, backup).
 #include "engine/engine.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -15,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/engine/engine_fixture.h"
 #include "tests/test_util.h"
 
 namespace bf {
@@ -24,37 +23,15 @@ namespace fs = std::filesystem;
 constexpr int kDim = 16;
 constexpr int kTopics = 8;
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public testing::EngineFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("bf_engine_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    Open();
-  }
-  void TearDown() override {
-    if (engine_) EXPECT_OK(engine_->Close());
-    engine_.reset();
-    fs::remove_all(dir_);
-  }
+  EngineTest() : EngineFixture(kDim) {}
 
-  EngineOptions Options(const std::string& data_dir) {
-    EngineOptions o;
+  // This test's options with another data dir (a backup).
+  EngineOptions Options(const std::string& data_dir) const {
+    EngineOptions o = options_;
     o.data_dir = data_dir;
-    o.dim = kDim;
-    o.index.spec = spec_;
-    o.snapshot_interval_s = 0;
     return o;
-  }
-  void Open() {
-    auto e = Engine::Open(Options(dir_.string()));
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(e).value();
-  }
-  void Reopen() {
-    ASSERT_OK(engine_->Close());
-    engine_.reset();
-    Open();
   }
 
   Vector Topic(int t, float noise = 0.15f) {
@@ -115,10 +92,7 @@ class EngineTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
-  std::string spec_ = "Flat";
   std::mt19937 rng_{11};
-  std::unique_ptr<Engine> engine_;
 };
 
 int CrossCount(const std::vector<FeedItem>& page, const std::string& home) {
@@ -343,7 +317,7 @@ TEST_F(EngineTest, RestartServesExactlyTheLivePosts) {
   for (std::string spec : {"Flat", "HNSW32"}) {
     SCOPED_TRACE(spec);
     TearDown();
-    spec_ = spec;
+    options_.index.spec = spec;
     SetUp();
     World(10);  // 80 posts
     ASSERT_OK(engine_->Save());
