@@ -1,10 +1,7 @@
 // FEED, EVENT, POST.ADD and POST.DEL racing on threads through the engine
 // facade (label `concurrency`: CI runs it under ThreadSanitizer). Bounded by
 // counts, not time, and small enough to take well under a second.
-#include <unistd.h>
-
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
@@ -16,12 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "engine/engine.h"
+#include "tests/engine/engine_fixture.h"
 #include "tests/test_util.h"
 
 namespace bf {
 namespace {
 
-namespace fs = std::filesystem;
 constexpr int kDim = 16;
 
 Vector Topic(int t, std::mt19937& rng) {
@@ -32,25 +29,9 @@ Vector Topic(int t, std::mt19937& rng) {
   return v;
 }
 
-class EngineConcurrencyTest : public ::testing::Test {
+class EngineConcurrencyTest : public testing::EngineFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("bf_engine_race_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    EngineOptions o;
-    o.data_dir = dir_.string();
-    o.dim = kDim;
-    o.index.spec = "Flat";
-    o.snapshot_interval_s = 0;
-    auto e = Engine::Open(o);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(e).value();
-  }
-  void TearDown() override {
-    if (engine_) EXPECT_OK(engine_->Close());
-    engine_.reset();
-    fs::remove_all(dir_);
-  }
+  EngineConcurrencyTest() : EngineFixture(kDim) {}
 
   Status Post(const std::string& id, int topic, const std::string& culture, std::mt19937& rng) {
     PostInput p;
@@ -61,9 +42,6 @@ class EngineConcurrencyTest : public ::testing::Test {
     p.title = "title of " + id;
     return engine_->AddPost(std::move(p));
   }
-
-  fs::path dir_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(EngineConcurrencyTest, FeedsEventsAddsAndDeletesRace) {
