@@ -1,7 +1,8 @@
 """EXEC atomicity across SIGKILL (CTest label `crash`).
 
-A client pipelines MULTI ... EXEC blocks on one connection, each block creating two posts
-and a user and liking a post of its own and a shared anchor post; the server is killed with
+A client pipelines MULTI ... EXEC blocks on one connection, each block reading the shared
+anchor post, creating two posts and a user, liking a post of its own and the anchor, and
+reading the anchor again (it must see the block's like); the server is killed with
 SIGKILL at a random moment, restarted, and every block ever sent must be all there or not
 there at all: both posts, the user with two positives, one like on its post, and the
 anchor's likes equal to the number of blocks present. Every acknowledged block is there.
@@ -30,12 +31,15 @@ BATCH = 20  # blocks per pipelined write
 
 
 def block(i):
+    # Reads before and after the writes run in the block too (not stored).
     return [("MULTI",),
+            ("POST.GET", "anchor"),
             ("POST.ADD", f"xa{i}", "AUTHOR", "x", "CULTURE", "US", *VEC),
             ("POST.ADD", f"xb{i}", "AUTHOR", "x", "CULTURE", "CN", *VEC),
             ("USER.SET", f"xu{i}", "CULTURE", "BR"),
             ("EVENT", f"xu{i}", f"xa{i}", "LIKE"),
             ("EVENT", f"xu{i}", "anchor", "LIKE"),
+            ("POST.GET", "anchor"),
             ("EXEC",)]
 
 
@@ -66,10 +70,13 @@ class ExecCrashTest(unittest.TestCase):
                 conn.send_packed_command(conn.pack_commands(cmds))
                 nxt += BATCH
                 for i in batch:
-                    for _ in range(6):  # MULTI and five QUEUED
+                    for _ in range(8):  # MULTI and seven QUEUED
                         conn.read_response()
                     reply = conn.read_response()
-                    self.assertEqual(reply, [b"OK", b"OK", b"OK", b"OK", b"OK"], f"block {i}")
+                    self.assertEqual(reply[1:6], [b"OK", b"OK", b"OK", b"OK", b"OK"], f"block {i}")
+                    # The read after the block's like sees it; no one else writes.
+                    before, after = pairs(reply[0]), pairs(reply[6])
+                    self.assertEqual(after["positives"], before["positives"] + 1, f"block {i}")
                     acked.add(i)
             self.fail("the server was not killed within 60 s")
         except (redis.ConnectionError, ConnectionError, OSError):
