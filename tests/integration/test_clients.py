@@ -152,6 +152,11 @@ class ClientsTest(unittest.TestCase):
         self.assertIn("io2", feed)
         self.assertNotIn("io1", feed)  # viewed: never served again
         self.assertGreaterEqual(dbsize, 3)
+        added, liked, post = out["multi"]
+        self.assertEqual([added, liked], ["OK", "OK"])
+        post = dict(zip(post[::2], post[1::2]))
+        self.assertEqual(post["author"], "ioauthor3")
+        self.assertEqual(post["positives"], 1)
         self.assertIn(" lib-name=ioredis ", out["client_list"])
         secs, usecs = (int(x) for x in out["time"])
         self.assertLess(abs(secs - time.time()), 5)

@@ -1,5 +1,5 @@
 // ioredis with its defaults against a bridgefeed server: connect, commands,
-// a pipeline, and the replies it parses.
+// a pipeline, multi(), and the replies it parses.
 // Usage: node ioredis.js <port> <node_modules dir>
 // Prints one JSON object of results; test_clients.py asserts on it.
 'use strict';
@@ -30,6 +30,14 @@ async function main() {
     .dbsize()
     .exec();
   out.pipeline = results.map(([err, value]) => (err ? { error: err.message } : value));
+  // multi(): MULTI ... EXEC, a read after the writes sees them.
+  const block = await redis.multi()
+    .call('POST.ADD', 'io3', 'AUTHOR', 'ioauthor3', 'CULTURE', 'JP', 'VECTOR', 'VALUES', '4',
+          '0', '1', '1', '0')
+    .call('EVENT', 'iouser', 'io3', 'LIKE')
+    .call('POST.GET', 'io3')
+    .exec();
+  out.multi = block.map(([err, value]) => (err ? { error: err.message } : value));
   out.client_list = await redis.client('LIST');
   out.time = await redis.time();
   await redis.quit();
