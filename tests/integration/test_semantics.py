@@ -1,8 +1,9 @@
 """The data rules of issue 17 through redis-py against the real server:
-engagement counts people, hidden means hidden across a delete and re-add,
+concurrent FEEDs of one user never serve a post twice, engagement counts people, hidden means hidden across a delete and re-add,
 the TS range and unit, vector underflow and 1-based positions, and the
 stored unit-length vector."""
 import struct
+import threading
 import time
 import unittest
 
@@ -29,6 +30,41 @@ class SemanticsTest(ServerCase):
 
     def feed(self, user, count, *extra):
         return [p.decode() for p in self.cmd("FEED", user, "COUNT", str(count), *extra)]
+
+    # Point 3 ---------------------------------------------------------------
+    def test_concurrent_feeds_of_one_user_never_serve_a_post_twice(self):
+        pipe = self.r.pipeline(transaction=False)
+        for i in range(200):
+            vec = [0.1, 0.1, 0.1, 0.1]
+            vec[i % 4] = 1 if i % 8 < 4 else -1
+            pipe.execute_command("POST.ADD", f"race{i}", "AUTHOR", f"race-author{i}",
+                                 "CULTURE", ("US", "CN", "BR")[i % 3], "VECTOR", "FP32",
+                                 fp32(*vec))
+        self.assertTrue(all(r == b"OK" for r in pipe.execute()))
+        n = 16
+        barrier = threading.Barrier(n, timeout=20)
+        pages = [None] * n
+        errors = []
+
+        def feed(k):
+            c = self.server.client()
+            try:
+                barrier.wait()
+                pages[k] = [p.decode() for p in c.execute_command("FEED", "racer", "COUNT", "10")]
+            except Exception as e:  # reported below; the thread must not die silently
+                errors.append(repr(e))
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=feed, args=(k,)) for k in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(errors, [])
+        served = [p for page in pages for p in page]
+        self.assertEqual(len(served), n * 10)  # enough posts for every page
+        self.assertEqual(len(set(served)), len(served), "a post was served twice")
 
     # Point 4 ---------------------------------------------------------------
     def test_a_farm_of_clicks_counts_its_accounts_once(self):
