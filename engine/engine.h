@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "embeddings/status.h"
+#include "embeddings/text/text_model.h"
 #include "embeddings/vector.h"
 #include "engine/ranking/ranking_options.h"
 #include "engine/store/store.h"
@@ -125,6 +126,9 @@ class Engine {
   // is loaded, for a bad lang or a text over the model's length limit;
   // BadVector("no known words in text") when no word is known.
   virtual Result<Vector> EmbedText(std::string_view text, std::string_view lang) const = 0;
+  // The loaded text model's description (INFO text); nullopt without one.
+  // Fixed after Open: thread-safe.
+  virtual std::optional<text::TextModel::Info> TextModelInfo() const { return std::nullopt; }
   // nullopt for an unknown post.
   virtual Result<std::optional<PostInfo>> GetPost(std::string_view id) const = 0;
   // false for an unknown post. Once this returns, no Feed or Similar that

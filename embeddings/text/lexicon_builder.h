@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "embeddings/status.h"
@@ -35,9 +36,13 @@ bool ParseCedictLine(std::string_view line, std::string& traditional, std::strin
 
 // The body of one FreeDict (dictd) entry as in freedict-*.dict: the headword
 // line first, then numbered ("1. cat") or plain sense lines; part-of-speech
-// lines "(noun ...)", <tags>, parentheses and Synonym:/see:/Note: lines are
-// dropped; "," and ";" separate alternatives.
-Senses ParseFreeDictEntry(std::string_view entry);
+// lines "(noun ...)", <tags>, parentheses and Synonym:/see: lines are dropped;
+// "," and ";" separate alternatives. A "Note:" line is dropped too, except
+// that jpn-eng (JMdict) runs a usage label into the gloss ("Note: word usually
+// written using kana alonehouse, home"): the label is cut and the gloss kept.
+// When function_word is given, it is set to whether a part-of-speech line
+// marks the entry as a particle, conjunction, auxiliary or copula.
+Senses ParseFreeDictEntry(std::string_view entry, bool* function_word = nullptr);
 
 // A gloss phrase reduced to its English words: parentheses and brackets
 // removed, lowercased, split as LetterWords does ("to hide (oneself)" ->
@@ -50,12 +55,33 @@ struct BuildOptions {
   // Common component from each language's own words (true) or English's for all.
   bool per_language_common = true;
   size_t common_top_words = 50000;  // most frequent words used for it, per language
+  // A function word (AddEntry's function_word: a particle, conjunction or
+  // auxiliary) weighs at most what the English word of this frequency rank
+  // weighs (1 = "the"), however its dictionary explains it.
+  size_t function_rank = 10;
+  // Languages segmented by longest match over their headwords: a headword none
+  // of whose glosses has a known English word stays in the lexicon without a
+  // vector (weight 0), so segmentation keeps it whole (こたつ, not こ + たつ).
+  std::vector<std::string> segmented = {"zh", "ja"};
+  // Parts of longer headwords, for unseen compounds in these languages: a
+  // string of 2 to parts_max_chars characters that is no headword but lies
+  // inside at least parts_min_containing headwords of more characters gets a
+  // vector of its own. It is the mean of the containing headwords' vectors,
+  // each weighted by the share of it the string covers (电脑 inside 电脑游戏
+  // "computer game", 电脑病毒 "computer virus": the gloss they share), mixed
+  // with the composition of its own parts (their share: 1 - parts_context_share).
+  std::vector<std::string> parts_languages = {};
+  size_t parts_min_containing = 2;
+  size_t parts_max_chars = 4;
+  double parts_context_share = 0.7;
 };
 
 struct BuildStats {
   size_t entries = 0;       // headwords given
   size_t with_vector = 0;   // headwords at least one gloss of which had a known word
+  size_t empty = 0;         // headwords kept without a vector (BuildOptions::segmented)
   size_t forms = 0;         // inflected forms added
+  size_t parts = 0;         // parts of longer headwords added (BuildOptions::parts_*)
 };
 
 class LexiconBuilder {
@@ -66,7 +92,11 @@ class LexiconBuilder {
                  BuildOptions options = {});
 
   // Adds a headword's senses (merged after any senses it already has).
-  void AddEntry(const std::string& lang, std::string_view headword, const Senses& senses);
+  // function_word: the dictionary marks this entry as a particle, conjunction
+  // or auxiliary (ParseFreeDictEntry); the headword then weighs as a function
+  // word (BuildOptions::function_rank).
+  void AddEntry(const std::string& lang, std::string_view headword, const Senses& senses,
+                bool function_word = false);
   // An inflected form that takes its lemma's vector and weight (when the form
   // is not a headword itself and the lemma ends up with a vector).
   void AddForm(const std::string& lang, std::string_view form, std::string_view lemma);
@@ -82,11 +112,16 @@ class LexiconBuilder {
   struct Foreign {
     std::vector<std::string> order;  // headwords in insertion order
     std::unordered_map<std::string, Senses> senses;
+    std::unordered_set<std::string> function_words;
     std::vector<std::pair<std::string, std::string>> forms;
   };
   // Gloss phrase -> (unit vector, weight); false when no word is known.
   bool GlossVector(std::string_view gloss, std::vector<double>& vec, double& weight) const;
   float Sif(size_t rank) const;
+  // lexicon_parts.cc: adds the parts of longer headwords (BuildOptions::parts_*)
+  // to l, after its headwords; returns how many.
+  size_t AddParts(LexiconLanguage& l, std::unordered_map<std::string, uint32_t>& word_index,
+                  std::vector<double>& prob) const;
   void Common(LexiconLanguage& l, const std::vector<double>& prob) const;
 
   int dim_;

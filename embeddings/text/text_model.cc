@@ -1,5 +1,6 @@
 #include "embeddings/text/text_model.h"
 
+#include <chrono>
 #include <cmath>
 #include <unordered_map>
 
@@ -38,8 +39,14 @@ class TextModelImpl final : public TextModel {
       t.common = l.common;
       for (float c : t.common) t.has_common |= c != 0.0f;
       tables_.push_back(std::move(t));
+      info_.languages.push_back(Describe(l));
     }
+    info_.dim = lex_.dim;
     en_ = Find("en");
+  }
+  void SetSource(std::string path, double load_seconds) {
+    info_.path = std::move(path);
+    info_.load_seconds = load_seconds;
   }
   bool has_english() const { return en_ != nullptr; }
 
@@ -51,7 +58,7 @@ class TextModelImpl final : public TextModel {
     std::vector<double> acc(static_cast<size_t>(lex_.dim), 0.0);
     int found = 0;
     Walk(text, main, [&](std::string_view, const Table* t, const Entry* e) {
-      if (e == nullptr) return;
+      if (e == nullptr || !(e->weight > 0.0f)) return;  // unknown, or known without a vector
       (void)t;
       ++found;
       for (int k = 0; k < lex_.dim; ++k) acc[k] += static_cast<double>(e->weight) * e->vec[k];
@@ -94,6 +101,7 @@ class TextModelImpl final : public TextModel {
     const Table* t = Find(lang);
     return t == nullptr ? 0 : t->words.size();
   }
+  const Info& info() const override { return info_; }
 
  private:
   const Table* Find(std::string_view code) const {
@@ -167,25 +175,55 @@ class TextModelImpl final : public TextModel {
     }
   }
 
+  static LanguageInfo Describe(const LexiconLanguage& l) {
+    LanguageInfo out{l.code, 0, 0, 0};
+    std::vector<bool> used(l.vectors.size() / std::max<size_t>(l.common.size(), 1), false);
+    for (size_t i = 0; i < l.words.size(); ++i) {
+      if (!(l.weight[i] > 0.0f)) {
+        ++out.empty;
+        continue;
+      }
+      ++out.words;
+      if (!used[l.vector_of[i]]) {
+        used[l.vector_of[i]] = true;
+        ++out.vectors;
+      }
+    }
+    return out;
+  }
+
   const Lexicon lex_;
   std::vector<Table> tables_;  // views into lex_, fixed after construction
+  Info info_;                  // fixed after Load
   const Table* en_ = nullptr;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<TextModel>> TextModel::FromLexicon(Lexicon lexicon) {
+namespace {
+
+Result<std::unique_ptr<TextModelImpl>> MakeModel(Lexicon lexicon) {
   auto model = std::make_unique<TextModelImpl>(std::move(lexicon));
   if (!model->has_english()) return Status::Corruption("text model has no English table");
-  return std::unique_ptr<TextModel>(std::move(model));
+  return model;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TextModel>> TextModel::FromLexicon(Lexicon lexicon) {
+  auto model = MakeModel(std::move(lexicon));
+  if (!model.ok()) return model.status();
+  return std::unique_ptr<TextModel>(std::move(model).value());
 }
 
 Result<std::unique_ptr<TextModel>> TextModel::Load(const std::string& path) {
+  const auto start = std::chrono::steady_clock::now();
   auto lex = ReadLexicon(path);
   if (!lex.ok()) return lex.status();
-  auto model = FromLexicon(std::move(lex).value());
+  auto model = MakeModel(std::move(lex).value());
   if (!model.ok()) return Status::Corruption(model.status().message() + ": " + path);
-  return model;
+  (*model)->SetSource(path, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return std::unique_ptr<TextModel>(std::move(model).value());
 }
 
 Result<std::vector<float>> EncodePost(const TextModel& model, std::string_view title,

@@ -61,6 +61,21 @@ class TextModel {
   // Language codes present, and the word count of one ("" -> 0 if absent).
   virtual std::vector<std::string> languages() const = 0;
   virtual size_t words(std::string_view lang) const = 0;
+
+  // What the model holds, for INFO and logs.
+  struct LanguageInfo {
+    std::string code;
+    size_t words = 0;    // words with a vector: headwords and inflected forms
+    size_t vectors = 0;  // distinct vectors among them (one per headword; forms share)
+    size_t empty = 0;    // headwords known without a vector (kept for segmentation)
+  };
+  struct Info {
+    std::string path;           // the file Load read; empty for FromLexicon
+    int dim = 0;
+    double load_seconds = 0;    // wall time of Load (reading, checking, indexing)
+    std::vector<LanguageInfo> languages;
+  };
+  virtual const Info& info() const = 0;
 };
 
 // A post's text vector: its title and body joined by a newline (either may be

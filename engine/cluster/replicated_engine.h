@@ -40,6 +40,9 @@ class ReplicatedEngine final : public Engine {
   Result<Vector> EmbedText(std::string_view text, std::string_view lang) const override {
     return inner_->EmbedText(text, lang);
   }
+  std::optional<text::TextModel::Info> TextModelInfo() const override {
+    return inner_->TextModelInfo();
+  }
   Result<std::optional<PostInfo>> GetPost(std::string_view id) const override {
     return inner_->GetPost(id);
   }

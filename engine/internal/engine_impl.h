@@ -36,6 +36,7 @@ class EngineImpl final : public Engine {
   Result<bool> DeleteUser(std::string_view id) override;
   Status AddPost(PostInput post) override;
   Result<Vector> EmbedText(std::string_view text, std::string_view lang) const override;
+  std::optional<text::TextModel::Info> TextModelInfo() const override;
   Result<std::optional<PostInfo>> GetPost(std::string_view id) const override;
   Result<bool> DeletePost(std::string_view id) override;
   Status RecordEvent(std::string_view user, std::string_view post, EventType type,

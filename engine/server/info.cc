@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "engine/server/info_memory.h"
+#include "engine/server/info_text.h"
 
 namespace bf {
 namespace {
@@ -126,6 +127,10 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
     r.Field("rebuilding", info.rebuilding ? 1 : 0);
     r.Field("last_rebuild", info.last_rebuild);
     r.Field("last_save", info.last_save);
+  }
+  if (wants("text")) {
+    r.Section("Text");
+    for (const auto& [key, value] : TextFields(engine)) r.Field(key, value);
   }
   if (wants("keyspace")) {
     // Redis's line for database 0, which redis-cli --stat sums: users plus posts.

@@ -375,5 +375,92 @@ TEST(TextModelConcurrencyTest, ConcurrentEncodesAgree) {
   EXPECT_THAT(mismatches, ElementsAre(0, 0, 0, 0));
 }
 
+TEST(DictionaryTest, KeepsJmdictGlossGluedToAUsageNote) {
+  // jpn-eng runs JMdict's usage label into the gloss; the label goes, the gloss stays.
+  EXPECT_EQ(ParseFreeDictEntry("こたつ /kotatsu/\n(noun (common) (futsuumeishi))\n\n"
+                               "         Note: word usually written using kana alonekotatsu, "
+                               "table over an electric heater (orig. a charcoal brazier)\n"),
+            (Senses{{"kotatsu", "table over an electric heater"}}));
+  EXPECT_EQ(ParseFreeDictEntry("うち /uchi/\n1. (noun (common) (futsuumeishi))\n"
+                               "         Note: archaism (orig. meaning)imperial palace\n"
+                               "2. my spouse\n"),
+            (Senses{{"imperial palace"}, {"my spouse"}}));
+  // A note that is no JMdict label (other dictionaries) is still dropped.
+  EXPECT_EQ(ParseFreeDictEntry("Katze /k/\ncat\n Note: see the entry for Kater\n"),
+            (Senses{{"cat"}}));
+}
+
+TEST(DictionaryTest, MarksParticlesConjunctionsAndAuxiliariesAsFunctionWords) {
+  bool fw = false;
+  EXPECT_FALSE(ParseFreeDictEntry("の /no/\n1. (particle)\nindicates possessive\n", &fw).empty());
+  EXPECT_TRUE(fw);
+  ParseFreeDictEntry("ない /nai/\n1. (adjective (keiyoushi))\nnonexistent\n"
+                     "5. (auxiliary adjective)\nnot\n", &fw);
+  EXPECT_TRUE(fw);
+  ParseFreeDictEntry("しかし /shikashi/\n(conjunction)\nhowever, but\n", &fw);
+  EXPECT_TRUE(fw);
+  // A noun whose part-of-speech line merely mentions the particle no is no function word.
+  ParseFreeDictEntry("うち /uchi/\n1. (noun (common) (futsuumeishi))\n"
+                     " (nouns which may take the genitive case particle `no')\nhouse, home\n", &fw);
+  EXPECT_FALSE(fw);
+}
+
+TEST(BuilderTest, FunctionWordsWeighAsFrequentEnglishWords) {
+  English en;
+  BuildOptions o;
+  o.function_rank = 1;  // as much as "the"
+  LexiconBuilder b(kDim, en.words, en.vectors, o);
+  b.AddEntry("ja", "が", {{"dog"}}, /*function_word=*/true);
+  b.AddEntry("ja", "犬", {{"dog"}});
+  auto lex = b.Build();
+  ASSERT_TRUE(lex.ok());
+  const LexiconLanguage& ja = lex->languages[1];
+  ASSERT_THAT(ja.words, ElementsAre("が", "犬"));
+  EXPECT_FLOAT_EQ(ja.weight[0], lex->languages[0].weight[0]);  // "the"
+  EXPECT_FLOAT_EQ(ja.weight[1], lex->languages[0].weight[7]);  // "dog"
+  EXPECT_LT(ja.weight[0], ja.weight[1] / 5);
+}
+
+TEST(BuilderTest, CjkHeadwordWithoutAKnownGlossStaysKnownButEmpty) {
+  English en;
+  LexiconBuilder b(kDim, en.words, en.vectors);
+  b.AddEntry("ja", "猫", {{"cat"}});
+  b.AddEntry("ja", "こ", {{"kitten"}});
+  b.AddEntry("ja", "たつ", {{"sleep"}});
+  b.AddEntry("ja", "こたつ", {{"kotatsu"}});  // "kotatsu" is no English word here
+  b.AddEntry("es", "zzz", {{"kotatsu"}});     // not a segmented language: dropped
+  std::vector<BuildStats> stats;
+  auto lex = b.Build(&stats);
+  ASSERT_TRUE(lex.ok());
+  ASSERT_EQ(stats.size(), 3u);
+  EXPECT_EQ(stats[1].with_vector, 3u);
+  EXPECT_EQ(stats[1].empty, 1u);
+  EXPECT_EQ(stats[2].empty, 0u);
+  // It survives the file, and the model reports it.
+  const std::string path = ::testing::TempDir() + "/empty_words.lex";
+  ASSERT_OK(WriteLexicon(*lex, path));
+  auto m = TextModel::Load(path);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ((*m)->info().path, path);
+  ASSERT_EQ((*m)->info().languages.size(), 3u);
+  EXPECT_EQ((*m)->info().languages[1].code, "ja");
+  EXPECT_EQ((*m)->info().languages[1].words, 3u);
+  EXPECT_EQ((*m)->info().languages[1].vectors, 3u);
+  EXPECT_EQ((*m)->info().languages[1].empty, 1u);
+  EXPECT_EQ((*m)->info().languages[2].words, 0u);
+  std::remove(path.c_str());
+  // Segmentation keeps こたつ whole; it adds nothing to the vector.
+  EXPECT_THAT(Words((*m)->Tokens("猫がこたつ", "ja")), ElementsAre("猫", "が?", "こたつ"));
+  auto with = (*m)->Encode("猫がこたつ", "ja");
+  auto cat = (*m)->Encode("猫", "ja");
+  ASSERT_TRUE(with.ok() && cat.ok());
+  EXPECT_NEAR(Cos(*with, *cat), 1.0f, 1e-6);
+  // Known words without a vector are no known words for the error.
+  auto none = (*m)->Encode("こたつ", "ja");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Code::kBadVector);
+  EXPECT_EQ(none.status().message(), kNoKnownWords);
+}
+
 }  // namespace
 }  // namespace bf::text

@@ -114,6 +114,22 @@ class TextTest(unittest.TestCase):
     def test_dimension_is_the_models(self):
         self.assertEqual(self.r.info("server")["dim"], DIM)
 
+    def test_info_text_describes_the_model(self):
+        info = self.r.info("text")
+        self.assertEqual(info["text_model_loaded"], 1)
+        self.assertEqual(info["text_model_path"], self.lexicon)
+        self.assertEqual(info["text_model_dim"], DIM)
+        self.assertGreaterEqual(info["text_model_load_ms"], 0)
+        langs = info["text_languages"]  # redis-py splits a comma list (versions differ)
+        if isinstance(langs, str):
+            langs = langs.split(",")
+        self.assertEqual(langs, ["en", "zh", "ja", "pt", "es", "fr", "de", "it"])
+        # redis-py parses "words=12,vectors=12,empty=0" into a dict.
+        self.assertEqual(info["text_lang_en"], {"words": len(AXES), "vectors": len(AXES), "empty": 0})
+        self.assertEqual(info["text_lang_zh"], {"words": len(CEDICT) + 3, "vectors": len(CEDICT) + 3,
+                                                "empty": 0})
+        self.assertEqual(info["text_lang_ja"], {"words": 3, "vectors": 3, "empty": 0})
+
     def test_title_only_post_gets_the_text_vector(self):
         self.assertEqual(self.add("t_zh", "CN", "我的猫"), b"OK")
         got = dict(zip(*[iter(self.r.execute_command("POST.GET", "t_zh", "WITHVECTOR"))] * 2))

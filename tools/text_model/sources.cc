@@ -130,8 +130,9 @@ Result<size_t> ReadCedict(
   return n;
 }
 
-Result<size_t> ReadFreeDict(const std::string& dir, const std::string& name,
-                            const std::function<void(const std::string&, const text::Senses&)>& fn) {
+Result<size_t> ReadFreeDict(
+    const std::string& dir, const std::string& name,
+    const std::function<void(const std::string&, const text::Senses&, bool)>& fn) {
   const std::string base = dir + "/freedict-" + name;
   auto index = ReadFile(base + ".index");
   if (!index.ok()) return index.status();
@@ -152,9 +153,11 @@ Result<size_t> ReadFreeDict(const std::string& dir, const std::string& name,
         len > dict->size() - off) {
       continue;
     }
-    const text::Senses senses = text::ParseFreeDictEntry(std::string_view(*dict).substr(off, len));
+    bool function_word = false;
+    const text::Senses senses =
+        text::ParseFreeDictEntry(std::string_view(*dict).substr(off, len), &function_word);
     if (senses.empty()) continue;
-    fn(head, senses);
+    fn(head, senses, function_word);
     ++n;
   }
   if (n == 0) return Status::Corruption(base + ": no entries");

@@ -27,10 +27,12 @@ Result<size_t> ReadCedict(
     const std::string& path,
     const std::function<void(const std::string&, const std::string&, const text::Senses&)>& fn);
 
-// Calls fn(headword, senses) for each index line of a dictd dictionary
-// (dir/freedict-<name>.index and .dict.dz). Returns the count.
-Result<size_t> ReadFreeDict(const std::string& dir, const std::string& name,
-                            const std::function<void(const std::string&, const text::Senses&)>& fn);
+// Calls fn(headword, senses, function_word) for each index line of a dictd
+// dictionary (dir/freedict-<name>.index and .dict.dz); function_word as
+// ParseFreeDictEntry's. Returns the count.
+Result<size_t> ReadFreeDict(
+    const std::string& dir, const std::string& name,
+    const std::function<void(const std::string&, const text::Senses&, bool)>& fn);
 
 // Inflected forms of the lemmas `is_lemma` accepts, from hunspell's dictionary
 // dir/<dict>.dic/.aff: the roots that are lemmas are expanded with hunspell's

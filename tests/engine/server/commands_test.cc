@@ -184,6 +184,26 @@ TEST_F(CommandsTest, Info) {
   EXPECT_EQ(Run({"INFO", "nosuch"}), "$0\r\n\r\n");
 }
 
+TEST_F(CommandsTest, InfoText) {
+  EXPECT_NE(Run({"INFO", "text"}).find("# Text\r\ntext_model_loaded:0\r\n"), std::string::npos);
+  text::TextModel::Info info;
+  info.path = "/cache/lexicon.bin";
+  info.dim = 100;
+  info.load_seconds = 1.4716;
+  info.languages = {{"en", 200000, 200000, 0}, {"ja", 291788, 291000, 12}};
+  engine_.text_info = info;
+  const std::string text = Run({"INFO", "TEXT"});
+  EXPECT_NE(text.find("# Text\r\ntext_model_loaded:1\r\ntext_model_path:/cache/lexicon.bin\r\n"
+                      "text_model_dim:100\r\ntext_model_load_ms:1472\r\n"
+                      "text_languages:en,ja\r\n"
+                      "text_lang_en:words=200000,vectors=200000,empty=0\r\n"
+                      "text_lang_ja:words=291788,vectors=291000,empty=12\r\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("# Server"), std::string::npos);
+  EXPECT_NE(Run({"INFO"}).find("text_languages:en,ja\r\n"), std::string::npos);
+}
+
 TEST_F(CommandsTest, UserSet) {
   EXPECT_EQ(Run({"USER.SET", "alice", "culture", "us", "LANGS", "en,zh", "OPENNESS", "0.5",
                  "VECTOR", "VALUES", "3", "1", "0", "0"}),

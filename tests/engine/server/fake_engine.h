@@ -32,6 +32,7 @@ class FakeEngine : public Engine {
     calls.push_back("AddPost " + last_post.id);
     return next_status;
   }
+  std::optional<text::TextModel::Info> text_info;  // INFO text; nullopt: no model
   // "cat" encodes to dim() copies of 0.5; anything else has no known word.
   Result<Vector> EmbedText(std::string_view text, std::string_view lang) const override {
     std::lock_guard l(mu_);
@@ -39,6 +40,7 @@ class FakeEngine : public Engine {
     if (text != "cat") return Status::BadVector("no known words in text");
     return Vector(static_cast<size_t>(dim_), 0.5f);
   }
+  std::optional<text::TextModel::Info> TextModelInfo() const override { return text_info; }
   Result<std::optional<PostInfo>> GetPost(std::string_view id) const override {
     if (id == "p1") return std::optional<PostInfo>(post);
     return std::optional<PostInfo>();
