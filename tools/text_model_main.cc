@@ -20,22 +20,24 @@
 #include "tools/gen/catalog.h"
 #include "tools/text_model/apertium.h"
 #include "tools/text_model/evaluate.h"
+#include "tools/text_model/hunspell_stems.h"
 #include "tools/text_model/sources.h"
 
 namespace {
 
 using bf::text::Senses;
 
-// French has no forms: the grouping of unmunch's output by root failed on fr.dic
-// (forms -> the lemma's translation: top-1 0.04), so French is looked up as written.
+// French forms go through hunspell's stemmer: the grouping of unmunch's output by
+// root fails on fr.dic (two-character flags; forms -> the lemma's translation: top-1 0.04).
 struct Language {
   std::string code;      // ours
   std::string freedict;  // freedict-<name>-eng, empty for Chinese (CC-CEDICT)
   std::string hunspell;  // dictionary for inflected forms, empty for none
+  bool stemmer = false;  // map forms to lemmas with Hunspell::stem, not unmunch's grouping
 };
 const std::vector<Language> kLanguages = {
     {"zh", "", ""},         {"ja", "jpn-eng", ""},  {"pt", "por-eng", "pt_BR"},
-    {"es", "spa-eng", "es_ES"}, {"fr", "fra-eng", ""}, {"de", "deu-eng", "de_DE"},
+    {"es", "spa-eng", "es_ES"}, {"fr", "fra-eng", "fr", true}, {"de", "deu-eng", "de_DE"},
     {"it", "ita-eng", "it_IT"}};
 
 struct Entry {
@@ -71,14 +73,14 @@ bf::Result<bf::text::Lexicon> Build(const Sources& src, const std::vector<Langua
     }
     if (!forms || l.hunspell.empty()) continue;
     const auto start = std::chrono::steady_clock::now();
-    auto n = bf::textmodel::ReadHunspellForms(
-        hunspell_dir, l.hunspell,
-        [&](const std::string& w) { return b.HasHeadword(l.code, w); },
-        [&](const std::string& form, const std::string& lemma) {
-          if (b.HasHeadword(l.code, form)) return;
-          b.AddForm(l.code, form, lemma);
-          if (added != nullptr) added->emplace_back(l.code, bf::text::Lower(form), lemma);
-        });
+    auto is_lemma = [&](const std::string& w) { return b.HasHeadword(l.code, w); };
+    auto add = [&](const std::string& form, const std::string& lemma) {
+      if (b.HasHeadword(l.code, form)) return;
+      b.AddForm(l.code, form, lemma);
+      if (added != nullptr) added->emplace_back(l.code, bf::text::Lower(form), lemma);
+    };
+    auto n = l.stemmer ? bf::textmodel::ReadHunspellStems(hunspell_dir, l.hunspell, is_lemma, add)
+                       : bf::textmodel::ReadHunspellForms(hunspell_dir, l.hunspell, is_lemma, add);
     if (!n.ok()) return n.status();
     std::fprintf(stderr, "  %s: %zu inflected forms from hunspell %s in %.1f s\n", l.code.c_str(),
                  *n, l.hunspell.c_str(), Seconds(start));
@@ -286,7 +288,7 @@ int main(int argc, char** argv) {
   }
 
   std::printf("\n## Inflected forms (not headwords) -> the lemma's translation\n\n"
-              "| pair | forms | top-1 | top-5 |\n|---|---|---|---|\n");
+              "| pair | forms | top-1 | top-5 | first forms of the sample |\n|---|---|---|---|---|\n");
   {
     std::unordered_map<std::string, std::unordered_map<std::string, const Entry*>> heads;
     for (const Language& l : langs) {
@@ -296,10 +298,12 @@ int main(int argc, char** argv) {
     for (const Language& l : langs) {
       if (l.hunspell.empty()) continue;
       std::vector<bf::textmodel::WordPair> pairs;
+      std::string examples;  // to check the lemmas by eye: the measure takes them as given
       for (const auto& [code, form, lemma] : forms) {
         if (code != l.code || pairs.size() >= pairs_per_language) continue;
         auto it = heads[code].find(lemma);
         if (it == heads[code].end()) continue;
+        if (pairs.size() < 8) examples += (examples.empty() ? "" : ", ") + form + " -> " + lemma;
         std::vector<std::string> gold;
         for (auto& g : Gold(it->second->senses)) {
           if (retrieval.IsCandidate(g)) gold.push_back(g);
@@ -307,9 +311,9 @@ int main(int argc, char** argv) {
         if (!gold.empty()) pairs.push_back({form, gold});
       }
       const auto r = retrieval.Run(pairs, l.code);
-      std::printf("| %s-en | %zu | %s | %s |\n", l.code.c_str(), r.queries,
+      std::printf("| %s-en | %zu | %s | %s | %s |\n", l.code.c_str(), r.queries,
                   bf::textmodel::Percent(r.top1, r.queries).c_str(),
-                  bf::textmodel::Percent(r.top5, r.queries).c_str());
+                  bf::textmodel::Percent(r.top5, r.queries).c_str(), examples.c_str());
     }
   }
 

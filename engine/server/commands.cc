@@ -43,7 +43,7 @@ const CommandSpec kCommands[] = {
     {"CONFIG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET pattern [pattern ...]",
      "Reads settings", CmdConfig},
     {"INFO", -1, kCmdLoading | kCmdStale, "server", "[section ...]",
-     "Server report: server clients memory stats latency storage index keyspace cluster", CmdInfo},
+     "Server report: server clients memory stats latency storage index text keyspace cluster", CmdInfo},
     {"DBSIZE", 1, kCmdReadonly | kCmdFast, "server", "", "Users plus posts", CmdDbsize},
     {"TIME", 1, kCmdFast | kCmdLoading | kCmdStale, "server", "",
      "Server time: unix seconds and microseconds", CmdTime},

@@ -178,16 +178,17 @@ Result<std::vector<std::string>> ReadHunspellRoots(const std::string& dir, const
   return roots;
 }
 
-Result<size_t> ReadHunspellForms(const std::string& dir, const std::string& dict,
-                                 const std::function<bool(const std::string&)>& is_lemma,
-                                 const std::function<void(const std::string&, const std::string&)>& fn) {
+Result<size_t> Unmunch(const std::string& dir, const std::string& dict,
+                       const std::function<bool(const std::string&)>& is_lemma,
+                       std::vector<std::string>& roots,
+                       const std::function<void(std::string&)>& line_fn) {
   const std::string dic = dir + "/" + dict + ".dic", aff = dir + "/" + dict + ".aff";
   auto data = ReadFile(dic);
   if (!data.ok()) return data.status();
   // Only the roots that are lemmas: unmunch of a whole dictionary can give 80M forms (pt_BR).
   std::istringstream in(*data);
   std::string line, kept;
-  std::vector<std::string> roots;
+  roots.clear();
   std::getline(in, line);
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -213,6 +214,24 @@ Result<size_t> ReadHunspellForms(const std::string& dir, const std::string& dict
     std::filesystem::remove(filtered);
     return Status::IOError("cannot run unmunch (Debian package hunspell-tools)");
   }
+  size_t lines = 0;
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), pipe.get()) != nullptr) {
+    std::string form(buf);
+    while (!form.empty() && (form.back() == '\n' || form.back() == '\r')) form.pop_back();
+    if (form.empty()) continue;
+    ++lines;
+    line_fn(form);
+  }
+  const int rc = ::pclose(pipe.release());
+  std::filesystem::remove(filtered);
+  if (rc != 0 && lines == 0) return Status::IOError("unmunch failed on " + dic);
+  return lines;
+}
+
+Result<size_t> ReadHunspellForms(const std::string& dir, const std::string& dict,
+                                 const std::function<bool(const std::string&)>& is_lemma,
+                                 const std::function<void(const std::string&, const std::string&)>& fn) {
   // unmunch prints each root and then the forms its affixes make, root by root in the
   // order of the file: a line equal to one of the next few roots starts that root's group.
   // Kept: forms that start with the root's first letter (drops prefixed derivations such as
@@ -223,11 +242,8 @@ Result<size_t> ReadHunspellForms(const std::string& dir, const std::string& dict
   size_t cur = 0, in_group = 0, n = 0;
   bool started = false;
   std::string lemma, first;
-  char buf[4096];
-  while (std::fgets(buf, sizeof(buf), pipe.get()) != nullptr) {
-    std::string form(buf);
-    while (!form.empty() && (form.back() == '\n' || form.back() == '\r')) form.pop_back();
-    if (form.empty()) continue;
+  std::vector<std::string> roots;  // filled before the first line
+  auto ran = Unmunch(dir, dict, is_lemma, roots, [&](std::string& form) {
     bool is_root = false;
     for (size_t j = started ? cur + 1 : 0; j < roots.size() && j <= cur + kLookAhead; ++j) {
       if (form == roots[j]) {
@@ -240,16 +256,14 @@ Result<size_t> ReadHunspellForms(const std::string& dir, const std::string& dict
         break;
       }
     }
-    if (is_root || !started || in_group >= kMaxFormsPerRoot) continue;
+    if (is_root || !started || in_group >= kMaxFormsPerRoot) return;
     const std::string lower = text::Lower(form);
-    if (lower == lemma || lower.find('-') != std::string::npos || lower.rfind(first, 0) != 0) continue;
+    if (lower == lemma || lower.find('-') != std::string::npos || lower.rfind(first, 0) != 0) return;
     fn(lower, lemma);
     ++in_group;
     ++n;
-  }
-  const int rc = ::pclose(pipe.release());
-  std::filesystem::remove(filtered);
-  if (rc != 0 && n == 0) return Status::IOError("unmunch failed on " + dic);
+  });
+  if (!ran.ok()) return ran.status();
   return n;
 }
 

@@ -42,6 +42,16 @@ Result<size_t> ReadHunspellForms(const std::string& dir, const std::string& dict
                                  const std::function<bool(const std::string&)>& is_lemma,
                                  const std::function<void(const std::string&, const std::string&)>& fn);
 
+// Runs unmunch (Debian hunspell-tools) over the roots of dir/<dict>.dic that
+// is_lemma accepts (lowercased), with the dictionary's own affix rules; calls
+// line_fn with each line it prints (line ends stripped; a form, sometimes
+// followed by "/" and flags). roots is set to the roots kept, in file order,
+// before the first call. Returns the number of lines.
+Result<size_t> Unmunch(const std::string& dir, const std::string& dict,
+                       const std::function<bool(const std::string&)>& is_lemma,
+                       std::vector<std::string>& roots,
+                       const std::function<void(std::string&)>& line_fn);
+
 // Roots of a hunspell dictionary (the words before "/"), for coverage samples.
 Result<std::vector<std::string>> ReadHunspellRoots(const std::string& dir, const std::string& dict);
 
