@@ -89,7 +89,10 @@ Status EngineImpl::Init() {
   }));
   spdlog::info("engine: {} posts loaded from {}", table_.live(), so.path);
 
+  BF_RETURN_IF_ERROR(LoadModelAtStart());  // engine_learn.cc
   BF_RETURN_IF_ERROR(OpenIndex());
+  BF_RETURN_IF_ERROR(FinishModelAtStart());
+  if (options_.train_interval_s > 0) learn_->interval_thread = std::thread([this] { TrainLoop(); });
   if (options_.snapshot_interval_s > 0) {
     snapshot_thread_ = std::thread([this] { SnapshotLoop(); });
   }
@@ -145,6 +148,20 @@ Result<std::optional<PostInfo>> EngineImpl::GetPost(std::string_view id) const {
   if (!rec->has_value()) return std::optional<PostInfo>();
   PostInfo info;
   info.record = std::move(**rec);
+  {
+    // The vector ranking uses lives in the table (a learned factor is not
+    // written back to the post record).
+    std::shared_lock lock(table_mu_);
+    auto iid = table_.Find(id);
+    if (iid && *iid == info.record.iid) {
+      const auto v = table_.VectorOf(*iid);
+      if (table_.Get(*iid).has_vector) {
+        info.record.vector.assign(v.begin(), v.end());
+      } else {
+        info.record.vector.clear();
+      }
+    }
+  }
   auto stats = store_->GetStats(info.record.iid);
   if (!stats.ok()) return stats.status();
   info.by_culture = std::move(stats).value();
@@ -331,6 +348,7 @@ Result<std::vector<std::string>> EngineImpl::Similar(std::string_view post, int 
     auto iid = table_.Find(post);
     if (!iid) return Status::NotFound("post");
     self.insert(*iid);
+    if (!table_.Get(*iid).has_vector) return std::vector<std::string>();  // nothing to compare
     const auto v = table_.VectorOf(*iid);
     query.assign(v.begin(), v.end());
     culture = table_.Get(*iid).culture;

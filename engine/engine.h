@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "embeddings/learn/als.h"
 #include "embeddings/status.h"
 #include "embeddings/text/text_model.h"
 #include "embeddings/vector.h"
@@ -44,6 +45,8 @@ struct EngineOptions {
   IndexOptions index;              // index.dim is set from dim
   RankingOptions ranking;
   int64_t snapshot_interval_s = 300;  // periodic index snapshot; 0 = never
+  learn::AlsOptions learn;            // TRAIN's settings; dim is set from dim
+  int64_t train_interval_s = 0;       // periodic TRAIN when events arrived; 0 = never
 };
 
 struct PostInfo {
@@ -79,6 +82,29 @@ struct IndexInfo {
   bool rebuilding = false;
   int64_t last_rebuild = 0;  // unix time, 0 = never
   int64_t last_save = 0;     // unix time of the snapshot written or loaded last, 0 = none
+};
+
+// What a TRAIN did (docs/learning.md).
+struct TrainSummary {
+  int iterations = 0;
+  double loss = 0;
+  int64_t users = 0;   // users with a learned factor
+  int64_t posts = 0;   // posts with a learned factor
+  int64_t events = 0;  // events trained on
+  double seconds = 0;
+};
+
+// The model in use (INFO model).
+struct ModelInfo {
+  bool loaded = false;         // a TRAIN or MODEL.LOAD gave the engine factors
+  int64_t trained_at = 0;      // unix time
+  int iterations = 0;
+  double loss = 0;
+  int64_t users_with_factors = 0;
+  int64_t posts_with_factors = 0;
+  double last_train_seconds = 0;
+  uint64_t events_seq = 0;     // the newest event the model covers
+  bool training = false;
 };
 
 struct EngineCounters {
@@ -186,6 +212,21 @@ class Engine {
   // Store::ScanIds). Invalid once closed; IOError on a read failure.
   virtual Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
                                                    size_t limit) const = 0;
+
+  // Learning (docs/learning.md). Train: weighted ALS over the stored event
+  // log in the background while serving the old model, then swaps the post
+  // factors, the index and the fold-in Gramian in at once and writes the
+  // users' factors. wait: returns the summary when done; else returns an
+  // empty summary once started. Busy while a TRAIN or an index rebuild runs;
+  // Invalid "no events to train on" (nothing changes). The model is written
+  // to the data dir first, so it survives a kill (docs/operations.md).
+  virtual Result<TrainSummary> Train(bool wait) = 0;
+  // Swaps in a model file (bridgefeed-train) of this database and dimension,
+  // as TRAIN does, catching up with the events since it was trained.
+  // NotFound, Corruption (truncated, damaged), WrongDim, Invalid (another
+  // database) from the file, Busy as Train; the model in use is kept on error.
+  virtual Status LoadModel(const std::string& path) = 0;
+  virtual ModelInfo GetModelInfo() const = 0;
   // Stops the background threads, writes the final snapshot and closes the
   // store. Returns the snapshot's or the sync's error, if any; the engine is
   // closed either way. Later calls return Invalid("engine is closed"); a

@@ -39,7 +39,7 @@ Result<std::unique_ptr<AnnIndex>> EngineImpl::BuildFromTable(const std::string& 
     std::shared_lock lock(table_mu_);
     builder.Reserve(table_.live());
     table_.ForEachLive([&](uint64_t iid, const PostEntry& e, std::span<const float> v) {
-      builder.Add(iid, e.culture, v);
+      if (e.has_vector) builder.Add(iid, e.culture, v);
     });
   }
   spdlog::info("index: building from {} stored posts ({})", builder.size(), why);
@@ -61,13 +61,13 @@ Result<std::unique_ptr<AnnIndex>> EngineImpl::BuildFromTable(const std::string& 
 Status EngineImpl::CatchUp(AnnIndex& index, uint64_t seq) {
   std::vector<uint64_t> stale;
   index.ForEachLive([&](uint64_t id, uint16_t, std::span<const float>) {
-    if (!table_.IsLive(id)) stale.push_back(id);
+    if (!table_.IsLive(id) || !table_.Get(id).has_vector) stale.push_back(id);
   });
   for (uint64_t id : stale) index.Remove(id);
   int64_t added = 0;
   Status st;
   table_.ForEachLive([&](uint64_t iid, const PostEntry& e, std::span<const float> v) {
-    if (!st.ok() || (e.seq <= seq && index.Contains(iid))) return;
+    if (!st.ok() || !e.has_vector || (e.seq <= seq && index.Contains(iid))) return;
     st = index.Add(iid, e.culture, v);
     ++added;
   });
@@ -109,7 +109,8 @@ Status EngineImpl::OpenIndex() {
   const std::string path = SnapshotPath();
   RemoveSnapshotLeftovers(path);
   std::error_code ec;
-  if (fs::exists(path, ec)) {
+  // A snapshot without the model's factors (engine_learn.cc) is rebuilt.
+  if (fs::exists(path, ec) && !learn_->index_stale) {
     SnapshotStamp stamp;
     auto loaded = AnnIndex::Load(path, store_->db_id(), io, &stamp);
     if (loaded.ok()) {
@@ -174,6 +175,10 @@ Status EngineImpl::Backup(const std::string& dir) {
 
 Status EngineImpl::LoadIndex(const std::string& path) {
   BF_RETURN_IF_ERROR(CheckOpen());
+  // bridgefeed-rebuild builds from the posts' given vectors, not learned factors.
+  if (GetModelInfo().loaded) {
+    return Status::Invalid("a learned model is in use: use INDEX.REBUILD (docs/learning.md)");
+  }
   IndexOptions io = options_.index;
   io.dim = options_.dim;
   SnapshotStamp stamp;
@@ -196,6 +201,10 @@ Status EngineImpl::StartRebuild() {
   bool expected = false;
   if (!rebuilding_.compare_exchange_strong(expected, true)) {
     return Status::Busy("an index rebuild is already running");
+  }
+  if (learn_->training) {
+    rebuilding_ = false;
+    return Status::Busy("a TRAIN is running");
   }
   if (rebuild_thread_.joinable()) rebuild_thread_.join();
   {
@@ -284,6 +293,7 @@ Status EngineImpl::Close() {
   stop_cv_.notify_all();
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
   if (rebuild_thread_.joinable()) rebuild_thread_.join();
+  StopLearning();
   Status st;
   if (store_ && index()) {
     st = SaveNow();

@@ -99,7 +99,12 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
             if (culture) rec->culture = *culture;
             if (u.langs) rec->langs = *u.langs;
             if (u.openness) rec->openness = static_cast<float>(*u.openness);
-            if (vec) rec->vector = std::move(*vec);
+            if (vec) {
+              // The given vector is the user's prior, and their vector until
+              // events or a TRAIN move it.
+              rec->prior = *vec;
+              rec->vector = std::move(*vec);
+            }
             pending.users[u.id] = *rec;
             *out = std::move(rec).value();
             return Status::OK();
@@ -119,14 +124,17 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
             if (in.lang) BF_RETURN_IF_ERROR(CheckLang(*in.lang));
             if (in.ts) BF_RETURN_IF_ERROR(CheckTs(*in.ts, NowSeconds()));
             PostRecord rec;
-            if (in.vector.empty()) {
+            rec.vector = in.vector;
+            if (rec.vector.empty() && text_model_ != nullptr &&
+                (!in.title.empty() || !in.text.empty())) {
               PostInput text = in;
               BF_RETURN_IF_ERROR(TextVector(text));
               rec.vector = std::move(text.vector);
-            } else {
-              rec.vector = in.vector;
             }
-            BF_RETURN_IF_ERROR(PrepareVector(rec.vector, options_.dim));
+            // No vector: served by the fresh and bridging sources until a
+            // TRAIN gives it one (docs/learning.md).
+            if (!rec.vector.empty()) BF_RETURN_IF_ERROR(PrepareVector(rec.vector, options_.dim));
+            rec.prior = rec.vector;  // the given (or text) vector is the prior
             rec.id = in.id;
             rec.author = in.author;
             rec.culture = std::move(culture).value();
@@ -162,8 +170,10 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
               if (!iid) return Status::NotFound("post");
               ev.post_iid = *iid;
               known_iid = *iid;
-              auto v = table_.VectorOf(*iid);
-              post_vec.assign(v.begin(), v.end());
+              if (table_.Get(*iid).has_vector) {
+                auto v = table_.VectorOf(*iid);
+                post_vec.assign(v.begin(), v.end());
+              }
             }
             ev.post_id = e.post;
             ev.type = e.type;
@@ -194,14 +204,18 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
               // The record is written unchanged.
             } else if (IsPositive(e.type)) {
               ++rec->positives;
-              if (rec->vector.empty()) {
+              if (post_vec.empty()) {
+                // A post without a vector cannot move the user.
+              } else if (rec->vector.empty()) {
                 rec->vector = post_vec;
               } else {
                 MoveToward(rec->vector, post_vec, rates.toward);
               }
             } else if (IsNegative(e.type)) {
               ++rec->negatives;
-              if (!rec->vector.empty()) MoveAway(rec->vector, post_vec, rates.away);
+              if (!rec->vector.empty() && !post_vec.empty()) {
+                MoveAway(rec->vector, post_vec, rates.away);
+              }
             }
             pending.users[e.user] = *rec;
             ev.viewer_culture = e.viewer_culture.value_or(rec->culture);
@@ -320,6 +334,10 @@ Result<std::vector<StoreOpResult>> EngineImpl::CommitAndPublish(std::span<const 
     const StoreOpResult& r = (*stored)[j];
     if (!r.status.ok()) continue;
     if (std::holds_alternative<PostRecord>(ops[j])) {
+      if (r.post.vector.empty()) {
+        index()->Remove(r.post.iid);  // a replace that dropped the vector
+        continue;
+      }
       Status st = index()->Add(r.post.iid, r.post.culture_code, r.post.vector);
       if (!st.ok() && index_status.ok()) index_status = std::move(st);
     } else if (std::holds_alternative<DeletePostWrite>(ops[j]) && r.existed) {

@@ -25,7 +25,7 @@ Result<IndexBuilder> ReadStoredPosts(const Store& store, IndexOptions options,
   builder.Reserve(total);
   int64_t reported = -1;
   BF_RETURN_IF_ERROR(store.ForEachPost([&](const PostRecord& p) {
-    builder.Add(p.iid, p.culture_code, p.vector);
+    if (!p.vector.empty()) builder.Add(p.iid, p.culture_code, p.vector);
     if (read) {
       reported = std::min(builder.size(), total);
       read(reported, total);

@@ -72,6 +72,11 @@ class ReplicatedEngine final : public Engine {
                                            size_t limit) const override {
     return inner_->ScanIds(kind, after, limit);  // what this node stores
   }
+  // Learning is per node: each node trains on (and loads a model into) its
+  // own copy of the database; nothing goes through the log.
+  Result<TrainSummary> Train(bool wait) override { return inner_->Train(wait); }
+  Status LoadModel(const std::string& path) override { return inner_->LoadModel(path); }
+  ModelInfo GetModelInfo() const override { return inner_->GetModelInfo(); }
   // Closes nothing: the node's owner stops the Replicator, then closes the inner engine.
   Status Close() override { return Status::OK(); }
 

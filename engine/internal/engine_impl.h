@@ -14,6 +14,7 @@
 
 #include "embeddings/text/text_model.h"
 #include "engine/engine.h"
+#include "engine/internal/learn_state.h"
 #include "engine/ranking/post_table.h"
 
 namespace bf {
@@ -57,6 +58,9 @@ class EngineImpl final : public Engine {
     BF_RETURN_IF_ERROR(CheckOpen());
     return store_->ScanIds(kind, after, limit);
   }
+  Result<TrainSummary> Train(bool wait) override;
+  Status LoadModel(const std::string& path) override;
+  ModelInfo GetModelInfo() const override;
   Status Close() override;
 
  private:
@@ -65,6 +69,21 @@ class EngineImpl final : public Engine {
   Status TextVector(PostInput& post) const;
   // Adds what a text model needs said to a store's refusal (its dimension).
   Status TextModelContext(const Status& store_error) const;
+  // engine_learn.cc (state in learn_state.h)
+  Status LoadModelAtStart();
+  Status FinishModelAtStart();
+  Result<TrainSummary> TrainMain();
+  // Puts a model's post factors in the table with its fold-in Gramian (empty:
+  // computed here); swap_index: also builds an index from them and swaps it
+  // in under the write lock (false at the start, before the index is opened).
+  Status ApplyModel(const learn::ModelFile& m, std::vector<float> gramian, TrainSummary* out,
+                    bool swap_index);
+  // Writes the users' factors; users with events newer than m are solved
+  // again by fold-in (the catch-up).
+  Status ApplyUsers(const learn::ModelFile& m, const learn::FoldIn& fold_in);
+  void TrainLoop();
+  void StopLearning();
+  std::unique_ptr<LearnState> learn_;
 
   // engine_index.cc
   Status OpenIndex();

@@ -1,7 +1,10 @@
 #include "engine/ranking/post_table.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
+
+#include "embeddings/vector.h"
 
 namespace bf {
 
@@ -22,7 +25,7 @@ double BridgingScore(std::span<const CultureStat> stats, const BridgingParams& p
 PostTable::PostTable(int dim, BridgingParams params) : dim_(dim), params_(params) {}
 
 void PostTable::Upsert(const PostRecord& record) {
-  BF_CHECK(record.vector.size() == static_cast<size_t>(dim_));
+  BF_CHECK(record.vector.empty() || record.vector.size() == static_cast<size_t>(dim_));
   const uint64_t iid = record.iid;
   if (iid >= posts_.size()) {
     // Grow geometrically so a bulk load does not reallocate per post; within
@@ -49,8 +52,7 @@ void PostTable::Upsert(const PostRecord& record) {
   e.ts = record.ts;
   e.seq = record.seq;
   e.live = true;
-  std::copy(record.vector.begin(), record.vector.end(),
-            vectors_.begin() + static_cast<std::ptrdiff_t>(iid * dim_));
+  SetVector(iid, record.vector);
   by_id_[record.id] = iid;
   if (bulk_) {
     pending_.emplace_back(e.ts, iid);
@@ -58,6 +60,27 @@ void PostTable::Upsert(const PostRecord& record) {
   }
   fresh_.insert({e.ts, iid});
   fresh_by_culture_[e.culture].insert({e.ts, iid});
+}
+
+bool PostTable::SetVector(uint64_t iid, std::span<const float> v) {
+  if (!IsLive(iid)) return false;
+  BF_CHECK(v.empty() || v.size() == static_cast<size_t>(dim_));
+  PostEntry& e = posts_[iid];
+  const auto at = vectors_.begin() + static_cast<std::ptrdiff_t>(iid * dim_);
+  if (v.empty()) {
+    std::fill(at, at + dim_, 0.0f);
+  } else {
+    std::copy(v.begin(), v.end(), at);
+  }
+  e.has_vector = !v.empty();
+  e.norm = v.empty() ? 0.0f : static_cast<float>(std::sqrt(Dot(v, v)));
+  return true;
+}
+
+double PostTable::Cosine(uint64_t a, uint64_t b) const {
+  const double na = posts_[a].norm, nb = posts_[b].norm;
+  if (na <= 0 || nb <= 0) return 0;
+  return Dot(VectorOf(a), VectorOf(b)) / (na * nb);
 }
 
 void PostTable::BeginBulk(size_t expected) {
@@ -97,6 +120,8 @@ bool PostTable::Remove(uint64_t iid) {
   if (e.bridging > 0) bridging_.erase({e.bridging, iid});
   by_id_.erase(e.id);
   e.live = false;
+  e.has_vector = false;
+  e.norm = 0;
   e.bridging = 0;
   e.stats.clear();
   --live_;

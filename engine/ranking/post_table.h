@@ -50,6 +50,8 @@ struct PostEntry {
   uint32_t author = 0;
   uint16_t culture = 0;
   bool live = false;
+  bool has_vector = false;  // false: zeros in the vector column, not in the index
+  float norm = 0;           // of its vector; 0 without one
   int64_t ts = 0;
   uint64_t seq = 0;
   float bridging = 0;
@@ -66,8 +68,13 @@ class PostTable {
  public:
   PostTable(int dim, BridgingParams params);
 
-  // Inserts or replaces a post. REQUIRES: record.vector has dim components.
+  // Inserts or replaces a post. REQUIRES: record.vector has dim components
+  // or is empty (a post without a vector: its column holds zeros).
   void Upsert(const PostRecord& record);
+  // Replaces the vector of a live post (a learned factor, a prior); an empty
+  // span leaves it without one. false when iid is not live. REQUIRES: v is
+  // empty or has dim components.
+  bool SetVector(uint64_t iid, std::span<const float> v);
   // Marks iid deleted. false when it was not live.
   bool Remove(uint64_t iid);
   // A bulk load (the engine's start): Upserts between BeginBulk and EndBulk
@@ -86,9 +93,13 @@ class PostTable {
   bool IsLive(uint64_t iid) const { return iid < posts_.size() && posts_[iid].live; }
   // REQUIRES: IsLive(iid) or a slot that once held a post.
   const PostEntry& Get(uint64_t iid) const { return posts_[iid]; }
+  // Zeros for a post without a vector.
   std::span<const float> VectorOf(uint64_t iid) const {
     return {vectors_.data() + iid * static_cast<size_t>(dim_), static_cast<size_t>(dim_)};
   }
+  // Cosine of two posts' vectors; 0 when either has none (MMR and the
+  // diversity terms treat a post without a vector as dissimilar).
+  double Cosine(uint64_t a, uint64_t b) const;
   // Internal id of a live post.
   std::optional<uint64_t> Find(std::string_view id) const;
   // Author code for a name, or kNoAuthor when no post has that author.
@@ -106,7 +117,8 @@ class PostTable {
   int64_t live_of(uint16_t culture) const;
   const BridgeSet& top_bridging() const { return bridging_; }
 
-  // Visits every live post: (iid, entry, vector).
+  // Visits every live post: (iid, entry, vector); entry.has_vector says
+  // whether the vector is real (else zeros).
   void ForEachLive(
       const std::function<void(uint64_t, const PostEntry&, std::span<const float>)>& fn) const;
 

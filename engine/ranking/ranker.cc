@@ -192,9 +192,9 @@ class FeedBuilder {
       if (best && lambda * c.r.score <= best_value) break;
       auto a = per_author.find(c.author);
       if (a != per_author.end() && a->second >= opt_.max_per_author) continue;
-      const auto v = table_.VectorOf(c.r.iid);
+      // Cosine whatever the metric: diversity is about direction, not norm.
       for (; c.sims_done < picked_.size(); ++c.sims_done) {
-        c.max_sim = std::max(c.max_sim, Dot(v, table_.VectorOf(picked_[c.sims_done])));
+        c.max_sim = std::max(c.max_sim, static_cast<float>(table_.Cosine(c.r.iid, picked_[c.sims_done])));
       }
       const double value = lambda * c.r.score - (1.0 - lambda) * c.max_sim;
       if (!best || value > best_value) {

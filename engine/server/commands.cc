@@ -43,7 +43,7 @@ const CommandSpec kCommands[] = {
     {"CONFIG", -2, kCmdAdmin | kCmdLoading | kCmdStale, "server", "GET pattern [pattern ...]",
      "Reads settings", CmdConfig},
     {"INFO", -1, kCmdLoading | kCmdStale, "server", "[section ...]",
-     "Server report: server clients memory stats latency storage index text keyspace cluster", CmdInfo},
+     "Server report: server clients memory stats latency storage index text keyspace cluster model", CmdInfo},
     {"DBSIZE", 1, kCmdReadonly | kCmdFast, "server", "", "Users plus posts", CmdDbsize},
     {"TIME", 1, kCmdFast | kCmdLoading | kCmdStale, "server", "",
      "Server time: unix seconds and microseconds", CmdTime},
@@ -107,6 +107,10 @@ const CommandSpec kCommands[] = {
      "Accepted for cluster clients; users stay on their own node", CmdReadonly},
     {"READWRITE", 1, kCmdFast | kCmdLoading | kCmdStale, "cluster", "",
      "Accepted for cluster clients", CmdReadwrite},
+    {"TRAIN", -1, kCmdAdmin, "learn", "[WAIT]",
+     "Trains the model on the event log and swaps it in", CmdTrain},
+    {"MODEL.LOAD", 2, kCmdAdmin, "learn", "path",
+     "Swaps in a model file written by bridgefeed-train", CmdModelLoad},
 };
 
 }  // namespace

@@ -24,7 +24,8 @@ const char* Version() { return BRIDGEFEED_VERSION; }
 namespace {
 
 // One row of the settings table.
-using Target = std::variant<int*, int64_t*, size_t*, double*, float*, std::string*, FsyncPolicy*>;
+using Target =
+    std::variant<int*, int64_t*, size_t*, double*, float*, std::string*, FsyncPolicy*, Metric*>;
 struct Setting {
   std::string_view section;  // heading in docs/configuration.md
   std::string_view key;      // TOML key; the flag is "--" + key with '-' for '_'
@@ -78,6 +79,16 @@ std::vector<Setting> Settings(ServerConfig* c) {
       {kIndex, "index", "ANN index: a Faiss factory string or auto", &ix.spec, "index"},
       {kIndex, "snapshot_interval_s", "Seconds between index snapshots (0: never)",
        &e.snapshot_interval_s},
+      {kIndex, "metric", "Relevance and retrieval: ip (inner product) or cosine", &ix.metric},
+      {kIndex, "train_interval_s", "Seconds between periodic TRAINs when events arrived (0: never)",
+       &e.train_interval_s},
+      {kIndex, "train_iterations", "TRAIN: ALS sweeps", &e.learn.iterations},
+      {kIndex, "train_regularization", "TRAIN: weight toward 0 of rows without a prior",
+       &e.learn.regularization},
+      {kIndex, "train_prior_regularization", "TRAIN: weight toward the prior of rows with one",
+       &e.learn.prior_regularization},
+      {kIndex, "train_seed", "TRAIN: seed of the initial factors (same seed, same model)",
+       &e.learn.seed},
       {kIndex, "auto_ann_threshold", "index auto: posts past which IVF replaces exact Flat search",
        &ix.auto_ann_threshold},
       {kIndex, "hnsw_ef_search", "HNSW efSearch", &ix.hnsw_ef_search},
@@ -113,17 +124,29 @@ std::vector<Setting> Settings(ServerConfig* c) {
   };
 }
 
-// The words of a FsyncPolicy setting, in enum order.
-constexpr std::string_view kFsyncWords[] = {"always", "everysec", "no"};
+// The words of an enum setting, in enum order.
+template <typename T>
+struct Words;
+template <>
+struct Words<FsyncPolicy> {
+  static constexpr std::string_view kList[] = {"always", "everysec", "no"};
+  static constexpr std::string_view kText = "always, everysec or no";
+};
+template <>
+struct Words<Metric> {
+  static constexpr std::string_view kList[] = {"cosine", "ip"};
+  static constexpr std::string_view kText = "cosine or ip";
+};
 
-Status SetFsync(const Setting& s, std::string_view word, FsyncPolicy* out) {
-  for (size_t i = 0; i < std::size(kFsyncWords); ++i) {
-    if (word == kFsyncWords[i]) {
-      *out = static_cast<FsyncPolicy>(i);
+template <typename T>
+Status SetWord(const Setting& s, std::string_view word, T* out) {
+  for (size_t i = 0; i < std::size(Words<T>::kList); ++i) {
+    if (word == Words<T>::kList[i]) {
+      *out = static_cast<T>(i);
       return Status::OK();
     }
   }
-  return Status::Invalid(std::string(s.key) + " must be always, everysec or no");
+  return Status::Invalid(std::string(s.key) + " must be " + std::string(Words<T>::kText));
 }
 
 // Shortest text that reads back as v, in v's own type ("0.2" for 0.2f).
@@ -141,8 +164,8 @@ std::string ValueText(const Target& t) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, std::string>) {
           return *p;
-        } else if constexpr (std::is_same_v<T, FsyncPolicy>) {
-          return std::string(kFsyncWords[static_cast<size_t>(*p)]);
+        } else if constexpr (std::is_enum_v<T>) {
+          return std::string(Words<T>::kList[static_cast<size_t>(*p)]);
         } else if constexpr (std::is_floating_point_v<T>) {
           return FormatNumber(*p);
         } else {
@@ -157,7 +180,7 @@ std::string_view TypeName(const Target& t) {
       [](auto* p) -> std::string_view {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, std::string>) return "string";
-        if constexpr (std::is_same_v<T, FsyncPolicy>) return "always, everysec or no";
+        if constexpr (std::is_enum_v<T>) return Words<T>::kText;
         if constexpr (std::is_floating_point_v<T>) return "number";
         return "integer";
       },
@@ -181,7 +204,11 @@ Status ApplyNode(const Setting& s, const toml::node& node) {
   } else if (auto* p = std::get_if<FsyncPolicy*>(&s.target)) {
     auto v = node.value_exact<std::string>();
     if (!v) return bad("a string");
-    return SetFsync(s, *v, *p);
+    return SetWord(s, *v, *p);
+  } else if (auto* p = std::get_if<Metric*>(&s.target)) {
+    auto v = node.value_exact<std::string>();
+    if (!v) return bad("a string");
+    return SetWord(s, *v, *p);
   } else if (auto* p = std::get_if<int*>(&s.target)) {
     auto v = node.value_exact<int64_t>();
     if (!v || *v < INT32_MIN || *v > INT32_MAX) return bad("an integer");
@@ -281,6 +308,10 @@ Status ServerConfig::Validate() const {
   const IndexOptions& ix = engine.index;
   if (ix.spec.empty()) return bad("index must not be empty");
   if (engine.snapshot_interval_s < 0) return bad("snapshot_interval_s must be 0 or more");
+  if (engine.train_interval_s < 0) return bad("train_interval_s must be 0 or more");
+  learn::AlsOptions als = engine.learn;
+  als.dim = engine.dim;
+  if (Status st = learn::CheckAlsOptions(als); !st.ok()) return bad("train: " + st.message());
   if (ix.auto_ann_threshold < 0) return bad("auto_ann_threshold must be 0 or more");
   if (ix.hnsw_ef_search < 1) return bad("hnsw_ef_search must be positive");
   if (ix.hnsw_ef_construction < 1) return bad("hnsw_ef_construction must be positive");
@@ -380,7 +411,7 @@ int ParseServerConfig(const std::vector<std::string>& argv, ServerConfig* config
     std::visit(
         [&](auto* p) {
           using T = std::remove_pointer_t<decltype(p)>;
-          if constexpr (std::is_same_v<T, FsyncPolicy>) {
+          if constexpr (std::is_enum_v<T>) {
             auto& [setting, text] = words.emplace_back(s, ValueText(s.target));
             app.add_option(FlagName(setting.key), text, std::string(s.help))
                 ->capture_default_str();
@@ -406,7 +437,13 @@ int ParseServerConfig(const std::vector<std::string>& argv, ServerConfig* config
   }
   Status s;
   for (const auto& [setting, text] : words) {
-    if (s.ok()) s = SetFsync(setting, text, std::get<FsyncPolicy*>(setting.target));
+    if (!s.ok()) break;
+    std::visit(
+        [&, &setting = setting, &text = text](auto* p) {
+          using T = std::remove_pointer_t<decltype(p)>;
+          if constexpr (std::is_enum_v<T>) s = SetWord(setting, text, p);
+        },
+        setting.target);
   }
   if (s.ok()) s = config->Validate();
   if (!s.ok()) {

@@ -47,7 +47,7 @@ void CmdUserSet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 }
 
 // Pairs: culture, langs (comma-joined), openness (the user's, or the server
-// default when unset), has_vector, positives, negatives[, vector].
+// default when unset), has_vector, positives, negatives[, vector, prior].
 void CmdUserGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   bool with_vector = false;
   if (!ParseWithVector(args, &with_vector)) return w.Error(kSyntaxError);
@@ -65,7 +65,10 @@ void CmdUserGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   m.Int("has_vector", u.vector.empty() ? 0 : 1)
       .Int("positives", u.positives)
       .Int("negatives", u.negatives);
-  if (with_vector) m.Bulk("vector", ToFp32(u.vector));  // empty blob when the user has none
+  if (with_vector) {
+    // What FEED uses, then the vector given with USER.SET; empty blobs for none.
+    m.Bulk("vector", ToFp32(u.vector)).Bulk("prior", ToFp32(u.prior));
+  }
   w.Map(m);
 }
 
@@ -138,7 +141,7 @@ void CmdPostAdd(CommandContext& ctx, CommandArgs args, RespWriter& w) {
 }
 
 // Pairs: author, culture, lang, ts, tags (comma-joined), title, impressions,
-// positives, negatives, bridging, by_culture[, vector]. by_culture is a list
+// positives, negatives, bridging, by_culture, has_vector[, vector, prior]. by_culture is a list
 // of [culture, impressions, positives, negatives], cultures ascending.
 void CmdPostGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
   bool with_vector = false;
@@ -166,8 +169,13 @@ void CmdPostGet(CommandContext& ctx, CommandArgs args, RespWriter& w) {
       .Int("positives", p.positives)
       .Int("negatives", p.negatives)
       .Double("bridging", p.bridging)
-      .List("by_culture", by_culture);
-  if (with_vector) m.Bulk("vector", ToFp32(p.record.vector));
+      .List("by_culture", by_culture)
+      .Int("has_vector", p.record.vector.empty() ? 0 : 1);
+  if (with_vector) {
+    // The vector ranking uses (its learned factor after a TRAIN) and the
+    // given one; an empty blob for none.
+    m.Bulk("vector", ToFp32(p.record.vector)).Bulk("prior", ToFp32(p.record.prior));
+  }
   w.Map(m);
 }
 

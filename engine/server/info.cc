@@ -162,6 +162,20 @@ std::string BuildInfoReport(Engine& engine, const ServerConfig& config, const Se
       r.Field("cluster_error", error);
     }
   }
+  if (wants("model")) {
+    const ModelInfo m = engine.GetModelInfo();
+    r.Section("Model");
+    r.Field("metric", MetricName(config.engine.index.metric));
+    r.Field("loaded", m.loaded ? 1 : 0);
+    r.Field("training", m.training ? 1 : 0);
+    r.Field("trained_at", m.trained_at);
+    r.Field("iterations", m.iterations);
+    r.Field("loss", m.loss);
+    r.Field("users_with_factors", m.users_with_factors);
+    r.Field("posts_with_factors", m.posts_with_factors);
+    r.Field("last_train_seconds", m.last_train_seconds);
+    r.Field("events_seq", m.events_seq);
+  }
   return r.Take();
 }
 

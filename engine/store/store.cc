@@ -254,6 +254,7 @@ void StoreImpl::Publish(const Counters& c) {
   n_posts_ = c.posts;
   n_users_ = c.users;
   n_events_ = c.events;
+  last_event_ = c.next_event - 1;
 }
 
 Result<std::optional<std::string>> StoreImpl::Get(Cf c, std::string_view key,

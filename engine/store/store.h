@@ -92,7 +92,12 @@ struct PostRecord {
   int64_t ts = 0;             // seconds since the epoch; kKeepTs in a write (above)
   std::vector<std::string> tags;
   std::string title;
-  Vector vector;              // unit length, dim components
+  // The vector the index and ranking use: dim components, or empty for a
+  // post with no vector yet (served by the fresh and bridging sources only).
+  Vector vector;
+  // The vector the caller gave (POST.ADD VECTOR, or from its text): the
+  // prior training pulls the post's factor toward. Empty when none.
+  Vector prior;
 };
 
 struct CultureCounts {
@@ -107,9 +112,12 @@ struct UserRecord {
   std::string culture;              // canonical upper case; empty = none
   std::vector<std::string> langs;
   float openness = -1.0f;           // < 0: not set, use the server default
-  Vector vector;                    // empty = no vector yet
+  Vector vector;                    // the vector FEED uses; empty = none yet
   int64_t positives = 0;
   int64_t negatives = 0;
+  // The vector given with USER.SET (unit length): the prior training and
+  // fold-in pull the user's vector toward; empty = none.
+  Vector prior;
 };
 
 enum class SeenKind : uint8_t { kServed = 1, kViewed = 2, kHidden = 3 };
@@ -141,6 +149,15 @@ struct ImportedEvent {
   uint64_t post_iid = 0;
   std::string post_id;
   std::string viewer_culture;  // the culture whose counters move; empty: "" bucket
+  EventType type = EventType::kView;
+  int64_t ts = 0;
+};
+
+// One entry of the event log, as ForEachEvent reads it.
+struct LoggedEvent {
+  uint64_t number = 0;  // event number: increases with every event recorded
+  uint64_t post_iid = 0;
+  std::string post_id;
   EventType type = EventType::kView;
   int64_t ts = 0;
 };
@@ -290,6 +307,17 @@ class Store {
   // served or viewed mark.
   virtual Result<std::vector<SeenMark>> GetSeen(std::string_view user) const = 0;
   virtual Result<uint64_t> CountEvents() const = 0;
+  // The number of the newest event recorded (0 before any).
+  virtual uint64_t LastEventNumber() const = 0;
+  // Visits the event log at one point in time, grouped by user (users in
+  // key order, each user's events oldest first); stop early by returning
+  // false. Returns the newest event number at that point: every event
+  // numbered up to it that still exists (USER.DEL removes some) was visited
+  // unless fn stopped. Corruption for a damaged entry. Safe on a read-only store.
+  virtual Result<uint64_t> ForEachEvent(
+      const std::function<bool(std::string_view user, const LoggedEvent&)>& fn) const = 0;
+  // Visits every user record at one point in time, in key order.
+  virtual Status ForEachUser(const std::function<bool(const UserRecord&)>& fn) const = 0;
 
   // Atomic groups ----------------------------------------------------------
   // Applies ops in order, each seeing the ones before it, as ONE RocksDB

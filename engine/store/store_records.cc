@@ -34,22 +34,6 @@ Status CheckVectorDim(const Vector& v, int dim) {
   return CheckVector(v);
 }
 
-// A snapshot for reads that span several lookups. Secondary instances do
-// not need one: they change only in CatchUp.
-class Snap {
- public:
-  Snap(rocksdb::DB* db, bool use) : db_(db), snap_(use ? db->GetSnapshot() : nullptr) {}
-  ~Snap() {
-    if (snap_ != nullptr) db_->ReleaseSnapshot(snap_);
-  }
-  Snap(const Snap&) = delete;
-  Snap& operator=(const Snap&) = delete;
-  const rocksdb::Snapshot* get() const { return snap_; }
-
- private:
-  rocksdb::DB* db_;
-  const rocksdb::Snapshot* snap_;
-};
 
 }  // namespace
 
@@ -61,6 +45,8 @@ Status StoreImpl::ValidatePost(PostRecord* post) const {
   auto culture = CanonicalCulture(post->culture);
   if (!culture.ok()) return culture.status();
   post->culture = std::move(*culture);
+  if (!post->prior.empty()) BF_RETURN_IF_ERROR(CheckVectorDim(post->prior, dim_));
+  if (post->vector.empty()) return Status::OK();
   return CheckVectorDim(post->vector, dim_);
 }
 
@@ -190,7 +176,10 @@ Result<std::optional<uint64_t>> StoreImpl::ApplyDeletePost(Txn& t, std::string_v
 
 Status StoreImpl::DecodeStoredPost(std::string_view bytes, PostRecord* p) const {
   BF_RETURN_IF_ERROR(DecodePost(bytes, p));
-  if (p->vector.size() != static_cast<size_t>(dim_))
+  const auto wrong = [&](const Vector& v) {
+    return !v.empty() && v.size() != static_cast<size_t>(dim_);
+  };
+  if (wrong(p->vector) || wrong(p->prior))
     return Status::Corruption("post record has a vector of the wrong size");
   return Status::OK();
 }
@@ -283,6 +272,7 @@ Status StoreImpl::ValidateUser(UserRecord* user) const {
   if (!(user->openness <= 1.0f))  // also catches NaN
     return Status::Invalid("openness must be in [0, 1]");
   if (!user->vector.empty()) BF_RETURN_IF_ERROR(CheckVectorDim(user->vector, dim_));
+  if (!user->prior.empty()) BF_RETURN_IF_ERROR(CheckVectorDim(user->prior, dim_));
   return Status::OK();
 }
 
@@ -321,7 +311,8 @@ Result<std::optional<UserRecord>> StoreImpl::GetUser(std::string_view id) const 
   if (!raw->has_value()) return std::optional<UserRecord>();
   UserRecord u;
   BF_RETURN_IF_ERROR(DecodeUser(**raw, &u));
-  if (!u.vector.empty() && u.vector.size() != static_cast<size_t>(dim_))
+  if ((!u.vector.empty() && u.vector.size() != static_cast<size_t>(dim_)) ||
+      (!u.prior.empty() && u.prior.size() != static_cast<size_t>(dim_)))
     return Status::Corruption("user record has a vector of the wrong size");
   return std::optional<UserRecord>(std::move(u));
 }

@@ -148,9 +148,12 @@ TEST_F(EngineTextTest, BadTextIsRefusedAndNothingIsWritten) {
   EXPECT_FALSE(r->has_value());
   EXPECT_EQ(engine_->Counters().posts, 0u);
 
-  s = AddText("empty", "US", "");
-  EXPECT_EQ(s.code(), Code::kInvalid);
-  EXPECT_EQ(s.message(), "POST.ADD needs VECTOR, or TITLE or TEXT for its text vector");
+  // No text and no VECTOR: a post without a vector (docs/learning.md), served
+  // by fresh and bridging until a TRAIN gives it one.
+  ASSERT_OK(AddText("empty", "US", ""));
+  r = engine_->GetPost("empty");
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_TRUE((*r)->record.vector.empty());
 
   s = AddText("long", "US", std::string(text::kMaxTextBytes + 1, 'a'));
   EXPECT_EQ(s.code(), Code::kInvalid) << s.ToString();
@@ -164,15 +167,16 @@ TEST_F(EngineTextTest, BadTextIsRefusedAndNothingIsWritten) {
   EXPECT_EQ(engine_->EmbedText("???", "").status().code(), Code::kBadVector);
 }
 
-TEST_F(EngineTextTest, WithoutTextModelTextIsRefused) {
+TEST_F(EngineTextTest, WithoutTextModelTextGivesNoVector) {
   EngineOptions o = Options(kDim);
   o.text_model.clear();
   Open(o);
-  Status s = AddText("p", "US", "my cat");
-  EXPECT_EQ(s.code(), Code::kInvalid);
-  EXPECT_EQ(s.message(),
-            "POST.ADD needs VECTOR (or TITLE or TEXT with a text model: start the server with "
-            "--text-model FILE)");
+  // A title is only a title without a text model: the post has no vector.
+  ASSERT_OK(AddText("p", "US", "my cat"));
+  auto r = engine_->GetPost("p");
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_TRUE((*r)->record.vector.empty());
+  EXPECT_EQ((*r)->record.title, "my cat");
   auto e = engine_->EmbedText("my cat", "");
   EXPECT_EQ(e.status().code(), Code::kInvalid);
   EXPECT_EQ(e.status().message(), "no text model loaded: start the server with --text-model FILE");

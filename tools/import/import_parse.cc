@@ -224,6 +224,7 @@ Result<PostRecord> ImportParser::ParsePost(std::string_view line) {
     if (!v.ok()) return v.status();
     post.vector = std::move(v).value();
   }
+  post.prior = post.vector;  // the given (or text) vector is the prior (docs/learning.md)
   return post;
 }
 
@@ -245,6 +246,7 @@ Result<UserRecord> ImportParser::ParseUser(std::string_view line) {
     user.openness = static_cast<float>(v);
   }
   if (const auto e = f.Get("vector")) BF_RETURN_IF_ERROR(ParseVector(*e, dim_, &user.vector));
+  user.prior = user.vector;
   return user;
 }
 

@@ -252,6 +252,7 @@ Status Importer::Impl::LoadUser(const UserRecord& u, std::vector<UserRecord>* us
   if (!u.langs.empty()) base.langs = u.langs;
   if (u.openness >= 0) base.openness = u.openness;
   if (!u.vector.empty()) base.vector = u.vector;
+  if (!u.prior.empty()) base.prior = u.prior;
   if (pi != pending->end()) {
     (*users)[pi->second] = std::move(base);
   } else {
@@ -291,13 +292,13 @@ Status Importer::Impl::LoadEvent(const ImportEvent& e, std::vector<ImportedEvent
     // Logged, counted nothing (as EVENT).
   } else if (IsPositive(e.type)) {
     ++u.positives;
-    if (MovesUser(e.type)) {
+    if (MovesUser(e.type) && !p.vector.empty()) {  // a post without a vector moves nobody
       if (u.vector.empty()) u.vector = p.vector;
       else MoveToward(u.vector, p.vector, rates_.toward);
     }
   } else if (IsNegative(e.type)) {
     ++u.negatives;
-    if (MovesUser(e.type) && !u.vector.empty()) MoveAway(u.vector, p.vector, rates_.away);
+    if (MovesUser(e.type) && !u.vector.empty() && !p.vector.empty()) MoveAway(u.vector, p.vector, rates_.away);
   }
   batch->push_back(ImportedEvent{e.user, p.iid, e.post, u.culture, e.type, e.ts});
   return Status::OK();

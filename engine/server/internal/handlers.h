@@ -63,6 +63,8 @@ void CmdIndexInfo(CommandContext&, CommandArgs, RespWriter&);
 void CmdIndexRebuild(CommandContext&, CommandArgs, RespWriter&);
 void CmdIndexLoad(CommandContext&, CommandArgs, RespWriter&);
 void CmdSave(CommandContext&, CommandArgs, RespWriter&);
+void CmdTrain(CommandContext&, CommandArgs, RespWriter&);      // handlers_learn.cc
+void CmdModelLoad(CommandContext&, CommandArgs, RespWriter&);  // handlers_learn.cc
 void CmdBackup(CommandContext&, CommandArgs, RespWriter&);
 void CmdInfo(CommandContext&, CommandArgs, RespWriter&);
 void CmdConfig(CommandContext&, CommandArgs, RespWriter&);

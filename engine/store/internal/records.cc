@@ -15,6 +15,43 @@ bool Version(Reader& r) {
   return r.U8(&v) && v == kRecordVersion;
 }
 
+// Post and user records: version 1 (a required vector, no prior) or 2.
+bool VectorRecordVersion(Reader& r, uint8_t* v) {
+  return r.U8(v) && (*v == kRecordVersion || *v == kVectorRecordVersion);
+}
+
+// The prior after the served vector: a tag, then the floats only when they
+// differ from the vector (the common case before any TRAIN stores one copy).
+enum PriorTag : uint8_t { kNoPrior = 0, kPriorIsVector = 1, kPriorStored = 2 };
+
+void PutPrior(Writer& w, const Vector& prior, const Vector& vector) {
+  if (prior.empty()) {
+    w.U8(kNoPrior);
+  } else if (prior == vector) {
+    w.U8(kPriorIsVector);
+  } else {
+    w.U8(kPriorStored);
+    w.Floats(prior);
+  }
+}
+
+// Version 1 records have no prior field. A version 1 post's vector was given,
+// so it is the prior; a user's may have been moved by events, so a user has none.
+bool GetPrior(Reader& r, uint8_t version, const Vector& vector, Vector* prior) {
+  if (version == kRecordVersion) {
+    *prior = vector;
+    return true;
+  }
+  uint8_t tag = 0;
+  if (!r.U8(&tag)) return false;
+  switch (tag) {
+    case kNoPrior: prior->clear(); return true;
+    case kPriorIsVector: *prior = vector; return true;
+    case kPriorStored: return r.Floats(prior) && !prior->empty();
+    default: return false;
+  }
+}
+
 bool StrList(Reader& r, std::vector<std::string>* out) {
   uint64_t n = 0;
   // Each string takes at least one byte, which bounds n before allocating.
@@ -36,7 +73,7 @@ std::string EncodePost(const PostRecord& p) {
   std::string out;
   out.reserve(64 + p.id.size() + p.title.size() + p.vector.size() * 4);
   Writer w(&out);
-  w.U8(kRecordVersion);
+  w.U8(kVectorRecordVersion);
   w.U64(p.iid);
   w.U64(p.seq);
   w.Str(p.id);
@@ -48,15 +85,18 @@ std::string EncodePost(const PostRecord& p) {
   PutStrList(w, p.tags);
   w.Str(p.title);
   w.Floats(p.vector);
+  PutPrior(w, p.prior, p.vector);
   return out;
 }
 
 Status DecodePost(std::string_view bytes, PostRecord* p) {
   Reader r(bytes);
-  if (!Version(r) || !r.U64(&p->iid) || !r.U64(&p->seq) || !r.Str(&p->id) ||
-      !r.Str(&p->author) || !r.Str(&p->culture) || !r.U16(&p->culture_code) ||
-      !r.Str(&p->lang) || !r.I64(&p->ts) || !StrList(r, &p->tags) || !r.Str(&p->title) ||
-      !r.Floats(&p->vector) || !r.done())
+  uint8_t version = 0;
+  if (!VectorRecordVersion(r, &version) || !r.U64(&p->iid) || !r.U64(&p->seq) ||
+      !r.Str(&p->id) || !r.Str(&p->author) || !r.Str(&p->culture) ||
+      !r.U16(&p->culture_code) || !r.Str(&p->lang) || !r.I64(&p->ts) || !StrList(r, &p->tags) ||
+      !r.Str(&p->title) || !r.Floats(&p->vector) || !GetPrior(r, version, p->vector, &p->prior) ||
+      !r.done())
     return Damaged("post");
   return Status::OK();
 }
@@ -64,7 +104,7 @@ Status DecodePost(std::string_view bytes, PostRecord* p) {
 std::string EncodeUser(const UserRecord& u) {
   std::string out;
   Writer w(&out);
-  w.U8(kRecordVersion);
+  w.U8(kVectorRecordVersion);
   w.Str(u.id);
   w.Str(u.culture);
   PutStrList(w, u.langs);
@@ -72,15 +112,19 @@ std::string EncodeUser(const UserRecord& u) {
   w.Floats(u.vector);
   w.I64(u.positives);
   w.I64(u.negatives);
+  PutPrior(w, u.prior, u.vector);
   return out;
 }
 
 Status DecodeUser(std::string_view bytes, UserRecord* u) {
   Reader r(bytes);
-  if (!Version(r) || !r.Str(&u->id) || !r.Str(&u->culture) || !StrList(r, &u->langs) ||
-      !r.F32(&u->openness) || !r.Floats(&u->vector) || !r.I64(&u->positives) ||
-      !r.I64(&u->negatives) || !r.done())
+  uint8_t version = 0;
+  if (!VectorRecordVersion(r, &version) || !r.Str(&u->id) || !r.Str(&u->culture) ||
+      !StrList(r, &u->langs) || !r.F32(&u->openness) || !r.Floats(&u->vector) ||
+      !r.I64(&u->positives) || !r.I64(&u->negatives) ||
+      !GetPrior(r, version, u->vector, &u->prior) || !r.done())
     return Damaged("user");
+  if (version == kRecordVersion) u->prior.clear();
   return Status::OK();
 }
 

@@ -13,6 +13,9 @@
 namespace bf::internal {
 
 inline constexpr uint8_t kRecordVersion = 1;
+// Post and user records since priors (2): the served vector may be empty and
+// a prior follows it. Version 1 records still decode (their vector is their prior).
+inline constexpr uint8_t kVectorRecordVersion = 2;
 
 // Counters kept in meta under one key, rewritten in every batch that moves one.
 struct Counters {

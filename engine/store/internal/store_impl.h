@@ -39,6 +39,23 @@ inline const std::string kMetaCounters = "bf.store.counters";
 inline const std::string kMetaCulturePrefix = "bf.store.culture/";
 inline const std::string kMetaAppliedLogSeq = "bf.store.applied_log_seq";
 
+// A snapshot for reads that span several lookups. Secondary instances do
+// not need one: they change only in CatchUp.
+class Snap {
+ public:
+  Snap(rocksdb::DB* db, bool use) : db_(db), snap_(use ? db->GetSnapshot() : nullptr) {}
+  ~Snap() {
+    if (snap_ != nullptr) db_->ReleaseSnapshot(snap_);
+  }
+  Snap(const Snap&) = delete;
+  Snap& operator=(const Snap&) = delete;
+  const rocksdb::Snapshot* get() const { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
+
 // Invalid unless id is 1..128 bytes; `what` names it ("post").
 Status CheckStoredId(std::string_view id, const char* what);
 
@@ -92,6 +109,10 @@ class StoreImpl final : public Store {
                     int64_t ts) override;
   Result<std::vector<SeenMark>> GetSeen(std::string_view user) const override;
   Result<uint64_t> CountEvents() const override { return n_events_.load(); }
+  uint64_t LastEventNumber() const override { return last_event_.load(); }
+  Result<uint64_t> ForEachEvent(
+      const std::function<bool(std::string_view, const LoggedEvent&)>& fn) const override;
+  Status ForEachUser(const std::function<bool(const UserRecord&)>& fn) const override;
 
   Result<std::vector<StoreOpResult>> Write(std::span<const StoreOp> ops,
                                            const StoreWriteOptions& options) override;
@@ -151,7 +172,7 @@ class StoreImpl final : public Store {
   std::mutex write_mu_;
   Counters counters_;  // GUARDED_BY(write_mu_)
   // Published copies of counters_ for lock-free reads.
-  std::atomic<uint64_t> last_seq_{0}, n_posts_{0}, n_users_{0}, n_events_{0};
+  std::atomic<uint64_t> last_seq_{0}, n_posts_{0}, n_users_{0}, n_events_{0}, last_event_{0};
   std::atomic<uint64_t> applied_log_seq_{0};  // meta kMetaAppliedLogSeq
 
   mutable std::shared_mutex culture_mu_;

@@ -255,13 +255,14 @@ TEST_F(CommandsTest, UserSetErrors) {
 
 TEST_F(CommandsTest, UserGetDel) {
   engine_.user = {.id = "alice", .culture = "US", .langs = {"en", "es"}, .openness = 0.25f,
-                  .vector = {1, 0, 0}, .positives = 4, .negatives = 1};
+                  .vector = {1, 0, 0}, .positives = 4, .negatives = 1, .prior = {0, 1, 0}};
   const std::string base =
       "$7\r\nculture\r\n$2\r\nUS\r\n$5\r\nlangs\r\n$5\r\nen,es\r\n$8\r\nopenness\r\n"
       "$4\r\n0.25\r\n$10\r\nhas_vector\r\n:1\r\n$9\r\npositives\r\n:4\r\n$9\r\nnegatives\r\n:1\r\n";
   EXPECT_EQ(Run({"USER.GET", "alice"}), "*12\r\n" + base);
   EXPECT_EQ(Run({"USER.GET", "alice", "withvector"}),
-            "*14\r\n" + base + "$6\r\nvector\r\n$12\r\n" + Blob({1, 0, 0}) + "\r\n");
+            "*16\r\n" + base + "$6\r\nvector\r\n$12\r\n" + Blob({1, 0, 0}) +
+                "\r\n$5\r\nprior\r\n$12\r\n" + Blob({0, 1, 0}) + "\r\n");
   EXPECT_EQ(Run({"USER.GET", "bob"}), "$-1\r\n");
   EXPECT_EQ(Run({"USER.GET", "alice", "x"}), "-ERR syntax error\r\n");
   engine_.user.openness = -1;  // unset: the server default
@@ -292,7 +293,10 @@ TEST_F(CommandsTest, PostAdd) {
 
   EXPECT_EQ(Run({"POST.ADD", "p3", "AUTHOR", "a", "TITLE", "cat"}),
             "-ERR POST.ADD needs AUTHOR and CULTURE\r\n");
-  // Without VECTOR the engine gets the words to encode (and decides).
+  // VECTOR is optional: the engine encodes the text (with a text model), or
+  // the post has no vector and is served by fresh and bridging until it has one.
+  EXPECT_EQ(Run({"POST.ADD", "p3", "AUTHOR", "a", "CULTURE", "US"}), "+OK\r\n");
+  EXPECT_TRUE(engine_.last_post.vector.empty());
   EXPECT_EQ(Run({"POST.ADD", "p3", "AUTHOR", "a", "CULTURE", "US", "TITLE", "my cat", "TEXT",
                  "on the sofa", "LANG", "en"}),
             "+OK\r\n");
@@ -322,7 +326,7 @@ TEST_F(CommandsTest, EmbedRepliesAnFp32BlobOrTheEngineError) {
 
 TEST_F(CommandsTest, PostGetDel) {
   engine_.post.record = {.id = "p1", .author = "bob", .culture = "CN", .lang = "zh",
-                         .ts = 1700000000, .tags = {"cat"}, .title = "hi", .vector = {0, 1, 0}};
+                         .ts = 1700000000, .tags = {"cat"}, .title = "hi", .vector = {0, 1, 0}, .prior = {}};
   engine_.post.by_culture = {{"CN", 10, 3, 0}, {"US", 5, 2, 1}};
   engine_.post.impressions = 15;
   engine_.post.positives = 5;
@@ -333,13 +337,37 @@ TEST_F(CommandsTest, PostGetDel) {
       "$2\r\nts\r\n:1700000000\r\n$4\r\ntags\r\n$3\r\ncat\r\n$5\r\ntitle\r\n$2\r\nhi\r\n"
       "$11\r\nimpressions\r\n:15\r\n$9\r\npositives\r\n:5\r\n$9\r\nnegatives\r\n:1\r\n"
       "$8\r\nbridging\r\n$5\r\n0.375\r\n$10\r\nby_culture\r\n*2\r\n"
-      "*4\r\n$2\r\nCN\r\n:10\r\n:3\r\n:0\r\n*4\r\n$2\r\nUS\r\n:5\r\n:2\r\n:1\r\n";
-  EXPECT_EQ(Run({"POST.GET", "p1"}), "*22\r\n" + base);
+      "*4\r\n$2\r\nCN\r\n:10\r\n:3\r\n:0\r\n*4\r\n$2\r\nUS\r\n:5\r\n:2\r\n:1\r\n"
+      "$10\r\nhas_vector\r\n:1\r\n";
+  EXPECT_EQ(Run({"POST.GET", "p1"}), "*24\r\n" + base);
   EXPECT_EQ(Run({"POST.GET", "p1", "WITHVECTOR"}),
-            "*24\r\n" + base + "$6\r\nvector\r\n$12\r\n" + Blob({0, 1, 0}) + "\r\n");
+            "*28\r\n" + base + "$6\r\nvector\r\n$12\r\n" + Blob({0, 1, 0}) +
+                "\r\n$5\r\nprior\r\n$0\r\n\r\n");
   EXPECT_EQ(Run({"POST.GET", "p9"}), "$-1\r\n");
   EXPECT_EQ(Run({"POST.DEL", "p1"}), ":1\r\n");
   EXPECT_EQ(Run({"POST.DEL", "p9"}), ":0\r\n");
+}
+
+TEST_F(CommandsTest, TrainAndModelLoad) {
+  EXPECT_EQ(Run({"TRAIN"}), "+OK\r\n");
+  engine_.train = {.iterations = 15, .loss = 0.5, .users = 3, .posts = 4, .events = 9,
+                   .seconds = 1.25};
+  EXPECT_EQ(Run({"train", "wait"}),
+            "*12\r\n$10\r\niterations\r\n:15\r\n$4\r\nloss\r\n$3\r\n0.5\r\n"
+            "$5\r\nusers\r\n:3\r\n$5\r\nposts\r\n:4\r\n$6\r\nevents\r\n:9\r\n"
+            "$7\r\nseconds\r\n$4\r\n1.25\r\n");
+  EXPECT_EQ(Run({"TRAIN", "NOW"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(Run({"TRAIN", "WAIT", "WAIT"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(Run({"MODEL.LOAD", "/m.bfm"}), "+OK\r\n");
+  EXPECT_EQ(Run({"MODEL.LOAD", ""}), "-ERR path must not be empty\r\n");
+  engine_.train_status = Status::Busy("a TRAIN is already running");
+  EXPECT_EQ(Run({"TRAIN", "WAIT"}), "-BUSY a TRAIN is already running\r\n");
+  engine_.train_status = Status::Invalid("no events to train on");
+  EXPECT_EQ(Run({"TRAIN"}), "-ERR no events to train on\r\n");
+  engine_.train_status = Status::WrongDim("model has dimension 4, expected 3");
+  EXPECT_EQ(Run({"MODEL.LOAD", "/m.bfm"}), "-WRONGDIM model has dimension 4, expected 3\r\n");
+  EXPECT_EQ(engine_.calls, (std::vector<std::string>{"Train", "Train wait", "LoadModel /m.bfm",
+                                                      "Train wait", "Train", "LoadModel /m.bfm"}));
 }
 
 TEST_F(CommandsTest, Event) {

@@ -117,6 +117,18 @@ class FakeEngine : public Engine {
     }
     return out;
   }
+  Result<TrainSummary> Train(bool wait) override {
+    std::lock_guard l(mu_);
+    calls.push_back(wait ? "Train wait" : "Train");
+    if (!train_status.ok()) return train_status;
+    return wait ? train : TrainSummary{};
+  }
+  Status LoadModel(const std::string& path) override {
+    std::lock_guard l(mu_);
+    calls.push_back("LoadModel " + path);
+    return train_status;
+  }
+  ModelInfo GetModelInfo() const override { return model; }
   Status Close() override { return Status::OK(); }
 
   int dim_ = 3;
@@ -130,6 +142,9 @@ class FakeEngine : public Engine {
   EngineCounters counters;
   std::vector<std::string> post_ids, user_ids;  // sorted, for ScanIds
   bool scan_error = false;
+  Status train_status;  // Train and LoadModel
+  TrainSummary train;
+  ModelInfo model;
 
   mutable std::mutex mu_;
   std::vector<std::string> calls;

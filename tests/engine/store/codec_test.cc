@@ -68,6 +68,57 @@ TEST(CodecTest, UserRoundTrips) {
   EXPECT_EQ(v.negatives, -1);
 }
 
+// Version 2 records carry a prior: none, the served vector itself (stored
+// once), or a vector of its own.
+TEST(CodecTest, PriorsRoundTripAndAreStoredOnceWhenEqual) {
+  PostRecord p = test::TestPost("p", 8, 1);
+  const size_t without = EncodePost(p).size();
+  p.prior = p.vector;
+  EXPECT_EQ(EncodePost(p).size(), without);
+  PostRecord q;
+  ASSERT_OK(DecodePost(EncodePost(p), &q));
+  EXPECT_TRUE(test::SameBits(q.prior, p.vector));
+  p.prior = test::TestVector(8, 9);
+  p.vector.clear();  // a post without a served vector yet
+  ASSERT_OK(DecodePost(EncodePost(p), &q));
+  EXPECT_TRUE(q.vector.empty());
+  EXPECT_TRUE(test::SameBits(q.prior, p.prior));
+
+  UserRecord u;
+  u.id = "u";
+  u.vector = test::TestVector(8, 3);
+  u.prior = test::TestVector(8, 4);
+  UserRecord v;
+  ASSERT_OK(DecodeUser(EncodeUser(u), &v));
+  EXPECT_TRUE(test::SameBits(v.vector, u.vector));
+  EXPECT_TRUE(test::SameBits(v.prior, u.prior));
+}
+
+// Records written before priors (version 1: no prior field) still decode,
+// a post's given vector becoming its prior: old data dirs keep opening.
+TEST(CodecTest, VersionOneRecordsDecodeWithTheirVectorAsPrior) {
+  PostRecord p = test::TestPost("p", 8, 1);
+  std::string v1 = EncodePost(p);  // version 2, prior tag "none" last
+  v1.pop_back();
+  v1[0] = 1;
+  PostRecord q;
+  ASSERT_OK(DecodePost(v1, &q));
+  EXPECT_EQ(q.id, "p");
+  EXPECT_TRUE(test::SameBits(q.vector, p.vector));
+  EXPECT_TRUE(test::SameBits(q.prior, p.vector));
+
+  UserRecord u;
+  u.id = "u";
+  u.vector = test::TestVector(8, 3);
+  std::string u1 = EncodeUser(u);
+  u1.pop_back();
+  u1[0] = 1;
+  UserRecord w;
+  ASSERT_OK(DecodeUser(u1, &w));
+  EXPECT_TRUE(test::SameBits(w.vector, u.vector));
+  EXPECT_TRUE(w.prior.empty());  // a user's old vector may have moved: not a prior
+}
+
 // Every truncation, every single-byte flip of the version, trailing garbage:
 // Corruption, never a crash or an out-of-bounds read (run under asan).
 TEST(CodecTest, DamagedPostsAreCorruption) {
@@ -80,8 +131,11 @@ TEST(CodecTest, DamagedPostsAreCorruption) {
   }
   EXPECT_EQ(DecodePost(good + "x", &q).message(), "damaged post record");
   std::string bad_version = good;
-  bad_version[0] = 2;
+  bad_version[0] = 3;
   EXPECT_EQ(DecodePost(bad_version, &q).code(), Code::kCorruption);
+  std::string bad_prior = good;
+  bad_prior.back() = 7;  // the prior tag
+  EXPECT_EQ(DecodePost(bad_prior, &q).code(), Code::kCorruption);
   // A huge length must not allocate or read past the end.
   std::string huge(1, static_cast<char>(kRecordVersion));
   huge += std::string(16, '\0');
