@@ -2,6 +2,7 @@
 // a model's post factors, a rebuilt index and the fold-in Gramian in under
 // the write lock, then write the users' factors; the model file in the data
 // dir and a store meta marker make that survive a kill (docs/operations.md).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -146,8 +147,11 @@ Result<TrainSummary> EngineImpl::TrainMain() {
   const auto t0 = std::chrono::steady_clock::now();
   spdlog::info("model: TRAIN started ({} events logged)", store_->LastEventNumber());
   learn::AlsOptions als = options_.learn;
-  auto trained = TrainFromStore(*store_, als, [](const learn::IterationReport& r) {
-    spdlog::info("model: iteration {} loss {:.6g} ({:.2f} s)", r.iteration, r.loss, r.seconds);
+  const int every = std::max(1, als.iterations / 10);  // about ten lines per TRAIN
+  auto trained = TrainFromStore(*store_, als, [every](const learn::IterationReport& r) {
+    if (r.iteration % every == 0 || r.iteration == 1) {
+      spdlog::info("model: iteration {} loss {:.6g} ({:.2f} s)", r.iteration, r.loss, r.seconds);
+    }
   });
   if (!trained.ok()) return trained.status();
   // The model file first: a kill after this applies it again at start.
