@@ -133,11 +133,11 @@ TEST_F(Resp3CommandsTest, UserAndPostAreMapsWithDoubles) {
   engine_.post.by_culture = {{"CN", 10, 3, 0}};
   engine_.post.bridging = 0.375;
   EXPECT_EQ(Run({"POST.GET", "p1"}),
-            "%11\r\n$6\r\nauthor\r\n$3\r\nbob\r\n$7\r\nculture\r\n$2\r\nCN\r\n$4\r\nlang\r\n"
+            "%12\r\n$6\r\nauthor\r\n$3\r\nbob\r\n$7\r\nculture\r\n$2\r\nCN\r\n$4\r\nlang\r\n"
             "$2\r\nzh\r\n$2\r\nts\r\n:5\r\n$4\r\ntags\r\n$0\r\n\r\n$5\r\ntitle\r\n$0\r\n\r\n"
             "$11\r\nimpressions\r\n:0\r\n$9\r\npositives\r\n:0\r\n$9\r\nnegatives\r\n:0\r\n"
             "$8\r\nbridging\r\n,0.375\r\n$10\r\nby_culture\r\n*1\r\n"
-            "*4\r\n$2\r\nCN\r\n:10\r\n:3\r\n:0\r\n");
+            "*4\r\n$2\r\nCN\r\n:10\r\n:3\r\n:0\r\n$10\r\nhas_vector\r\n:1\r\n");
   EXPECT_EQ(Run({"POST.GET", "p9"}), "_\r\n");
 }
 
