@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -129,7 +131,7 @@ class EngineLearnTest : public ::testing::Test {
 // the fresh source with relevance 0, also after a restart.
 TEST_F(EngineLearnTest, PostWithoutVectorIsServedFreshAndNotIndexed) {
   for (int i = 0; i < kDim; ++i) Post("p" + std::to_string(i), "US", Axis(i), 1'700'000'000 + i);
-  Post("novec", "US", {}, 1'800'000'000);  // the newest post
+  Post("novec", "US", {}, 1'790'000'000);  // the newest post
   UserUpdate u;
   u.id = "alice";
   u.culture = "US";
@@ -212,6 +214,10 @@ TEST_F(EngineLearnTest, TrainWithoutEventsIsRefused) {
   EXPECT_EQ(engine_->Train(false).status().ToString(), "Invalid: no events to train on");
   ASSERT_OK(engine_->RecordEvent("u", "p", EventType::kLike, std::nullopt));
   ASSERT_TRUE(engine_->DeletePost("p").ok());
+  // The delete starts the automatic tombstone rebuild; TRAIN waits its turn.
+  for (int i = 0; i < 500 && engine_->GetIndexInfo().rebuilding; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(engine_->Train(true).status().ToString(), "Invalid: no events to train on");
   EXPECT_FALSE(engine_->GetModelInfo().loaded);
   EXPECT_FALSE(fs::exists(ModelFile()));

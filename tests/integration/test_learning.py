@@ -201,7 +201,7 @@ class LearningTest(unittest.TestCase):
         self.assertEqual(info_section(r, "model")["training"], "1")
         # Acknowledged while training: must survive the kill.
         r.execute_command("POST.ADD", "during", "AUTHOR", "d", "CULTURE", "US")
-        r.execute_command("EVENT", "a-fan0", "a1", "LIKE")
+        r.execute_command("EVENT", "a-fan0", "during", "LIKE")  # a post not liked before
         s.kill()
         s.start()
         r = s.client()
