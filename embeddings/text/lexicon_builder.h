@@ -70,8 +70,8 @@ struct BuildOptions {
   // each weighted by the share of it the string covers (电脑 inside 电脑游戏
   // "computer game", 电脑病毒 "computer virus": the gloss they share), mixed
   // with the composition of its own parts (their share: 1 - parts_context_share).
-  std::vector<std::string> parts_languages = {};
-  size_t parts_min_containing = 2;
+  std::vector<std::string> parts_languages = {"zh"};
+  size_t parts_min_containing = 1;
   size_t parts_max_chars = 4;
   double parts_context_share = 0.7;
 };

@@ -462,5 +462,66 @@ TEST(BuilderTest, CjkHeadwordWithoutAKnownGlossStaysKnownButEmpty) {
   EXPECT_EQ(none.status().message(), kNoKnownWords);
 }
 
+TEST(BuilderTest, PartsOfLongerHeadwordsReadTheGlossTheyShare) {
+  English en;
+  auto build = [&](BuildOptions o) {
+    o.common_component = false;
+    LexiconBuilder b(kDim, en.words, en.vectors, o);
+    b.AddEntry("zh", "电脑游戏", {{"cat jack"}});  // "computer game", as it were
+    b.AddEntry("zh", "电脑病毒", {{"cat sun"}});   // "computer virus"
+    b.AddEntry("zh", "电", {{"dog"}});
+    b.AddEntry("zh", "脑", {{"sleep"}});
+    std::vector<BuildStats> stats;
+    auto lex = b.Build(&stats);
+    EXPECT_TRUE(lex.ok());
+    return std::make_pair(std::move(lex).value(), stats.at(1).parts);
+  };
+  auto row = [](const LexiconLanguage& l, std::string_view w) -> std::vector<float> {
+    for (size_t i = 0; i < l.words.size(); ++i) {
+      if (l.words[i] == w) {
+        return {&l.vectors[l.vector_of[i] * kDim], &l.vectors[l.vector_of[i] * kDim] + kDim};
+      }
+    }
+    return {};
+  };
+  BuildOptions o;
+  o.parts_languages = {"zh"};
+  o.parts_min_containing = 2;
+  o.parts_context_share = 1.0;
+  auto [lex, parts] = build(o);
+  const LexiconLanguage& zh = lex.languages[1];
+  // 电脑 is in both; 脑游, 游戏, 电脑游 ... are in one only.
+  EXPECT_EQ(parts, 1u);
+  EXPECT_TRUE(row(zh, "游戏").empty());
+  const std::vector<float> part = row(zh, "电脑");
+  ASSERT_EQ(part.size(), size_t{kDim});
+  // The shared gloss word (cat, axis 0) leads the unshared ones (jack, sun).
+  EXPECT_GT(part[0], part[4] + 0.1f);
+  EXPECT_GT(part[0], part[2] + 0.1f);
+  EXPECT_NEAR(part[1], 0.0f, 1e-6);  // nothing of 电 "dog" ...
+  EXPECT_NEAR(part[3], 0.0f, 1e-6);  // ... or 脑 "sleep": context only
+  // A text reads it as one word.
+  auto m = TextModel::FromLexicon(lex);
+  ASSERT_TRUE(m.ok());
+  EXPECT_THAT(Words((*m)->Tokens("电脑", "zh")), ElementsAre("电脑"));
+
+  // With no context share the part is its characters' composition.
+  o.parts_context_share = 0.0;
+  const std::vector<float> composed = row(build(o).first.languages[1], "电脑");
+  ASSERT_EQ(composed.size(), size_t{kDim});
+  EXPECT_NEAR(composed[0], 0.0f, 1e-6);
+  EXPECT_GT(composed[1], 0.5f);
+  EXPECT_GT(composed[3], 0.5f);
+
+  // parts_min_containing 1 also takes the parts of one headword; 0 turns parts off.
+  o.parts_min_containing = 1;
+  EXPECT_GT(build(o).second, 5u);
+  o.parts_min_containing = 0;
+  EXPECT_EQ(build(o).second, 0u);
+  o.parts_min_containing = 2;
+  o.parts_languages.clear();
+  EXPECT_EQ(build(o).second, 0u);
+}
+
 }  // namespace
 }  // namespace bf::text

@@ -145,7 +145,15 @@ std::string TitleReport(const text::TextModel& model) {
           std::none_of(examples.begin(), examples.end(), [&](const std::string& e) {
             return e.rfind("- " + lang + " ", 0) == 0;
           })) {
-        std::string e = "- " + lang + " \"" + q.text + "\" ->";
+        std::string e = "- " + lang + " \"" + q.text + "\"";
+        if (lang == "zh" || lang == "ja") {  // how it was segmented; "?" marks an unknown piece
+          std::string seg;
+          for (const auto& t : model.Tokens(q.text, lang)) {
+            seg += (seg.empty() ? "" : "/") + t.word + (t.table.empty() ? "?" : "");
+          }
+          e += " [" + seg + "]";
+        }
+        e += " ->";
         for (int k = 0; k < 3; ++k) {
           char buf[32];
           std::snprintf(buf, sizeof(buf), " (%.2f)", other[k].first);
