@@ -164,6 +164,8 @@ int main(int argc, char** argv) {
   app.add_option("--parts-min", options.parts_min_containing,
                  "Headwords that must contain a part for it to get a vector (0: no parts)")
       ->capture_default_str();
+  app.add_option("--parts-max-chars", options.parts_max_chars,
+                 "Longest part, in characters")->capture_default_str();
   app.add_option("--parts-share", options.parts_context_share,
                  "Share of a part's vector from the headwords containing it (the rest: its own parts)")
       ->capture_default_str();

@@ -513,9 +513,14 @@ TEST(BuilderTest, PartsOfLongerHeadwordsReadTheGlossTheyShare) {
   EXPECT_GT(composed[1], 0.5f);
   EXPECT_GT(composed[3], 0.5f);
 
-  // parts_min_containing 1 also takes the parts of one headword; 0 turns parts off.
+  // parts_min_containing 1 also takes the parts of one headword (电脑 脑游 游戏 脑病
+  // 病毒; parts_max_chars 3 adds 电脑游 脑游戏 电脑病 脑病毒); 0 turns parts off.
+  o.parts_context_share = 1.0;
   o.parts_min_containing = 1;
-  EXPECT_GT(build(o).second, 5u);
+  o.parts_max_chars = 2;
+  EXPECT_EQ(build(o).second, 5u);
+  o.parts_max_chars = 3;
+  EXPECT_EQ(build(o).second, 9u);
   o.parts_min_containing = 0;
   EXPECT_EQ(build(o).second, 0u);
   o.parts_min_containing = 2;
