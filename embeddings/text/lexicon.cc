@@ -134,10 +134,17 @@ Status WriteLexicon(const Lexicon& lexicon, const std::string& path) {
 Result<Lexicon> ReadLexicon(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return Status::IOError("cannot open text model " + path);
+  // One read into a buffer of the file's size: growing it chunk by chunk
+  // copied the 400+ MiB file over again as it grew.
   std::string data;
+  std::error_code size_error;
+  const auto size = std::filesystem::file_size(path, size_error);
+  if (!size_error) data.resize(static_cast<size_t>(size));
+  size_t got = data.empty() ? 0 : std::fread(data.data(), 1, data.size(), f);
+  data.resize(got);
   char buf[1 << 16];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) data.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) data.append(buf, n);  // grew meanwhile
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) return Status::IOError("cannot read text model " + path);
