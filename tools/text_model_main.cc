@@ -301,11 +301,15 @@ int main(int argc, char** argv) {
       if (l.hunspell.empty()) continue;
       std::vector<bf::textmodel::WordPair> pairs;
       std::string examples;  // to check the lemmas by eye: the measure takes them as given
+      size_t shown = 0;
       for (const auto& [code, form, lemma] : forms) {
         if (code != l.code || pairs.size() >= pairs_per_language) continue;
         auto it = heads[code].find(lemma);
         if (it == heads[code].end()) continue;
-        if (pairs.size() < 8) examples += (examples.empty() ? "" : ", ") + form + " -> " + lemma;
+        if (shown < 8) {
+          examples += (examples.empty() ? "" : ", ") + form + " -> " + lemma;
+          ++shown;
+        }
         std::vector<std::string> gold;
         for (auto& g : Gold(it->second->senses)) {
           if (retrieval.IsCandidate(g)) gold.push_back(g);
