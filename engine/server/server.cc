@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <atomic>
 #include <climits>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -47,7 +49,15 @@ class Server::Impl {
  public:
   Impl(const ServerConfig& config, Engine* engine, const ClusterContext* cluster)
       : config_(config), engine_(engine), cluster_(cluster), strand_(asio::make_strand(io_)), acceptor_(strand_),
-        stop_timer_(strand_), accept_retry_(strand_) {}
+        stop_timer_(strand_), accept_retry_(strand_) {
+    int n = config_.threads > 0 ? config_.threads
+                                : static_cast<int>(std::thread::hardware_concurrency());
+    loops_.emplace_back(&io_);
+    for (int i = 1; i < n; ++i) {
+      extra_.push_back(std::make_unique<asio::io_context>(1));
+      loops_.emplace_back(extra_.back().get());
+    }
+  }
 
   Status Listen();
   void Run();
@@ -61,12 +71,28 @@ class Server::Impl {
   const ClusterContext* cluster_;
   ServerStats stats_;
   WatchRegistry watches_;  // before io_: outlives the connections
+  // The first I/O thread's loop: the acceptor, the stop timers, signals and
+  // its share of the clients.
   asio::io_context io_;
+
+  // One event loop per I/O thread, each run by its thread alone; a client
+  // lives on one loop for its life. (One io_context shared by every thread
+  // moved each ready socket's handler between threads: context switches
+  // that cost PING about 10% against redis-server.)
+  struct Loop {
+    explicit Loop(asio::io_context* io) : io(io) {}
+    asio::io_context* io;
+    std::atomic<int> clients{0};  // connections on it, to pick the least busy
+  };
+  std::vector<std::unique_ptr<asio::io_context>> extra_;  // loops 1..n-1
+  std::deque<Loop> loops_;                                // fixed after construction
 
  private:
   void Accept();
-  void OnAccept(const error_code& ec, tcp::socket socket);
+  void OnAccept(const error_code& ec, tcp::socket socket, Loop* loop);
   void DoStop();
+  // The loop with the fewest clients (the next one in turn among equals).
+  Loop* PickLoop();
 
   // Owned by strand_: acceptor, timers, stopping_.
   asio::strand<asio::io_context::executor_type> strand_;
@@ -74,6 +100,9 @@ class Server::Impl {
   asio::steady_timer stop_timer_;
   asio::steady_timer accept_retry_;
   bool stopping_ = false;
+  size_t next_loop_ = 0;
+  // Keep loops 1..n-1 running while they have no client; dropped on stop.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards_;
 
   std::mutex mu_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> conns_;  // GUARDED_BY(mu_)
@@ -86,9 +115,10 @@ class Server::Impl {
 // no lock.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, Server::Impl& server)
+  Connection(tcp::socket socket, Server::Impl& server, std::atomic<int>* loop_clients)
       : socket_(std::move(socket)),
         server_(server),
+        loop_clients_(loop_clients),
         parser_(server.config_.limits),
         idle_timer_(socket_.get_executor()) {
     client_.id = server.stats_.next_client_id.fetch_add(1);
@@ -108,7 +138,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     hard_limit_ = static_cast<size_t>(server.config_.client_output_buffer_limit);
   }
 
-  ~Connection() { server_.stats_.clients.Remove(&client_); }
+  ~Connection() {
+    server_.stats_.clients.Remove(&client_);
+    loop_clients_->fetch_sub(1, std::memory_order_relaxed);
+  }
 
   // Begins reading on the connection's own strand.
   void Start() {
@@ -317,6 +350,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   tcp::socket socket_;
   Server::Impl& server_;
+  std::atomic<int>* const loop_clients_;  // its loop's client count
   RespParser parser_;
   asio::steady_timer idle_timer_;
   ClientState client_;
@@ -355,16 +389,32 @@ Status Server::Impl::Listen() {
   return Status::OK();
 }
 
+Server::Impl::Loop* Server::Impl::PickLoop() {
+  Loop* best = nullptr;
+  for (size_t i = 0; i < loops_.size(); ++i) {
+    Loop& l = loops_[(next_loop_ + i) % loops_.size()];
+    if (best == nullptr || l.clients.load(std::memory_order_relaxed) <
+                               best->clients.load(std::memory_order_relaxed)) {
+      best = &l;
+    }
+  }
+  next_loop_ = (next_loop_ + 1) % loops_.size();
+  return best;
+}
+
 void Server::Impl::Accept() {
   if (stopping_) return;
-  // Each client gets its own strand: its handlers never run concurrently.
-  acceptor_.async_accept(asio::make_strand(io_),
-                         asio::bind_executor(strand_, [this](const error_code& ec, tcp::socket s) {
-                           OnAccept(ec, std::move(s));
+  // The client's socket lives on one loop, run by one thread: its handlers
+  // never run concurrently, and stay on that thread.
+  Loop* loop = PickLoop();
+  acceptor_.async_accept(loop->io->get_executor(),
+                         asio::bind_executor(strand_, [this, loop](const error_code& ec,
+                                                                   tcp::socket s) {
+                           OnAccept(ec, std::move(s), loop);
                          }));
 }
 
-void Server::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
+void Server::Impl::OnAccept(const error_code& ec, tcp::socket socket, Loop* loop) {
   if (stopping_) return;
   if (ec) {
     if (ec == asio::error::operation_aborted) return;
@@ -386,7 +436,8 @@ void Server::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
     asio::write(socket, asio::buffer(kFull.data(), kFull.size()), ignored);
     socket.close(ignored);
   } else {
-    auto conn = std::make_shared<Connection>(std::move(socket), *this);
+    loop->clients.fetch_add(1, std::memory_order_relaxed);
+    auto conn = std::make_shared<Connection>(std::move(socket), *this, &loop->clients);
     stats_.connected_clients.fetch_add(1);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -437,6 +488,8 @@ void Server::Impl::DoStop() {
   error_code ignored;
   acceptor_.close(ignored);
   accept_retry_.cancel();
+  // Loops 1..n-1 return from run() once their clients are gone.
+  for (auto& guard : idle_guards_) guard.reset();
   std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -451,16 +504,15 @@ void Server::Impl::DoStop() {
   stop_timer_.async_wait([this](const error_code& ec) {
     if (ec) return;  // cancelled: every client closed in time
     spdlog::warn("stopping: clients did not drain in time; dropping them");
-    io_.stop();
+    for (Loop& l : loops_) l.io->stop();
   });
 }
 
 void Server::Impl::Run() {
-  int n = config_.threads > 0 ? config_.threads
-                              : static_cast<int>(std::thread::hardware_concurrency());
-  if (n < 1) n = 1;
+  // Before any thread runs: DoStop (on io_) resets them.
+  for (auto& extra : extra_) idle_guards_.push_back(asio::make_work_guard(*extra));
   std::vector<std::thread> threads;
-  for (int i = 1; i < n; ++i) threads.emplace_back([this] { io_.run(); });
+  for (auto& extra : extra_) threads.emplace_back([io = extra.get()] { io->run(); });
   io_.run();
   for (auto& t : threads) t.join();
 }

@@ -1,5 +1,7 @@
-// Server: the RESP server on Boost.Asio. One io_context run by N threads; an
-// acceptor; one Connection per client (see server.cc) that reads into its
+// Server: the RESP server on Boost.Asio. N I/O threads, each running its own
+// io_context (event loop); an acceptor that gives each new client to the loop
+// with the fewest clients, where it stays; one Connection per client (see
+// server.cc) that reads into its
 // RespParser, dispatches every complete command through the command table and
 // writes the replies back in order (pipelining).
 //
@@ -49,6 +51,7 @@ class Server {
   // dropped. Thread-safe, idempotent; may be called before or during Run.
   void Stop();
 
+  // The first I/O thread's loop (the acceptor's), e.g. for a signal_set.
   boost::asio::io_context& io_context();
   ServerStats& stats();
 
