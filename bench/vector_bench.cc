@@ -1,12 +1,14 @@
 // Vector parsing (embeddings/vector.h): the FP32 blob and the VALUES words, at
 // the default d = 64 and GloVe's d = 100. Validation included; normalising is
-// a separate step (Normalize).
+// a separate step (Normalize). And Dot, the re-ranking kernel, against Eigen's.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <Eigen/Core>
 
 #include "embeddings/vector.h"
 
@@ -63,6 +65,27 @@ void BM_Normalize(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Normalize)->Arg(64)->Arg(100);
+
+// Dot as ranking calls it (the kernel DotKernel() names) against Eigen's
+// portable dot, which is what Dot was before the AVX2 kernel.
+void BM_Dot(benchmark::State& state) {
+  const int dim = static_cast<int>(state.range(0));
+  const Vector a = Random(dim), b = Random(dim + 1);
+  const std::span<const float> bs(b.data(), a.size());
+  for (auto _ : state) benchmark::DoNotOptimize(Dot(a, bs));
+  state.SetLabel(DotKernel());
+}
+BENCHMARK(BM_Dot)->Arg(64)->Arg(100);
+
+void BM_DotEigen(benchmark::State& state) {
+  const int dim = static_cast<int>(state.range(0));
+  const Vector a = Random(dim), b = Random(dim + 1);
+  using MapC = Eigen::Map<const Eigen::VectorXf>;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(MapC(a.data(), dim).dot(MapC(b.data(), dim)));
+  }
+}
+BENCHMARK(BM_DotEigen)->Arg(64)->Arg(100);
 
 }  // namespace
 }  // namespace bf

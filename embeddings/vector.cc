@@ -134,11 +134,6 @@ std::string ToFp32(std::span<const float> v) {
   return out;
 }
 
-float Dot(std::span<const float> a, std::span<const float> b) {
-  BF_CHECK(a.size() == b.size());
-  return View(a).dot(View(b));
-}
-
 float Cosine(std::span<const float> a, std::span<const float> b) {
   BF_CHECK(a.size() == b.size());
   const float na = View(a).norm();

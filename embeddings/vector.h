@@ -62,8 +62,12 @@ void Normalize(std::span<float> v);
 // Encodes v as the FP32 wire blob (little-endian float32).
 std::string ToFp32(std::span<const float> v);
 
-// Inner product. REQUIRES: a.size() == b.size().
+// Inner product. REQUIRES: a.size() == b.size(). AVX2+FMA when the CPU has
+// them (chosen once at start-up), else Eigen's portable kernel; the two may
+// differ in the last bits (summation order).
 float Dot(std::span<const float> a, std::span<const float> b);
+// Which kernel Dot uses: "avx2" or "portable".
+const char* DotKernel();
 // Cosine similarity; 0 when either vector is zero.
 float Cosine(std::span<const float> a, std::span<const float> b);
 
