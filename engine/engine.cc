@@ -55,11 +55,20 @@ EngineImpl::EngineImpl(const EngineOptions& options,
                        std::unique_ptr<const text::TextModel> text_model)
     : options_(options),
       text_model_(std::move(text_model)),
-      table_(options.dim, BridgingFrom(options.ranking)) {}
+      table_(options.dim, BridgingFrom(options.ranking)),
+      gramian_(options.dim),
+      foldins_(options.foldin_cache_users) {}
 
 EngineImpl::~EngineImpl() { (void)Close(); }
 
 Status EngineImpl::Init() {
+  if (options_.feedback != "foldin" && options_.feedback != "nudge") {
+    return Status::Invalid("feedback must be foldin or nudge");
+  }
+  nudge_ = options_.feedback == "nudge";
+  als_ = options_.learn;
+  als_.dim = options_.dim;
+  BF_RETURN_IF_ERROR(learn::CheckAlsOptions(als_));
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
   if (ec) return Status::IOError("cannot create data dir " + options_.data_dir + ": " + ec.message());

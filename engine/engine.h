@@ -47,6 +47,15 @@ struct EngineOptions {
   int64_t snapshot_interval_s = 300;  // periodic index snapshot; 0 = never
   learn::AlsOptions learn;            // TRAIN's settings; dim is set from dim
   int64_t train_interval_s = 0;       // periodic TRAIN when events arrived; 0 = never
+  // What an EVENT does to the user's vector: "foldin" re-solves it exactly
+  // from the user's events against the current post factors (ALS fold-in,
+  // docs/learning.md); "nudge" moves it toward a liked post and away from a
+  // hidden one by ranking.feedback's rates.
+  std::string feedback = "foldin";
+  // Users whose incremental fold-in state stays in memory (about d*d*4 bytes
+  // plus 40 per post in their history each); others re-solve from the event
+  // log on their next event. 0: none.
+  size_t foldin_cache_users = 1024;
 };
 
 struct PostInfo {
@@ -133,7 +142,9 @@ class Engine {
   virtual int dim() const = 0;
 
   // Creates the user or changes the given fields. Invalid for a bad id,
-  // culture, lang or openness; WrongDim / BadVector for the vector.
+  // culture, lang or openness; WrongDim / BadVector for the vector. A vector
+  // becomes the user's prior; under fold-in their vector is re-solved from
+  // their events with it (the prior itself when they have none).
   virtual Status SetUser(const UserUpdate& update) = 0;
   // nullopt for an unknown user.
   virtual Result<std::optional<UserRecord>> GetUser(std::string_view id) const = 0;
@@ -161,12 +172,14 @@ class Engine {
   // starts later returns the post.
   virtual Result<bool> DeletePost(std::string_view id) = 0;
 
-  // Records feedback and moves the user's vector (api.md EVENT); an unknown
-  // user is created. Counters count people: a user's repeat of an
-  // engagement kind on a post (Engagement, limits.h) is logged and refreshes
-  // the seen time but changes no counter and no vector. NotFound("post")
-  // for an unknown post; Invalid for a ts outside kMinTs .. now +
-  // kMaxTsAhead (limits.h).
+  // Records feedback and updates the user's vector (api.md EVENT, by
+  // options.feedback); an unknown user is created. Counters count people: a
+  // user's repeat of an engagement kind on a post (Engagement, limits.h) is
+  // logged and refreshes the seen time but changes no counter and no vector.
+  // Fold-in never stores a NaN: a solve without a finite answer, or one with
+  // no positive evidence (only HIDE/REPORT), keeps the vector the user had,
+  // and the event is still recorded. NotFound("post") for an unknown post;
+  // Invalid for a ts outside kMinTs .. now + kMaxTsAhead (limits.h).
   virtual Status RecordEvent(std::string_view user, std::string_view post, EventType type,
                              std::optional<int64_t> ts) = 0;
 

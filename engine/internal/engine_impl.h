@@ -10,11 +10,15 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
+#include "embeddings/learn/fold_in.h"
 #include "embeddings/text/text_model.h"
 #include "engine/engine.h"
 #include "engine/internal/learn_state.h"
+#include "engine/internal/foldin_cache.h"
+#include "engine/internal/item_gramian.h"
 #include "engine/ranking/post_table.h"
 
 namespace bf {
@@ -118,6 +122,22 @@ class EngineImpl final : public Engine {
                                                       const WriteOptions& options);
   // One op through Write, all or nothing.
   Result<WriteOutcome> WriteOne(WriteOp op);
+  // engine_feedback.cc: what an EVENT does to the user's vector.
+  // Updates rec.vector for the event on post iid (nudge or fold-in).
+  // REQUIRES: UserLock(rec.id) held. Errors only from reading the store.
+  Status ApplyFeedback(UserRecord& rec, uint64_t iid, EventType type, int64_t ts);
+  // Re-solves rec.vector from the user's whole event log and rec.prior (the
+  // prior itself when nothing else counts). REQUIRES: UserLock(rec.id) held.
+  Status RefoldUser(UserRecord& rec);
+  // The full solve over the stored history plus `extra` (empty or one event
+  // not yet stored).
+  Result<Vector> SolveHistory(const UserRecord& rec, std::span<const learn::UserEvent> extra);
+  // The FoldIn for the current Gramian. REQUIRES: table_mu_ held (shared).
+  std::shared_ptr<const learn::FoldIn> FoldInModel() const;
+  // Replaces the fold-in Gramian with one over `trained` (TRAIN and
+  // MODEL.LOAD call it after swapping the factors into the table).
+  // gramian: dim*dim values, row-major. REQUIRES: write_mu_ held.
+  void SetItemModel(std::vector<double> gramian, std::unordered_set<uint64_t> trained);
 
   // One of user_mu_'s stripes: serialises a user's read-modify-writes
   // (profile, events) and a recorded FEED from its seen set to MarkServed.
@@ -137,6 +157,16 @@ class EngineImpl final : public Engine {
   // post writes and events write.
   mutable std::shared_mutex table_mu_;
   PostTable table_;
+  ItemGramian gramian_;  // guarded by table_mu_: the table's trained factors
+
+  // Fixed at Init from options_.
+  bool nudge_ = false;
+  learn::AlsOptions als_;  // options_.learn with dim set
+  // The FoldIn built for gramian_.version() foldin_version_, rebuilt on change.
+  mutable std::mutex foldin_mu_;
+  mutable std::shared_ptr<const learn::FoldIn> foldin_;  // guarded by foldin_mu_
+  mutable uint64_t foldin_version_ = 0;                 // guarded by foldin_mu_
+  FoldInCache foldins_;
 
   // Serialises post writes (store, table, index in that order) with index
   // swaps and snapshots, so a snapshot's sequence covers exactly its posts.

@@ -115,6 +115,10 @@ std::vector<Setting> Settings(ServerConfig* c) {
       {kRank, "candidates_per_slot", "ANN candidates per feed slot", &r.candidates_per_slot},
       {kRank, "feedback_toward", "User vector step toward a liked post", &r.feedback.toward},
       {kRank, "feedback_away", "User vector step away from a hidden post", &r.feedback.away},
+      {kRank, "feedback", "EVENT's effect on the user's vector: foldin (exact ALS fold-in) or nudge",
+       &e.feedback},
+      {kRank, "foldin_cache_users", "Users whose incremental fold-in state stays in memory",
+       &e.foldin_cache_users},
       {kText, "text_model",
        "Lexicon file of the text model (./bridgefeed text-model prints its path); the database "
        "then has the model's dimension (empty: no text vectors)",
@@ -342,6 +346,9 @@ Status ServerConfig::Validate() const {
     return bad("feedback_toward and feedback_away must be in [0, 1]");
   }
   if (cluster.empty() != node_id.empty()) return bad("cluster and node_id go together");
+  if (engine.feedback != "foldin" && engine.feedback != "nudge") {
+    return bad("feedback must be foldin or nudge");
+  }
   return Status::OK();
 }
 

@@ -128,6 +128,13 @@ struct SeenMark {
   int64_t ts;
 };
 
+// One entry of a user's event log (Store::GetEvents).
+struct StoredEvent {
+  uint64_t post_iid = 0;  // may name a post deleted since
+  EventType type = EventType::kView;
+  int64_t ts = 0;
+};
+
 // One feedback event and everything it changes, written atomically.
 struct EventWrite {
   UserRecord user;          // the user's record after the event (counters, vector)
@@ -318,6 +325,9 @@ class Store {
       const std::function<bool(std::string_view user, const LoggedEvent&)>& fn) const = 0;
   // Visits every user record at one point in time, in key order.
   virtual Status ForEachUser(const std::function<bool(const UserRecord&)>& fn) const = 0;
+  // A user's event log in the order written (empty for an unknown user).
+  // Invalid for a bad id; Corruption for a damaged entry.
+  virtual Result<std::vector<StoredEvent>> GetEvents(std::string_view user) const = 0;
 
   // Atomic groups ----------------------------------------------------------
   // Applies ops in order, each seeing the ones before it, as ONE RocksDB

@@ -599,4 +599,21 @@ Result<std::vector<SeenMark>> StoreImpl::GetSeen(std::string_view user) const {
   return out;
 }
 
+Result<std::vector<StoredEvent>> StoreImpl::GetEvents(std::string_view user) const {
+  BF_RETURN_IF_ERROR(CheckStoredId(user, "user"));
+  const std::string lo = UserPrefix(user), hi = PrefixSuccessor(lo);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper(hi);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(kEvents)));
+  std::vector<StoredEvent> out;
+  EventEntry e;
+  for (it->Seek(lo); it->Valid(); it->Next()) {
+    BF_RETURN_IF_ERROR(DecodeEvent(ToView(it->value()), &e));
+    out.push_back({e.post_iid, e.type, e.ts});
+  }
+  BF_RETURN_IF_ERROR(FromRocks(it->status(), "read events"));
+  return out;
+}
+
 }  // namespace bf::internal

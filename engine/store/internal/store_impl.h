@@ -113,6 +113,7 @@ class StoreImpl final : public Store {
   Result<uint64_t> ForEachEvent(
       const std::function<bool(std::string_view, const LoggedEvent&)>& fn) const override;
   Status ForEachUser(const std::function<bool(const UserRecord&)>& fn) const override;
+  Result<std::vector<StoredEvent>> GetEvents(std::string_view user) const override;
 
   Result<std::vector<StoreOpResult>> Write(std::span<const StoreOp> ops,
                                            const StoreWriteOptions& options) override;

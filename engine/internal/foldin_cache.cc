@@ -1,0 +1,49 @@
+#include "engine/internal/foldin_cache.h"
+
+namespace bf {
+
+std::shared_ptr<UserFoldIn> FoldInCache::Get(std::string_view user) {
+  std::lock_guard lock(mu_);
+  auto it = slots_.find(std::string(user));
+  if (it == slots_.end()) return nullptr;
+  order_.splice(order_.begin(), order_, it->second.pos);
+  return it->second.state;
+}
+
+void FoldInCache::Put(std::string_view user, std::shared_ptr<UserFoldIn> state) {
+  if (capacity_ == 0) return;
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = slots_.try_emplace(std::string(user));
+  if (inserted) {
+    order_.push_front(it->first);
+    it->second.pos = order_.begin();
+  } else {
+    order_.splice(order_.begin(), order_, it->second.pos);
+  }
+  it->second.state = std::move(state);
+  while (slots_.size() > capacity_) {
+    slots_.erase(order_.back());
+    order_.pop_back();
+  }
+}
+
+void FoldInCache::Erase(std::string_view user) {
+  std::lock_guard lock(mu_);
+  auto it = slots_.find(std::string(user));
+  if (it == slots_.end()) return;
+  order_.erase(it->second.pos);
+  slots_.erase(it);
+}
+
+void FoldInCache::Clear() {
+  std::lock_guard lock(mu_);
+  slots_.clear();
+  order_.clear();
+}
+
+size_t FoldInCache::size() const {
+  std::lock_guard lock(mu_);
+  return slots_.size();
+}
+
+}  // namespace bf

@@ -1,0 +1,58 @@
+// The incremental fold-in states of recently active users (learn::
+// IncrementalFoldIn), so an EVENT costs O(d^2) instead of a re-solve of the
+// user's whole history. Bounded: past `capacity` users the least recently
+// used is dropped, and its next event starts again from the store's event
+// log. Each state carries the ItemGramian epoch it was built at; one of
+// another epoch is stale.
+//
+// Thread safety: Get, Put and Erase may be called from any thread. A state
+// itself is not thread-safe: the engine only touches a user's state under
+// that user's lock (EngineImpl::UserLock), and a dropped state lives on in
+// its shared_ptr until its holder is done.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "embeddings/learn/fold_in.h"
+
+namespace bf {
+
+struct UserFoldIn {
+  UserFoldIn(uint64_t e, learn::IncrementalFoldIn s) : epoch(e), state(std::move(s)) {}
+  uint64_t epoch;
+  learn::IncrementalFoldIn state;
+};
+
+class FoldInCache {
+ public:
+  // capacity 0 keeps nothing (every event re-solves from the log).
+  explicit FoldInCache(size_t capacity) : capacity_(capacity) {}
+
+  // The user's state, or null; marks it recently used.
+  std::shared_ptr<UserFoldIn> Get(std::string_view user);
+  // Stores (or replaces) the user's state, dropping the least recently used
+  // past capacity.
+  void Put(std::string_view user, std::shared_ptr<UserFoldIn> state);
+  void Erase(std::string_view user);
+  void Clear();
+  size_t size() const;
+
+ private:
+  using Order = std::list<std::string>;  // most recent first
+  struct Slot {
+    std::shared_ptr<UserFoldIn> state;
+    Order::iterator pos;
+  };
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  Order order_;                                  // guarded by mu_
+  std::unordered_map<std::string, Slot> slots_;  // guarded by mu_
+};
+
+}  // namespace bf
