@@ -123,7 +123,7 @@ TEST_F(Resp3CommandsTest, FailedHelloDoesNotSwitch) {
 TEST_F(Resp3CommandsTest, UserAndPostAreMapsWithDoubles) {
   client_.protocol = Protocol::kResp3;
   engine_.user = {.id = "alice", .culture = "US", .langs = {"en"}, .openness = 0.25f,
-                  .vector = {1, 0, 0}, .positives = 4, .negatives = 1};
+                  .vector = {1, 0, 0}, .positives = 4, .negatives = 1, .prior = {}};
   EXPECT_EQ(Run({"USER.GET", "alice"}),
             "%6\r\n$7\r\nculture\r\n$2\r\nUS\r\n$5\r\nlangs\r\n$2\r\nen\r\n$8\r\nopenness\r\n"
             ",0.25\r\n$10\r\nhas_vector\r\n:1\r\n$9\r\npositives\r\n:4\r\n$9\r\nnegatives\r\n"
