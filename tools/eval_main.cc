@@ -10,10 +10,15 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <spdlog/spdlog.h>
 
 #include "engine/store/limits.h"
 #include "tools/eval/dataset.h"
+#include "tools/eval/engine_recommender.h"
 #include "tools/eval/metrics.h"
 #include "tools/eval/recommender.h"
 #include "tools/eval/split.h"
@@ -63,13 +68,68 @@ std::string SettingJson(const Setting& s) {
          ",\"priors\":" + (s.priors ? "true" : "false") + "}";
 }
 
+constexpr const char* kFeedDefault = "feed (model factors)";
+
+// FEED through a temporary engine: the model's factors at the default
+// ranking settings, the users' live fold-in vectors instead of their
+// factors, and (on validation, to choose it) other MMR lambdas. On the
+// held-out part *ranking's lambda, chosen on validation, is measured too
+// when it is not the default.
+bf::Result<std::vector<Metrics>> MeasureThroughEngine(const Dataset& d, const Split& part,
+                                                      const bf::learn::AlsModel& model,
+                                                      const EvalSetup& setup, bool validation,
+                                                      bf::RankingOptions* ranking, bool quiet) {
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("bf_eval_engine_" + std::to_string(::getpid())))
+                              .string();
+  const bf::RankingOptions defaults;
+  std::vector<Metrics> out;
+  auto measure = [&](UserVectors users, const bf::RankingOptions& r,
+                     const std::string& name) -> bf::Status {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto rec = EngineRecommender::Create(d, part, model, users, r, dir);
+    if (!rec.ok()) return rec.status();
+    Metrics m = Evaluate(**rec, setup);
+    m.name = name;
+    if ((*rec)->errors() > 0) {
+      return bf::Status::Internal(std::to_string((*rec)->errors()) + " FEEDs failed");
+    }
+    if (!quiet) {
+      std::fprintf(stderr, "  %s recall@%d %.4f (%.1f s)\n", name.c_str(), setup.k, m.recall,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    out.push_back(std::move(m));
+    return bf::Status::OK();
+  };
+  BF_RETURN_IF_ERROR(measure(UserVectors::kModelFactors, defaults, kFeedDefault));
+  if (validation) {
+    double best = out.back().recall;
+    ranking->mmr_lambda = defaults.mmr_lambda;
+    for (double lambda : {0.5, 0.65, 0.9, 1.0}) {
+      bf::RankingOptions r = defaults;
+      r.mmr_lambda = lambda;
+      BF_RETURN_IF_ERROR(measure(UserVectors::kModelFactors, r,
+                                 "feed (model factors), mmr " + Num(lambda).substr(0, 4)));
+      if (out.back().recall > best) {
+        best = out.back().recall;
+        ranking->mmr_lambda = lambda;
+      }
+    }
+  } else if (ranking->mmr_lambda != defaults.mmr_lambda) {
+    BF_RETURN_IF_ERROR(measure(UserVectors::kModelFactors, *ranking,
+                               "feed (model factors), mmr " + Num(ranking->mmr_lambda).substr(0, 4)));
+  }
+  BF_RETURN_IF_ERROR(measure(UserVectors::kFoldIn, defaults, "feed (live fold-in)"));
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string movielens, events, posts, users, json_out;
   int k = 20, dim = 64, threads = 0;
   double train_share = 0.8;
-  bool no_tune = false, quiet = false, no_priors = false;
+  bool no_tune = false, quiet = false, no_priors = false, through_engine = false;
   Setting start;
   start.als.iterations = 15;
   start.als.regularization = 1;
@@ -91,7 +151,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-tune", no_tune, "Skip the validation search; use the defaults");
   app.add_flag("--no-priors", no_priors, "Ignore given vectors as priors");
   app.add_flag("--quiet", quiet, "No progress on stderr");
+  app.add_flag("--engine", through_engine,
+               "Also measure through the engine's FEED (a temporary engine holding the training "
+               "part; MMR lambda chosen on validation)");
   CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);  // the engine's start-up lines are not results
   if (movielens.empty() == events.empty()) {
     std::fprintf(stderr, "bridgefeed-eval: give exactly one of --movielens and --events\n");
     return 2;
@@ -157,6 +221,7 @@ int main(int argc, char** argv) {
   };
   std::vector<Row> rows;
   double train_s = 0;
+  bf::RankingOptions feed_ranking;  // the defaults; MMR lambda chosen on validation
   for (const auto* part : {&validation, &test}) {
     const std::string name = part == &test ? "held-out" : "validation";
     const auto t1 = std::chrono::steady_clock::now();
@@ -205,6 +270,15 @@ int main(int argc, char** argv) {
       }
     }
     if (given) part_rows.push_back({name, *given});
+    if (through_engine) {
+      auto feed_rows = MeasureThroughEngine(d, *part, *model, e, part == &validation,
+                                            &feed_ranking, quiet);
+      if (!feed_rows.ok()) {
+        std::fprintf(stderr, "bridgefeed-eval: engine: %s\n", feed_rows.status().message().c_str());
+        return 1;
+      }
+      for (Metrics& m : *feed_rows) part_rows.push_back({name, std::move(m)});
+    }
     rows.insert(rows.end(), part_rows.begin(), part_rows.end());
   }
 
@@ -214,7 +288,7 @@ int main(int argc, char** argv) {
   std::printf("%-11s %-26s %9s %9s %9s %7s %7s\n", "part", "method",
               ("recall@" + std::to_string(k)).c_str(), ("ndcg@" + std::to_string(k)).c_str(),
               "coverage", "ils", "cross");
-  double pop_recall = 0, als_recall = 0;
+  double pop_recall = 0, als_recall = 0, feed_recall = 0;
   for (const Row& r : rows) {
     std::printf("%-11s %-26s %9s %9s %9s %7s %7s\n", r.part.c_str(), r.m.name.c_str(),
                 Cell(r.m.recall).c_str(), Cell(r.m.ndcg).c_str(), Cell(r.m.coverage).c_str(),
@@ -223,10 +297,15 @@ int main(int argc, char** argv) {
     if (r.part == "held-out" && als_recall == 0 && r.m.name.rfind("als", 0) == 0) {
       als_recall = r.m.recall;
     }
+    if (r.part == "held-out" && r.m.name == kFeedDefault) feed_recall = r.m.recall;
   }
   if (pop_recall > 0) {
     std::printf("\nheld-out recall@%d: learned model %.4f = %.2fx most-popular (%.4f)\n", k,
                 als_recall, als_recall / pop_recall, pop_recall);
+    if (through_engine) {
+      std::printf("held-out recall@%d through FEED at the default ranking settings: %.4f = "
+                  "%.2fx most-popular\n", k, feed_recall, feed_recall / pop_recall);
+    }
   }
 
   if (!json_out.empty()) {
