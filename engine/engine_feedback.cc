@@ -26,7 +26,8 @@ class TableFactors final : public learn::ItemFactorSource {
       : table_(table), gramian_(gramian) {}
   const float* Find(int64_t item, bool* in_gramian) const override {
     const auto iid = static_cast<uint64_t>(item);
-    if (item < 0 || !table_.IsLive(iid)) return nullptr;
+    // A post without a vector (no prior, not trained yet) has no factor.
+    if (item < 0 || !table_.IsLive(iid) || !table_.Get(iid).has_vector) return nullptr;
     *in_gramian = gramian_.Contains(iid);
     return table_.VectorOf(iid).data();
   }
@@ -36,61 +37,30 @@ class TableFactors final : public learn::ItemFactorSource {
   const ItemGramian& gramian_;
 };
 
+// A post written earlier in the same group, not in the table yet, as the
+// item with key kPendingItem (never a real id).
+constexpr int64_t kPendingItem = -1;
+class WithPendingPost final : public learn::ItemFactorSource {
+ public:
+  WithPendingPost(const learn::ItemFactorSource& base, const Vector& y) : base_(base), y_(y) {}
+  const float* Find(int64_t item, bool* in_gramian) const override {
+    if (item != kPendingItem) return base_.Find(item, in_gramian);
+    *in_gramian = false;  // a new post has no trained factor
+    return y_.data();
+  }
+
+ private:
+  const learn::ItemFactorSource& base_;
+  const Vector& y_;
+};
+
 }  // namespace
 
-Status EngineImpl::RecordEvent(std::string_view user, std::string_view post, EventType type,
-                               std::optional<int64_t> ts) {
-  BF_RETURN_IF_ERROR(CheckOpen());
-  BF_RETURN_IF_ERROR(CheckId("user", user));
-  BF_RETURN_IF_ERROR(CheckId("post", post));
-  EventWrite ev;
-  {
-    std::shared_lock lock(table_mu_);
-    auto iid = table_.Find(post);
-    if (!iid) return Status::NotFound("post");
-    ev.post_iid = *iid;
-  }
-  ev.post_id = std::string(post);
-  ev.type = type;
-  ev.ts = ts.value_or(NowSeconds());
-
-  uint16_t viewer = kNoCulture;
-  {
-    std::lock_guard lock(UserLock(user));
-    auto existing = store_->GetUser(user);
-    if (!existing.ok()) return existing.status();
-    UserRecord rec = existing->value_or(UserRecord{});
-    rec.id = std::string(user);
-    if (IsPositive(type)) ++rec.positives;
-    if (IsNegative(type)) ++rec.negatives;
-    BF_RETURN_IF_ERROR(ApplyFeedback(rec, ev.post_iid, type, ev.ts));
-    viewer = ViewerCulture(rec.culture);
-    ev.viewer_culture = rec.culture;
-    ev.user = std::move(rec);
-    const Status st = store_->RecordEvent(ev);
-    // The cached fold-in already counts the event: drop it so the next event
-    // re-solves from what the log really holds.
-    if (!st.ok()) foldins_.Erase(user);
-    BF_RETURN_IF_ERROR(st);
-  }
-  {
-    std::unique_lock lock(table_mu_);
-    table_.AddStats(ev.post_iid, viewer, type == EventType::kView ? 1 : 0, IsPositive(type) ? 1 : 0,
-                    IsNegative(type) ? 1 : 0);
-  }
-  ++events_;
-  return Status::OK();
-}
-
-Status EngineImpl::ApplyFeedback(UserRecord& rec, uint64_t iid, EventType type, int64_t ts) {
+Status EngineImpl::ApplyFeedback(UserRecord& rec, uint64_t iid, const Vector& post_vec,
+                                 EventType type, int64_t ts, FoldInGroup& group) {
+  if (post_vec.empty() && iid == 0) return Status::OK();  // a new post without a vector
   if (nudge_) {
-    Vector post_vec;
-    {
-      std::shared_lock lock(table_mu_);
-      if (!table_.IsLive(iid)) return Status::OK();  // deleted meanwhile: RecordEvent refuses it
-      auto v = table_.VectorOf(iid);
-      post_vec.assign(v.begin(), v.end());
-    }
+    if (post_vec.empty()) return Status::OK();  // a post without a vector cannot move the user
     const FeedbackRates& rates = options_.ranking.feedback;
     if (IsPositive(type)) {
       if (rec.vector.empty()) {
@@ -104,19 +74,43 @@ Status EngineImpl::ApplyFeedback(UserRecord& rec, uint64_t iid, EventType type, 
     return Status::OK();
   }
 
+  group.cache = &foldins_;
+  const auto in_group = group.states.find(rec.id);
+  if (in_group != group.states.end() && in_group->second == nullptr) {
+    // The group already gave up on this user's state, and the log lacks the
+    // group's earlier events: the vector stays, the next event re-solves.
+    return Status::OK();
+  }
   const learn::UserEvent event = ToUserEvent(iid, type, ts);
   Result<Vector> x = Status::NotFound("no evidence");
-  if (als_.confidence.half_life_s > 0) {
+  if (iid == 0) {
+    // The post is written earlier in this group: solve with its vector now;
+    // the next event re-solves from the log, where it then has its id.
+    if (in_group != group.states.end()) {
+      group.states[rec.id] = nullptr;
+      return Status::OK();
+    }
+    const learn::UserEvent pending{kPendingItem, event.kind, ts};
+    x = SolveHistory(rec, std::span(&pending, 1), &post_vec);
+    group.states[rec.id] = nullptr;
+  } else if (als_.confidence.half_life_s > 0) {
     // Decayed weights change with the clock: no incremental state, re-solve.
+    if (in_group != group.states.end()) return Status::OK();  // the log lacks the group's events
     x = SolveHistory(rec, std::span(&event, 1));
+    group.states[rec.id] = nullptr;
   } else {
-    std::shared_ptr<UserFoldIn> state = foldins_.Get(rec.id);
+    std::shared_ptr<UserFoldIn> state =
+        in_group != group.states.end() ? in_group->second : foldins_.Get(rec.id);
     std::vector<StoredEvent> stored;
     bool have_history = false;
     for (;;) {
       std::shared_lock lock(table_mu_);
       const TableFactors items(table_, gramian_);
       if (state == nullptr || state->epoch != gramian_.epoch()) {
+        if (in_group != group.states.end()) {
+          state = nullptr;  // the log lacks the group's earlier events: re-solve later
+          break;
+        }
         if (!have_history) {
           lock.unlock();  // read the log without holding up post writes
           auto log = store_->GetEvents(rec.id);
@@ -139,33 +133,35 @@ Status EngineImpl::ApplyFeedback(UserRecord& rec, uint64_t iid, EventType type, 
       x = state->state.Add(event, items);
       break;
     }
-    if (state != nullptr && (x.ok() || x.status().code() != Code::kInternal)) {
-      foldins_.Put(rec.id, std::move(state));
-    } else {
-      foldins_.Erase(rec.id);
-    }
+    const bool keep = state != nullptr && (x.ok() || x.status().code() != Code::kInternal);
+    group.states[rec.id] = keep ? std::move(state) : nullptr;
   }
   if (!x.ok()) {
     // No positive evidence (only hides): the vector stays. No finite
     // solution: it stays too, and the operator hears of it.
     if (x.status().code() != Code::kNotFound) {
-      spdlog::warn("fold-in for user of {} events: {}; vector kept",
+      spdlog::warn("fold-in for a user of {} events: {}; vector kept",
                    rec.positives + rec.negatives, x.status().message());
     }
     return Status::OK();
   }
   Vector v = std::move(x).value();
-  if (options_.index.metric == Metric::kCosine) {
-    if (!CheckVector(v).ok()) return Status::OK();  // underflowed to zero: keep the old one
-    Normalize(v);
-  }
-  if (!CheckVector(v).ok()) return Status::OK();
+  if (options_.index.metric == Metric::kCosine && CheckVector(v).ok()) Normalize(v);
+  if (!CheckVector(v).ok()) return Status::OK();  // underflowed to zero: keep the old one
   rec.vector = std::move(v);
   return Status::OK();
 }
 
+Status EngineImpl::SetPrior(UserRecord& rec, Vector prior, FoldInGroup& group) {
+  rec.prior = std::move(prior);
+  group.cache = &foldins_;
+  group.states[rec.id] = nullptr;  // the prior is part of the state: start again
+  return RefoldUser(rec);
+}
+
 Result<Vector> EngineImpl::SolveHistory(const UserRecord& rec,
-                                        std::span<const learn::UserEvent> extra) {
+                                        std::span<const learn::UserEvent> extra,
+                                        const Vector* pending_post) {
   auto log = store_->GetEvents(rec.id);
   if (!log.ok()) return log.status();
   std::vector<learn::UserEvent> history;
@@ -173,12 +169,12 @@ Result<Vector> EngineImpl::SolveHistory(const UserRecord& rec,
   for (const StoredEvent& e : *log) history.push_back(ToUserEvent(e.post_iid, e.type, e.ts));
   history.insert(history.end(), extra.begin(), extra.end());
   std::shared_lock lock(table_mu_);
-  const TableFactors items(table_, gramian_);
-  return FoldInModel()->Solve(history, items, rec.prior);
+  const TableFactors table(table_, gramian_);
+  if (pending_post == nullptr) return FoldInModel()->Solve(history, table, rec.prior);
+  return FoldInModel()->Solve(history, WithPendingPost(table, *pending_post), rec.prior);
 }
 
 Status EngineImpl::RefoldUser(UserRecord& rec) {
-  foldins_.Erase(rec.id);
   if (nudge_) {
     if (!rec.prior.empty()) rec.vector = rec.prior;
     return Status::OK();

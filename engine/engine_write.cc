@@ -18,6 +18,7 @@ struct EngineImpl::PendingWrites {
   // it deleted (their stored marks are gone).
   std::unordered_set<std::string> engaged;
   std::unordered_set<std::string> deleted_users;
+  FoldInGroup foldins;  // users' fold-in states this group changed (engine_feedback.cc)
 };
 
 namespace {
@@ -99,12 +100,7 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
             if (culture) rec->culture = *culture;
             if (u.langs) rec->langs = *u.langs;
             if (u.openness) rec->openness = static_cast<float>(*u.openness);
-            if (vec) {
-              // The given vector is the user's prior, and their vector until
-              // events or a TRAIN move it.
-              rec->prior = *vec;
-              rec->vector = std::move(*vec);
-            }
+            if (vec) BF_RETURN_IF_ERROR(SetPrior(*rec, std::move(*vec), pending.foldins));
             pending.users[u.id] = *rec;
             *out = std::move(rec).value();
             return Status::OK();
@@ -113,6 +109,8 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
             BF_RETURN_IF_ERROR(CheckId("user", d.id));
             pending.users[d.id] = std::nullopt;
             pending.deleted_users.insert(d.id);
+            pending.foldins.cache = &foldins_;
+            pending.foldins.states[d.id] = nullptr;
             *out = DeleteUserWrite{d.id};
             return Status::OK();
           },
@@ -199,23 +197,11 @@ Status EngineImpl::PrepareOp(const WriteOp& op, PendingWrites& pending, StoreOp*
               repeat = *stored;
             }
             pending.engaged.insert(std::move(engagement));
-            const FeedbackRates& rates = options_.ranking.feedback;
-            if (repeat) {
-              // The record is written unchanged.
-            } else if (IsPositive(e.type)) {
-              ++rec->positives;
-              if (post_vec.empty()) {
-                // A post without a vector cannot move the user.
-              } else if (rec->vector.empty()) {
-                rec->vector = post_vec;
-              } else {
-                MoveToward(rec->vector, post_vec, rates.toward);
-              }
-            } else if (IsNegative(e.type)) {
-              ++rec->negatives;
-              if (!rec->vector.empty() && !post_vec.empty()) {
-                MoveAway(rec->vector, post_vec, rates.away);
-              }
+            if (!repeat) {  // a repeat writes the record unchanged
+              if (IsPositive(e.type)) ++rec->positives;
+              if (IsNegative(e.type)) ++rec->negatives;
+              BF_RETURN_IF_ERROR(
+                  ApplyFeedback(*rec, ev.post_iid, post_vec, e.type, ev.ts, pending.foldins));
             }
             pending.users[e.user] = *rec;
             ev.viewer_culture = e.viewer_culture.value_or(rec->culture);
@@ -278,11 +264,15 @@ Result<std::vector<WriteOutcome>> EngineImpl::WriteLocked(std::span<const WriteO
 
   auto stored = CommitAndPublish(prepared, options);
   if (!stored.ok()) return stored.status();
+  pending.foldins.stored = true;
   for (size_t j = 0; j < prepared.size(); ++j) {
     StoreOpResult& r = (*stored)[j];
     WriteOutcome& o = outcomes[op_of[j]];
     o.status = std::move(r.status);
     o.existed = r.existed;
+    if (const auto* ev = std::get_if<EventWrite>(&prepared[j]); ev && !o.status.ok()) {
+      pending.foldins.states[ev->user.id] = nullptr;  // not stored: its state counts it
+    }
     if (o.status.ok() && (std::holds_alternative<PostRecord>(prepared[j]) ||
                           (std::holds_alternative<DeletePostWrite>(prepared[j]) && r.existed))) {
       ++*adds;
@@ -313,8 +303,11 @@ Result<std::vector<StoreOpResult>> EngineImpl::CommitAndPublish(std::span<const 
       const StoreOpResult& r = (*stored)[j];
       if (!r.status.ok()) continue;
       if (std::holds_alternative<PostRecord>(ops[j])) {
+        // A replaced or deleted post's trained factor leaves the fold-in Gramian.
+        if (table_.IsLive(r.post.iid)) gramian_.Forget(r.post.iid, table_.VectorOf(r.post.iid));
         table_.Upsert(r.post);
       } else if (std::holds_alternative<DeletePostWrite>(ops[j]) && r.existed) {
+        if (table_.IsLive(r.iid)) gramian_.Forget(r.iid, table_.VectorOf(r.iid));
         table_.Remove(r.iid);
       } else if (const auto* ev = std::get_if<EventWrite>(&ops[j])) {
         const EventType t = ev->type;

@@ -122,16 +122,26 @@ class EngineImpl final : public Engine {
                                                       const WriteOptions& options);
   // One op through Write, all or nothing.
   Result<WriteOutcome> WriteOne(WriteOp op);
-  // engine_feedback.cc: what an EVENT does to the user's vector.
-  // Updates rec.vector for the event on post iid (nudge or fold-in).
-  // REQUIRES: UserLock(rec.id) held. Errors only from reading the store.
-  Status ApplyFeedback(UserRecord& rec, uint64_t iid, EventType type, int64_t ts);
+  // engine_feedback.cc: what an EVENT does to the user's vector (PrepareOp
+  // calls these). Updates rec.vector for an event on post iid, whose vector
+  // is post_vec; iid 0: a post written earlier in the same group (the nudge
+  // rule uses post_vec; fold-in leaves the vector and re-solves on the
+  // user's next event). REQUIRES: UserLock(rec.id) held. Errors only from
+  // reading the store.
+  Status ApplyFeedback(UserRecord& rec, uint64_t iid, const Vector& post_vec, EventType type,
+                       int64_t ts, FoldInGroup& group);
+  // USER.SET ... VECTOR: prior (unit length) becomes rec's prior, and its
+  // vector the re-solve of its stored events with it.
+  Status SetPrior(UserRecord& rec, Vector prior, FoldInGroup& group);
   // Re-solves rec.vector from the user's whole event log and rec.prior (the
   // prior itself when nothing else counts). REQUIRES: UserLock(rec.id) held.
   Status RefoldUser(UserRecord& rec);
-  // The full solve over the stored history plus `extra` (empty or one event
-  // not yet stored).
-  Result<Vector> SolveHistory(const UserRecord& rec, std::span<const learn::UserEvent> extra);
+  // The full solve over the stored history plus `extra` (events not yet
+  // stored).
+  // pending_post: the vector of the item kPendingItem (a post not in the
+  // table yet), or null.
+  Result<Vector> SolveHistory(const UserRecord& rec, std::span<const learn::UserEvent> extra,
+                              const Vector* pending_post = nullptr);
   // The FoldIn for the current Gramian. REQUIRES: table_mu_ held (shared).
   std::shared_ptr<const learn::FoldIn> FoldInModel() const;
   // Replaces the fold-in Gramian with one over `trained` (TRAIN and

@@ -46,4 +46,15 @@ size_t FoldInCache::size() const {
   return slots_.size();
 }
 
+FoldInGroup::~FoldInGroup() {
+  if (cache == nullptr) return;
+  for (auto& [user, state] : states) {
+    if (stored && state != nullptr) {
+      cache->Put(user, std::move(state));
+    } else {
+      cache->Erase(user);
+    }
+  }
+}
+
 }  // namespace bf

@@ -55,4 +55,20 @@ class FoldInCache {
   std::unordered_map<std::string, Slot> slots_;  // guarded by mu_
 };
 
+// The fold-in states one write group (Engine::Write) changed. A group's
+// events are folded in before it is stored, so the states count them early:
+// the destructor puts them back into the cache only when the group was stored
+// (stored set), and otherwise drops those users' states, whose next event then
+// re-solves from the event log. A null state means "drop after the group".
+struct FoldInGroup {
+  FoldInCache* cache = nullptr;
+  bool stored = false;
+  std::unordered_map<std::string, std::shared_ptr<UserFoldIn>> states;
+
+  FoldInGroup() = default;
+  FoldInGroup(const FoldInGroup&) = delete;
+  FoldInGroup& operator=(const FoldInGroup&) = delete;
+  ~FoldInGroup();
+};
+
 }  // namespace bf
