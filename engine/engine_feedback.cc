@@ -1,10 +1,14 @@
 // The EVENT path: counters, the event log and the user's vector, which is
 // re-solved exactly by ALS fold-in on every event (docs/learning.md) or, with
 // --feedback nudge, moved toward a liked post and away from a hidden one.
+#include <algorithm>
+#include <unordered_map>
+
 #include <spdlog/spdlog.h>
 
 #include "embeddings/learn/interactions.h"
 #include "engine/internal/engine_impl.h"
+#include "engine/store/limits.h"
 
 namespace bf {
 namespace {
@@ -16,6 +20,25 @@ static_assert(static_cast<int>(learn::EventKind::kReport) ==
 
 learn::UserEvent ToUserEvent(uint64_t iid, EventType type, int64_t ts) {
   return {static_cast<int64_t>(iid), static_cast<learn::EventKind>(type), ts};
+}
+
+// A user's logged events as fold-in counts them: people, not clicks, so a
+// post counts once per engagement kind (limits.h), by its first event, with
+// the newest time (a repeat refreshes recency). The live path never passes a
+// repeat on, so the cached state and a re-solve from the log agree.
+void AppendOncePerEngagement(const std::vector<StoredEvent>& log,
+                             std::vector<learn::UserEvent>* out) {
+  std::unordered_map<uint64_t, size_t> first;  // (iid, engagement) -> index in out
+  first.reserve(log.size());
+  for (const StoredEvent& e : log) {
+    const uint64_t key = (e.post_iid << 2) | static_cast<uint64_t>(EngagementOf(e.type));
+    auto [it, added] = first.try_emplace(key, out->size());
+    if (added) {
+      out->push_back(ToUserEvent(e.post_iid, e.type, e.ts));
+    } else {
+      (*out)[it->second].ts = std::max((*out)[it->second].ts, e.ts);
+    }
+  }
 }
 
 // The post table's vectors as fold-in's item factors: live posts only, in
@@ -121,7 +144,7 @@ Status EngineImpl::ApplyFeedback(UserRecord& rec, uint64_t iid, const Vector& po
         }
         std::vector<learn::UserEvent> history;
         history.reserve(stored.size());
-        for (const StoredEvent& e : stored) history.push_back(ToUserEvent(e.post_iid, e.type, e.ts));
+        AppendOncePerEngagement(stored, &history);
         auto started = learn::IncrementalFoldIn::Start(*FoldInModel(), history, items, rec.prior);
         if (!started.ok()) {
           state = nullptr;
@@ -166,7 +189,7 @@ Result<Vector> EngineImpl::SolveHistory(const UserRecord& rec,
   if (!log.ok()) return log.status();
   std::vector<learn::UserEvent> history;
   history.reserve(log->size() + extra.size());
-  for (const StoredEvent& e : *log) history.push_back(ToUserEvent(e.post_iid, e.type, e.ts));
+  AppendOncePerEngagement(*log, &history);
   history.insert(history.end(), extra.begin(), extra.end());
   std::shared_lock lock(table_mu_);
   const TableFactors table(table_, gramian_);
@@ -206,11 +229,6 @@ std::shared_ptr<const learn::FoldIn> EngineImpl::FoldInModel() const {
     foldin_version_ = gramian_.version();
   }
   return foldin_;
-}
-
-void EngineImpl::SetItemModel(std::vector<double> gramian, std::unordered_set<uint64_t> trained) {
-  std::unique_lock lock(table_mu_);
-  gramian_.Reset(std::move(gramian), std::move(trained));
 }
 
 }  // namespace bf

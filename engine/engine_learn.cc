@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -221,6 +222,7 @@ Status EngineImpl::ApplyModel(const learn::ModelFile& m, std::vector<float> gram
     uint64_t iid;
     uint16_t culture;
     Vector v;
+    bool trained;  // a learned factor, not the prior
   };
   std::vector<Row> rows;
   rows.reserve(static_cast<size_t>(m.items.rows));
@@ -240,8 +242,25 @@ Status EngineImpl::ApplyModel(const learn::ModelFile& m, std::vector<float> gram
       const PostEntry& e = table_.Get(*iid);
       if (e.seq != seq) continue;
       const learn::RowState state = m.items.state[static_cast<size_t>(r)];
-      rows.push_back({*iid, e.culture, ServedVector(m.items.Row(r), state, metric)});
+      rows.push_back({*iid, e.culture, ServedVector(m.items.Row(r), state, metric),
+                      state == learn::RowState::kTrained});
       if (state == learn::RowState::kTrained) ++posts;
+    }
+  }
+  // EVENT's fold-in reads the table's (served) vectors, so its Gramian sums
+  // those of the trained rows (item_gramian.h).
+  const size_t d = static_cast<size_t>(options_.dim);
+  std::vector<double> table_gramian(d * d, 0.0);
+  std::unordered_set<uint64_t> trained;
+  auto accumulate = [&](const Vector& y, double sign) {
+    for (size_t i = 0; i < d; ++i) {
+      for (size_t j = 0; j < d; ++j) table_gramian[i * d + j] += sign * y[i] * y[j];
+    }
+  };
+  for (const Row& row : rows) {
+    if (row.trained) {
+      trained.insert(row.iid);
+      accumulate(row.v, 1.0);
     }
   }
   if (gramian.empty()) gramian = learn::TrainedGramian(m.items, options_.learn.threads);
@@ -273,6 +292,7 @@ Status EngineImpl::ApplyModel(const learn::ModelFile& m, std::vector<float> gram
   if (!swap_index) {
     // The start: no index yet, nothing serving; OpenIndex loads or builds it next.
     for (const Row& row : rows) table_.SetVector(row.iid, row.v);
+    gramian_.Reset(std::move(table_gramian), std::move(trained));
     publish();
     return Status::OK();
   }
@@ -297,8 +317,12 @@ Status EngineImpl::ApplyModel(const learn::ModelFile& m, std::vector<float> gram
       for (const Row& row : rows) {
         if (table_.IsLive(row.iid) && table_.Get(row.iid).seq <= seq) {
           table_.SetVector(row.iid, row.v);
+        } else if (row.trained) {
+          trained.erase(row.iid);  // deleted or replaced since: not a trained factor
+          accumulate(row.v, -1.0);
         }
       }
+      gramian_.Reset(std::move(table_gramian), std::move(trained));
     }
     {
       // Posts written while the index was built (and any the model did not

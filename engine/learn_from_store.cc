@@ -1,8 +1,11 @@
 #include "engine/learn_from_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <unordered_map>
+
+#include "engine/store/limits.h"
 
 
 namespace bf {
@@ -75,9 +78,23 @@ Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions optio
   // Users: everyone with an event on a stored post.
   std::unordered_map<std::string, int32_t> user_row;
   std::vector<learn::Interaction> interactions;
+  // People, not clicks: a user's post counts once per engagement kind, by
+  // its first event with the newest time, as EVENT's fold-in counts it.
+  std::string current_user;
+  std::unordered_map<uint64_t, size_t> first;  // (iid, engagement) -> index
   auto covered = store.ForEachEvent([&](std::string_view user, const LoggedEvent& e) {
     auto item = item_row.find(e.post_iid);
     if (item == item_row.end()) return true;  // deleted since
+    if (user != current_user) {  // the log comes grouped by user
+      current_user = user;
+      first.clear();
+    }
+    const uint64_t key = (e.post_iid << 2) | static_cast<uint64_t>(EngagementOf(e.type));
+    auto [seen, is_first] = first.try_emplace(key, interactions.size());
+    if (!is_first) {
+      interactions[seen->second].ts = std::max(interactions[seen->second].ts, e.ts);
+      return true;
+    }
     auto [it, added] =
         user_row.try_emplace(std::string(user), static_cast<int32_t>(mf.user_keys.size()));
     if (added) mf.user_keys.emplace_back(user);

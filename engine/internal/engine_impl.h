@@ -144,10 +144,6 @@ class EngineImpl final : public Engine {
                               const Vector* pending_post = nullptr);
   // The FoldIn for the current Gramian. REQUIRES: table_mu_ held (shared).
   std::shared_ptr<const learn::FoldIn> FoldInModel() const;
-  // Replaces the fold-in Gramian with one over `trained` (TRAIN and
-  // MODEL.LOAD call it after swapping the factors into the table).
-  // gramian: dim*dim values, row-major. REQUIRES: write_mu_ held.
-  void SetItemModel(std::vector<double> gramian, std::unordered_set<uint64_t> trained);
 
   // One of user_mu_'s stripes: serialises a user's read-modify-writes
   // (profile, events) and a recorded FEED from its seen set to MarkServed.
