@@ -16,7 +16,10 @@ Result<std::unique_ptr<EngineRecommender>> EngineRecommender::Create(
   std::unique_ptr<EngineRecommender> r(new EngineRecommender());
   r->d_ = &d;
   r->dir_ = dir;
-  r->name_ = users == UserVectors::kFoldIn ? "feed (live fold-in)" : "feed (model factors)";
+  const bool trained = users == UserVectors::kTrainedInEngine;
+  r->name_ = trained                           ? "feed (trained in engine, ip)"
+             : users == UserVectors::kFoldIn ? "feed (live fold-in)"
+                                             : "feed (model factors)";
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   EngineOptions o;
@@ -27,7 +30,8 @@ Result<std::unique_ptr<EngineRecommender>> EngineRecommender::Create(
   o.snapshot_interval_s = 0;
   o.ranking = ranking;
   // Model factors are set after the events, which then must not move them.
-  o.feedback = users == UserVectors::kFoldIn ? "foldin" : "nudge";
+  o.feedback = users == UserVectors::kModelFactors ? "nudge" : "foldin";
+  if (trained) o.index.metric = Metric::kInnerProduct;
   auto e = Engine::Open(o);
   if (!e.ok()) return e.status();
   r->engine_ = std::move(e).value();
@@ -35,14 +39,16 @@ Result<std::unique_ptr<EngineRecommender>> EngineRecommender::Create(
 
   const bool cultures = !d.item_culture.empty();
   for (int32_t i = 0; i < d.items(); ++i) {
-    if (model.items.state[i] == learn::RowState::kNone) continue;
-    const auto f = model.items.Row(i);
-    if (!CheckVector(f).ok()) continue;  // a zero factor cannot be a post
     PostInput p;
+    if (!trained) {
+      if (model.items.state[i] == learn::RowState::kNone) continue;
+      const auto f = model.items.Row(i);
+      if (!CheckVector(f).ok()) continue;  // a zero factor cannot be a post
+      p.vector.assign(f.begin(), f.end());
+    }
     p.id = d.item_ids[i];
     p.author = d.item_ids[i];  // no authors in the data: each post its own
     p.culture = cultures && !d.item_culture[i].empty() ? d.item_culture[i] : kNoItemCulture;
-    p.vector.assign(f.begin(), f.end());
     BF_RETURN_IF_ERROR(engine.AddPost(std::move(p)));
     r->item_of_.emplace(d.item_ids[i], i);
   }
@@ -58,6 +64,10 @@ Result<std::unique_ptr<EngineRecommender>> EngineRecommender::Create(
     if (r->item_of_.count(d.item_ids[ev.item]) == 0) continue;
     BF_RETURN_IF_ERROR(engine.RecordEvent(d.user_ids[ev.user], d.item_ids[ev.item],
                                           static_cast<EventType>(ev.kind), std::nullopt));
+  }
+  if (trained) {
+    auto summary = engine.Train(/*wait=*/true);
+    if (!summary.ok()) return summary.status();
   }
   if (users == UserVectors::kModelFactors) {
     for (int32_t u = 0; u < d.users(); ++u) {

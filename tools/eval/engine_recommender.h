@@ -7,7 +7,11 @@
 // without one cannot be a post yet), the training events through EVENT, and
 // then, in kModelFactors mode, each user's trained factor with USER.SET
 // VECTOR. In kFoldIn mode the users keep the vectors the engine's live fold-in
-// gave them from those events (what a server without a TRAIN serves).
+// gave them from those events (what a server without a TRAIN serves). In
+// kTrainedInEngine mode the model is not used: every item of the data is a
+// post without a vector, the training events go in through EVENT, and the
+// engine's own TRAIN (its default ALS settings) gives posts and users their
+// factors, scored by inner product: the whole path from raw events.
 // Recommend asks FEED ... PEEK for enough posts to fill k after dropping
 // `exclude`.
 //
@@ -28,7 +32,7 @@
 
 namespace bf::eval {
 
-enum class UserVectors { kModelFactors, kFoldIn };
+enum class UserVectors { kModelFactors, kFoldIn, kTrainedInEngine };
 
 class EngineRecommender : public Recommender {
  public:
