@@ -31,7 +31,7 @@ Result<std::unique_ptr<EngineRecommender>> EngineRecommender::Create(
   o.ranking = ranking;
   // Model factors are set after the events, which then must not move them.
   o.feedback = users == UserVectors::kModelFactors ? "nudge" : "foldin";
-  if (trained) o.index.metric = Metric::kInnerProduct;
+  if (trained) o.index.metric = bf::Metric::kInnerProduct;
   auto e = Engine::Open(o);
   if (!e.ok()) return e.status();
   r->engine_ = std::move(e).value();
