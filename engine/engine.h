@@ -103,6 +103,14 @@ struct TrainSummary {
   double seconds = 0;
 };
 
+// A TRAIN that must give the same model on every node of a cluster
+// (engine/cluster: the TRAIN log entry carries these).
+struct TrainRun {
+  learn::AlsOptions als;     // dim is the engine's; threads stay the node's own
+  int64_t trained_at = 0;    // the model's trained_at; 0: now
+  bool user_priors = true;   // false: users train without their given vector as prior
+};
+
 // The model in use (INFO model).
 struct ModelInfo {
   bool loaded = false;         // a TRAIN or MODEL.LOAD gave the engine factors
@@ -112,6 +120,7 @@ struct ModelInfo {
   int64_t users_with_factors = 0;
   int64_t posts_with_factors = 0;
   double last_train_seconds = 0;
+  int64_t last_train_events = 0;  // events the last TRAIN here trained on
   uint64_t events_seq = 0;     // the newest event the model covers
   bool training = false;
 };
@@ -239,6 +248,16 @@ class Engine {
   // NotFound, Corruption (truncated, damaged), WrongDim, Invalid (another
   // database) from the file, Busy as Train; the model in use is kept on error.
   virtual Status LoadModel(const std::string& path) = 0;
+  // The cluster's TRAIN (engine/cluster/engine_applier.h): first waits for a
+  // TRAIN or rebuild running here to finish, then reads the store as of now and
+  // returns once it is read; trains with run's settings and swaps in as Train
+  // does, in the background. Errors before the train starts: Invalid "no events
+  // to train on", "engine is closed", the store's read errors (nothing changes).
+  // Engines that do not learn: Invalid.
+  virtual Status StartTrainRun(const TrainRun& run) {
+    (void)run;
+    return Status::Invalid("this engine does not train");
+  }
   virtual ModelInfo GetModelInfo() const = 0;
   // Stops the background threads, writes the final snapshot and closes the
   // store. Returns the snapshot's or the sync's error, if any; the engine is

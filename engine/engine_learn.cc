@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <future>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -130,30 +132,38 @@ Result<TrainSummary> EngineImpl::Train(bool wait) {
     learn_->training = false;
     return Status::Busy("an index rebuild is running");
   }
+  TrainRun run;
+  run.als = options_.learn;
   if (wait) {
-    auto r = TrainMain();
+    auto r = TrainMain(run, nullptr);
     learn_->training = false;
     return r;
   }
   if (learn_->train_thread.joinable()) learn_->train_thread.join();
-  learn_->train_thread = std::thread([this] {
-    auto r = TrainMain();
+  learn_->train_thread = std::thread([this, run] {
+    auto r = TrainMain(run, nullptr);
     if (!r.ok()) spdlog::error("model: TRAIN failed: {}", r.status().ToString());
     learn_->training = false;
   });
   return TrainSummary{};
 }
 
-Result<TrainSummary> EngineImpl::TrainMain() {
+Result<TrainSummary> EngineImpl::TrainMain(const TrainRun& run,
+                                           const std::function<void()>& on_read) {
   const auto t0 = std::chrono::steady_clock::now();
   spdlog::info("model: TRAIN started ({} events logged)", store_->LastEventNumber());
-  learn::AlsOptions als = options_.learn;
+  learn::AlsOptions als = run.als;
+  als.threads = options_.learn.threads;  // the result does not depend on it (als.h)
   const int every = std::max(1, als.iterations / 10);  // about ten lines per TRAIN
+  StoreTrainingOptions how;
+  how.user_priors = run.user_priors;
+  how.trained_at = run.trained_at;
+  how.on_read = on_read;
   auto trained = TrainFromStore(*store_, als, [every](const learn::IterationReport& r) {
     if (r.iteration % every == 0 || r.iteration == 1) {
       spdlog::info("model: iteration {} loss {:.6g} ({:.2f} s)", r.iteration, r.loss, r.seconds);
     }
-  });
+  }, how);
   if (!trained.ok()) return trained.status();
   // The model file first: a kill after this applies it again at start.
   BF_RETURN_IF_ERROR(learn::WriteModelFile(ModelPath(options_.data_dir), trained->model));
@@ -173,10 +183,45 @@ Result<TrainSummary> EngineImpl::TrainMain() {
   {
     std::lock_guard lock(learn_->mu);
     learn_->info.last_train_seconds = summary.seconds;
+    learn_->info.last_train_events = summary.events;
   }
   spdlog::info("model: TRAIN done in {:.2f} s: {} users, {} posts with factors, loss {:.6g}",
                summary.seconds, summary.users, summary.posts, summary.loss);
   return summary;
+}
+
+Status EngineImpl::StartTrainRun(const TrainRun& run) {
+  // One train at a time: the cluster's TRAIN waits for the one running here,
+  // so that every node trains on the same log position.
+  for (;;) {
+    BF_RETURN_IF_ERROR(CheckOpen());
+    bool expected = false;
+    if (learn_->training.compare_exchange_strong(expected, true)) {
+      if (!rebuilding_) break;
+      learn_->training = false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (store_->LastEventNumber() == 0) {
+    learn_->training = false;
+    return Status::Invalid("no events to train on");
+  }
+  if (learn_->train_thread.joinable()) learn_->train_thread.join();
+  auto read = std::make_shared<std::promise<Status>>();
+  std::future<Status> read_done = read->get_future();
+  learn_->train_thread = std::thread([this, run, read] {
+    bool told = false;
+    auto r = TrainMain(run, [&] {
+      told = true;
+      read->set_value(Status::OK());
+    });
+    if (!r.ok()) {
+      spdlog::error("model: TRAIN from the log failed: {}", r.status().ToString());
+      if (!told) read->set_value(r.status());
+    }
+    learn_->training = false;
+  });
+  return read_done.get();
 }
 
 // MODEL.LOAD -----------------------------------------------------------------

@@ -52,7 +52,8 @@ bool ParseItemKey(std::string_view key, uint64_t* seq, std::string_view* post_id
 }
 
 Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions options,
-                                     const learn::IterationCallback& on_iteration) {
+                                     const learn::IterationCallback& on_iteration,
+                                     const StoreTrainingOptions& how) {
   const auto t0 = std::chrono::steady_clock::now();
   const int dim = store.dim();
   options.dim = dim;
@@ -109,7 +110,7 @@ Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions optio
   user_priors.present.assign(mf.user_keys.size(), 0);
   user_priors.values.assign(mf.user_keys.size() * static_cast<size_t>(dim), 0.0f);
   BF_RETURN_IF_ERROR(store.ForEachUser([&](const UserRecord& u) {
-    if (u.prior.empty()) return true;
+    if (!how.user_priors || u.prior.empty()) return true;
     auto it = user_row.find(u.id);
     if (it == user_row.end()) return true;
     user_priors.present[static_cast<size_t>(it->second)] = 1;
@@ -117,6 +118,8 @@ Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions optio
               user_priors.values.begin() + static_cast<std::ptrdiff_t>(it->second) * dim);
     return true;
   }));
+
+  if (how.on_read) how.on_read();
 
   auto matrix = learn::BuildFeedbackMatrix(static_cast<int32_t>(mf.user_keys.size()),
                                            static_cast<int32_t>(mf.item_keys.size()),
@@ -130,7 +133,7 @@ Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions optio
   mf.header.dim = static_cast<uint32_t>(dim);
   mf.header.database_id = DatabaseFingerprint(store.db_id());
   mf.header.events_seq = *covered;
-  mf.header.trained_at = Now();
+  mf.header.trained_at = how.trained_at != 0 ? how.trained_at : Now();
   mf.header.iterations = static_cast<uint32_t>(model->iterations);
   mf.header.loss = model->loss;
   mf.users = std::move(model->users);

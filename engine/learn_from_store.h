@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -40,11 +41,22 @@ struct StoreTraining {
   double seconds = 0;     // the whole call
 };
 
+// What a cluster's TRAIN changes (engine/cluster): the same model on every node.
+struct StoreTrainingOptions {
+  // false: users train without their USER.SET vector as prior (a node holds only its own
+  // users' records, but every node must solve every user the same way).
+  bool user_priors = true;
+  int64_t trained_at = 0;  // the model's trained_at; 0: now
+  // Called once every read is done, before the training (the caller may let writes go on).
+  std::function<void()> on_read;
+};
+
 // Reads posts, users and events of `store` and trains. options.dim is set
 // from the store. Errors: Invalid "no events to train on" when the log has no
 // event on a stored post (nothing else happens); the store's read errors;
 // TrainAls's. on_iteration as TrainAls's.
 Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions options,
-                                     const learn::IterationCallback& on_iteration = nullptr);
+                                     const learn::IterationCallback& on_iteration = nullptr,
+                                     const StoreTrainingOptions& how = {});
 
 }  // namespace bf

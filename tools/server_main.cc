@@ -87,7 +87,10 @@ int main(int argc, char** argv) {
     cluster = std::move(connected).value();
   }
 
-  auto opened = bf::Engine::Open(config.engine_options());
+  bf::EngineOptions engine_options = config.engine_options();
+  // In cluster mode the periodic TRAIN goes through the log (ClusterRuntime).
+  if (cluster) engine_options.train_interval_s = 0;
+  auto opened = bf::Engine::Open(engine_options);
   if (!opened.ok()) {
     if (config.engine.text_model.empty()) {
       spdlog::critical("cannot open the database in {}: {}", config.engine.data_dir,
@@ -104,7 +107,9 @@ int main(int argc, char** argv) {
   bf::ClusterContext cluster_context;
   bf::Engine* serving = engine.get();
   if (cluster) {
-    if (bf::Status s = cluster->Start(engine.get()); !s.ok()) {
+    if (bf::Status s = cluster->Start(engine.get(), config.engine.learn,
+                                      config.engine.train_interval_s);
+        !s.ok()) {
       spdlog::critical("cluster: cannot apply the log: {}", s.ToString());
       (void)engine->Close();
       return 1;

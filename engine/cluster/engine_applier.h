@@ -2,10 +2,14 @@
 // Engine::Write whose batch also stores the entry's stream sequence, so an entry's effects
 // and its sequence are durable together or not at all (exactly once across SIGKILL).
 //
-// Partitioning: posts, their counters and every EVENT's counter update are applied on every
-// node; a user's profile, vector, seen and hidden marks only on the node owning the user's
-// slot. An entry for another node's user records only its sequence (USER.SET, USER.DEL) or
-// its post counters (EVENT, under the viewer culture the entry carries).
+// Partitioning: posts, their counters, the event log and engagement marks are applied on
+// every node (TRAIN reads the whole log: every node learns the same post factors); a user's
+// profile, vector, seen and hidden marks only on the node owning the user's slot. USER.SET
+// for another node's user records only its sequence; its EVENT moves the post counters
+// (under the viewer culture the entry carries) and is logged; its USER.DEL removes its
+// logged events and marks. TRAIN starts the node's train on its store as of the entry:
+// the next entry is applied once the train has read the store; the train and its swap go
+// on in the background.
 //
 // Errors: as Applier. Thread safety: the Replicator's thread calls it, one entry at a time.
 // Ownership: borrows the engine and the config, which must outlive it.
@@ -28,6 +32,8 @@ class EngineApplier final : public Applier {
 
  private:
   bool OwnsUser(std::string_view user) const;
+  // Starts this node's train at this log position (Engine::StartTrainRun).
+  Result<ApplyOutcome> ApplyTrain(uint64_t seq, const TrainEntry& e);
 
   Engine* const engine_;
   const ClusterConfig* const config_;

@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstring>
 
+#include "embeddings/learn/interactions.h"
+
 namespace bf::cluster {
 namespace {
 
@@ -39,6 +41,11 @@ class Writer {
   void Floats(const std::vector<float>& v) {
     Varint(v.size());
     if (!v.empty()) out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  }
+  void Float(float f) {
+    char b[4];
+    std::memcpy(b, &f, 4);
+    out_.append(b, 4);
   }
   void Double(double d) {
     char b[8];
@@ -110,6 +117,13 @@ class Reader {
     pos_ += n * sizeof(float);
     return v;
   }
+  float Float(const char* what) {
+    float f = 0;
+    if (!Need(4, what)) return f;
+    std::memcpy(&f, in_.data() + pos_, 4);
+    pos_ += 4;
+    return f;
+  }
   double Double(const char* what) {
     double d = 0;
     if (!Need(8, what)) return d;
@@ -166,6 +180,20 @@ void Encode(Writer& w, const EventEntry& e) {
   w.Str(e.viewer_culture);
 }
 
+void Encode(Writer& w, const TrainEntry& e) {
+  w.Signed(e.trained_at);
+  w.Varint(e.seed);
+  w.Varint(e.iterations);
+  w.Float(e.regularization);
+  w.Float(e.prior_regularization);
+  w.Float(e.init_stddev);
+  w.Floats(e.weights);
+  w.Double(e.half_life_s);
+  w.Signed(e.decay_now);
+  w.Byte(e.solver);
+  w.Varint(e.cg_steps);
+}
+
 uint64_t Presence(Reader& r, uint64_t known) {
   const uint64_t bits = r.Varint("presence bits");
   if (r.ok() && (bits & ~known) != 0) r.Fail("unknown optional fields " + std::to_string(bits & ~known));
@@ -209,6 +237,33 @@ Entry DecodeEvent(Reader& r) {
   return e;
 }
 
+Entry DecodeTrain(Reader& r) {
+  TrainEntry e;
+  e.trained_at = r.Signed("trained_at");
+  e.seed = r.Varint("seed");
+  const uint64_t iterations = r.Varint("iterations");
+  if (r.ok() && iterations > UINT32_MAX) r.Fail("iterations out of range");
+  e.iterations = static_cast<uint32_t>(iterations);
+  e.regularization = r.Float("regularization");
+  e.prior_regularization = r.Float("prior regularization");
+  e.init_stddev = r.Float("init stddev");
+  e.weights = r.Floats("confidence weights");
+  if (r.ok() && e.weights.size() != static_cast<size_t>(learn::kEventKinds)) {
+    r.Fail(std::to_string(e.weights.size()) + " confidence weights (this build has " +
+           std::to_string(learn::kEventKinds) + " event kinds)");
+  }
+  e.half_life_s = r.Double("half-life");
+  e.decay_now = r.Signed("decay reference time");
+  e.solver = r.Byte("solver");
+  const uint64_t cg = r.Varint("cg steps");
+  if (r.ok() && cg > UINT32_MAX) r.Fail("cg steps out of range");
+  e.cg_steps = static_cast<uint32_t>(cg);
+  return e;
+}
+
+// The lowest version that has the kind: older readers stop only at what they lack.
+uint8_t VersionOf(EntryKind kind) { return kind == EntryKind::kTrain ? 3 : 2; }
+
 }  // namespace
 
 EntryKind KindOf(const Entry& entry) {
@@ -222,13 +277,14 @@ std::string_view KindName(EntryKind kind) {
     case EntryKind::kPostAdd: return "POST.ADD";
     case EntryKind::kPostDel: return "POST.DEL";
     case EntryKind::kEvent: return "EVENT";
+    case EntryKind::kTrain: return "TRAIN";
   }
   return "UNKNOWN";
 }
 
 std::string EncodeEntry(const Entry& entry) {
   Writer w;
-  w.Byte(kEntryVersion);
+  w.Byte(VersionOf(KindOf(entry)));
   w.Byte(static_cast<uint8_t>(KindOf(entry)));
   std::visit([&](const auto& e) { Encode(w, e); }, entry);
   return w.Take();
@@ -238,11 +294,16 @@ Status DecodeEntry(std::string_view bytes, Entry* out) {
   auto corrupt = [](const std::string& msg) { return Status::Corruption("log entry: " + msg); };
   if (bytes.size() < 2) return corrupt("too short (" + std::to_string(bytes.size()) + " bytes)");
   const uint8_t version = static_cast<uint8_t>(bytes[0]);
-  if (version != kEntryVersion) {
-    return corrupt("unknown version " + std::to_string(version) + " (this build reads version " +
-                   std::to_string(kEntryVersion) + ")");
+  if (version < kOldestEntryVersion || version > kEntryVersion) {
+    return corrupt("unknown version " + std::to_string(version) + " (this build reads versions " +
+                   std::to_string(kOldestEntryVersion) + " to " + std::to_string(kEntryVersion) +
+                   ")");
   }
   const uint8_t kind = static_cast<uint8_t>(bytes[1]);
+  if (kind == static_cast<uint8_t>(EntryKind::kTrain) && version < 3) {
+    return corrupt("kind " + std::to_string(kind) + " in a version " + std::to_string(version) +
+                   " entry");
+  }
   Reader r(bytes, 2);
   switch (static_cast<EntryKind>(kind)) {
     case EntryKind::kUserSet: *out = DecodeUserSet(r); break;
@@ -250,6 +311,7 @@ Status DecodeEntry(std::string_view bytes, Entry* out) {
     case EntryKind::kPostAdd: *out = DecodePostAdd(r); break;
     case EntryKind::kPostDel: *out = PostDelEntry{r.Str("post id")}; break;
     case EntryKind::kEvent: *out = DecodeEvent(r); break;
+    case EntryKind::kTrain: *out = DecodeTrain(r); break;
     default: return corrupt("unknown kind " + std::to_string(kind));
   }
   if (!r.ok()) return corrupt(r.error());

@@ -4,8 +4,9 @@
 // An entry carries every value the write needs, resolved by the node that accepted it (a
 // default TS is "now" there), so every node applies the same bytes to the same state.
 //
-// Encoding, version 2 (all integers little-endian; varint = unsigned LEB128):
-//   byte 0       version (1)
+// Encoding, versions 2 and 3 (all integers little-endian; varint = unsigned LEB128):
+//   byte 0       version: 2 for kinds 1-5, 3 for TRAIN (so a version-2 reader stops only
+//                at a TRAIN, with a clear error)
 //   byte 1       kind (EntryKind)
 //   then the kind's fields in declaration order: a string is varint length + bytes, a list
 //   varint count + items, a vector varint count + count float32, a double 8 bytes, a ts a
@@ -31,16 +32,19 @@
 namespace bf::cluster {
 
 // Version 2: EVENT carries its viewer's culture. No server wrote version 1 (the cluster
-// wiring came with version 2), so it is refused like any unknown version.
-inline constexpr uint8_t kEntryVersion = 2;
+// wiring came with version 2), so it is refused like any unknown version. Version 3 adds
+// TRAIN; the other kinds keep their version-2 bytes.
+inline constexpr uint8_t kEntryVersion = 3;
+inline constexpr uint8_t kOldestEntryVersion = 2;
 
-// Stored as one byte: never renumber. 6 and up are for TRAIN and INDEX entries.
+// Stored as one byte: never renumber. 7 and up are for INDEX entries.
 enum class EntryKind : uint8_t {
   kUserSet = 1,
   kUserDel = 2,
   kPostAdd = 3,
   kPostDel = 4,
   kEvent = 5,
+  kTrain = 6,  // version 3
 };
 
 // USER.SET: fields not given keep their values.
@@ -87,17 +91,41 @@ struct EventEntry {
   bool operator==(const EventEntry&) const = default;
 };
 
-using Entry = std::variant<UserSetEntry, UserDelEntry, PostAddEntry, PostDelEntry, EventEntry>;
+// TRAIN: every node trains on its store as of this entry, with the settings of the node
+// that accepted the command (so nodes with different local settings train the same
+// model). Thread count and solver precision settings beyond these stay each node's.
+// Bytes: varint trained_at (zigzag), varint seed, varint iterations, floats regularization,
+// prior_regularization, init_stddev (4 bytes each), a float list of the confidence weights
+// (exactly learn::kEventKinds), double half-life, zigzag decay reference time, byte solver,
+// varint cg_steps.
+struct TrainEntry {
+  int64_t trained_at = 0;  // the model's trained_at (the accepting node's clock)
+  uint64_t seed = 1;
+  uint32_t iterations = 0;
+  float regularization = 0;
+  float prior_regularization = 0;
+  float init_stddev = 0;
+  std::vector<float> weights;  // confidence per event kind
+  double half_life_s = 0;
+  int64_t decay_now = 0;
+  uint8_t solver = 0;  // learn::Solver
+  uint32_t cg_steps = 0;
+  bool operator==(const TrainEntry&) const = default;
+};
+
+using Entry = std::variant<UserSetEntry, UserDelEntry, PostAddEntry, PostDelEntry, EventEntry,
+                           TrainEntry>;
 
 EntryKind KindOf(const Entry& entry);
 // "USER.SET", "POST.ADD", ...: the command an entry replicates, for logs and errors.
 std::string_view KindName(EntryKind kind);
 
-// The version-2 bytes of an entry. Never fails: validation is the caller's, before it
+// The bytes of an entry (version 2, or 3 for TRAIN). Never fails: validation is the caller's, before it
 // publishes.
 std::string EncodeEntry(const Entry& entry);
 
-// Decodes bytes written by EncodeEntry. Corruption when the version or kind is unknown, a
+// Decodes bytes written by EncodeEntry. Corruption when the version or kind is unknown (or
+// the kind is newer than its version), a TRAIN's weights are not one per event kind, a
 // presence bit is unknown, the bytes end early, a length runs past the end, an event type
 // is out of range, or bytes are left over; the message says which and at what offset.
 // *out is unspecified on error.

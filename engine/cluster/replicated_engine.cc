@@ -1,6 +1,7 @@
 #include "engine/cluster/replicated_engine.h"
 
 #include <chrono>
+#include <thread>
 
 #include "embeddings/vector.h"
 #include "engine/store/limits.h"
@@ -34,11 +35,12 @@ Status CheckCallerVector(const Vector& v, int dim) {
 }  // namespace
 
 ReplicatedEngine::ReplicatedEngine(Engine* inner, Log* log, Replicator* replicator,
-                                   std::string_view node_id, int apply_wait_ms)
+                                   std::string_view node_id, int apply_wait_ms,
+                                   const learn::AlsOptions& train)
     : inner_(inner), log_(log), replicator_(replicator), ids_(node_id),
-      apply_wait_ms_(apply_wait_ms) {}
+      apply_wait_ms_(apply_wait_ms), train_(train) {}
 
-Result<ApplyOutcome> ReplicatedEngine::Replicate(const Entry& entry) {
+Result<ApplyOutcome> ReplicatedEngine::Replicate(const Entry& entry, std::string message_id) {
   // A node that stopped applying (an entry it cannot decode or apply) publishes nothing more:
   // its writes could not be answered.
   const ReplicatorStats stats = replicator_->Stats();
@@ -46,7 +48,7 @@ Result<ApplyOutcome> ReplicatedEngine::Replicate(const Entry& entry) {
     return Status::ClusterDown("this node stopped applying the log (" + stats.error +
                                "); nothing stored");
   }
-  const std::string id = ids_.Next();
+  const std::string id = message_id.empty() ? ids_.Next() : std::move(message_id);
   replicator_->Expect(id);
   auto ack = log_->Publish(id, EncodeEntry(entry));
   if (!ack.ok()) {
@@ -152,6 +154,63 @@ Status ReplicatedEngine::RecordEvent(std::string_view user, std::string_view pos
   auto out = Replicate(e);
   if (!out.ok()) return out.status();
   return out->reply;
+}
+
+TrainEntry ReplicatedEngine::NewTrainEntry() const {
+  TrainEntry e;
+  e.trained_at = NowUnixSeconds();
+  e.seed = train_.seed;
+  e.iterations = static_cast<uint32_t>(train_.iterations);
+  e.regularization = train_.regularization;
+  e.prior_regularization = train_.prior_regularization;
+  e.init_stddev = train_.init_stddev;
+  e.weights.assign(train_.confidence.weight.begin(), train_.confidence.weight.end());
+  e.half_life_s = train_.confidence.half_life_s;
+  e.decay_now = train_.confidence.now;
+  e.solver = static_cast<uint8_t>(train_.solver);
+  e.cg_steps = static_cast<uint32_t>(train_.cg_steps);
+  return e;
+}
+
+Result<TrainSummary> ReplicatedEngine::Train(bool wait) {
+  if (inner_->GetModelInfo().training) return Status::Busy("a TRAIN is already running");
+  const TrainEntry e = NewTrainEntry();
+  auto out = Replicate(e);
+  if (!out.ok()) return out.status();
+  BF_RETURN_IF_ERROR(out->reply);
+  if (!wait) return TrainSummary{};
+  // Applying the entry started this node's train; it is done when the flag drops (a later
+  // TRAIN queued behind it only makes this wait longer).
+  ModelInfo info = inner_->GetModelInfo();
+  while (info.training) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    info = inner_->GetModelInfo();
+  }
+  if (info.trained_at != e.trained_at) {
+    return Status::Internal("TRAIN failed on this node (see its log); the model in use is kept");
+  }
+  TrainSummary s;
+  s.iterations = info.iterations;
+  s.loss = info.loss;
+  s.users = info.users_with_factors;
+  s.posts = info.posts_with_factors;
+  s.events = info.last_train_events;
+  s.seconds = info.last_train_seconds;
+  return s;
+}
+
+Status ReplicatedEngine::PublishTrain(const std::string& message_id) {
+  // No wait for this node to apply it: when another node published the id first, the log
+  // acks a duplicate that this node may have applied already.
+  if (!replicator_->Stats().running) return Status::ClusterDown("this node stopped applying the log");
+  auto ack = log_->Publish(message_id, EncodeEntry(NewTrainEntry()));
+  return ack.ok() ? Status::OK() : ack.status();
+}
+
+Status ReplicatedEngine::LoadModel(const std::string&) {
+  return Status::Invalid("MODEL.LOAD is not available in cluster mode (a model file is local "
+                         "to one node, and every node must serve the same post vectors); "
+                         "use TRAIN, which every node runs on the same events");
 }
 
 Result<std::vector<WriteOutcome>> ReplicatedEngine::Write(std::span<const WriteOp> ops,

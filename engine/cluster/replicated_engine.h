@@ -26,8 +26,9 @@ namespace bf::cluster {
 class ReplicatedEngine final : public Engine {
  public:
   // apply_wait_ms: how long a write waits for this node to apply its acknowledged entry.
+  // train: this node's TRAIN settings, which a TRAIN it accepts carries to every node.
   ReplicatedEngine(Engine* inner, Log* log, Replicator* replicator, std::string_view node_id,
-                   int apply_wait_ms);
+                   int apply_wait_ms, const learn::AlsOptions& train);
 
   int dim() const override { return inner_->dim(); }
   Status SetUser(const UserUpdate& update) override;
@@ -72,23 +73,33 @@ class ReplicatedEngine final : public Engine {
                                            size_t limit) const override {
     return inner_->ScanIds(kind, after, limit);  // what this node stores
   }
-  // Learning is per node: each node trains on (and loads a model into) its
-  // own copy of the database; nothing goes through the log.
-  Result<TrainSummary> Train(bool wait) override { return inner_->Train(wait); }
-  Status LoadModel(const std::string& path) override { return inner_->LoadModel(path); }
+  // TRAIN goes through the log (a TrainEntry with this node's settings and clock): every
+  // node trains on its store as of the entry, so all serve the same post factors. Busy when
+  // a train runs on this node; wait: returns when THIS node has swapped in (Internal when
+  // its train failed: see its log).
+  Result<TrainSummary> Train(bool wait) override;
+  // The periodic TRAIN: publishes one under `message_id`; every node publishes the same id
+  // for an interval and the log's dedupe keeps one. Returns once the log acked it.
+  Status PublishTrain(const std::string& message_id);
+  // Invalid: a model file is local to one node, and a model loaded on one node only would
+  // make its post vectors differ from the other nodes'. TRAIN is the cluster's way.
+  Status LoadModel(const std::string& path) override;
   ModelInfo GetModelInfo() const override { return inner_->GetModelInfo(); }
   // Closes nothing: the node's owner stops the Replicator, then closes the inner engine.
   Status Close() override { return Status::OK(); }
 
  private:
-  // Publishes `entry` and waits until this node applied it.
-  Result<ApplyOutcome> Replicate(const Entry& entry);
+  // Publishes `entry` (under message_id, else a fresh one) and waits until this node
+  // applied it.
+  Result<ApplyOutcome> Replicate(const Entry& entry, std::string message_id = "");
+  TrainEntry NewTrainEntry() const;
 
   Engine* const inner_;
   Log* const log_;
   Replicator* const replicator_;
   MessageIds ids_;
   const int apply_wait_ms_;
+  const learn::AlsOptions train_;
 };
 
 }  // namespace bf::cluster

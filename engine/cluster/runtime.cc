@@ -1,5 +1,7 @@
 #include "engine/cluster/runtime.h"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include "engine/cluster/engine_applier.h"
@@ -23,7 +25,8 @@ ClusterRuntime::ClusterRuntime(ClusterConfig config, size_t self, std::unique_pt
 
 ClusterRuntime::~ClusterRuntime() { Stop(); }
 
-Status ClusterRuntime::Start(Engine* engine) {
+Status ClusterRuntime::Start(Engine* engine, const learn::AlsOptions& train,
+                             int64_t train_interval_s) {
   BF_CHECK(replicator_ == nullptr);
   applier_ = std::make_unique<EngineApplier>(engine, &config_, self_);
   auto replicator = std::make_unique<Replicator>(log_.get(), applier_.get(), self().id);
@@ -32,12 +35,51 @@ Status ClusterRuntime::Start(Engine* engine) {
   // A write waits for the log's ack first (ack_timeout_ms); then for this node to apply it,
   // which takes as long as the backlog before it.
   engine_ = std::make_unique<ReplicatedEngine>(engine, log_.get(), replicator_.get(), self().id,
-                                               config_.ack_timeout_ms);
+                                               config_.ack_timeout_ms, train);
+  if (train_interval_s > 0) {
+    train_thread_ = std::thread([this, engine, train_interval_s] {
+      TrainLoop(engine, train_interval_s);
+    });
+  }
   return Status::OK();
 }
 
 void ClusterRuntime::Stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (train_thread_.joinable()) train_thread_.join();
   if (replicator_) replicator_->Stop();
+}
+
+// Every node wakes at the same wall-clock multiples of the interval and publishes a TRAIN
+// whose message id is the interval's number: the log's dedupe window keeps the first, so
+// the cluster trains once per interval while any node is up (clocks within the window).
+void ClusterRuntime::TrainLoop(Engine* inner, int64_t interval_s) {
+  uint64_t seen = inner->AppliedLogSeq();
+  std::unique_lock lock(stop_mu_);
+  for (;;) {
+    const auto now = std::chrono::system_clock::now();
+    const int64_t secs =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    const int64_t number = secs / interval_s + 1;
+    const auto next = std::chrono::system_clock::time_point(std::chrono::seconds(number * interval_s));
+    if (stop_cv_.wait_until(lock, next, [this] { return stopping_; })) return;
+    // Only when entries arrived since the last tick (a TRAIN entry alone is one).
+    const uint64_t applied = inner->AppliedLogSeq();
+    if (applied <= seen + 1 && inner->GetModelInfo().loaded) {
+      seen = applied;
+      continue;
+    }
+    seen = applied + 1;  // the TRAIN entry about to be published
+    lock.unlock();
+    const Status st = engine_->PublishTrain("train-" + std::to_string(interval_s) + "-" +
+                                            std::to_string(number));
+    if (!st.ok()) spdlog::error("cluster: periodic TRAIN not published: {}", st.ToString());
+    lock.lock();
+  }
 }
 
 Engine* ClusterRuntime::engine() {

@@ -11,9 +11,12 @@
 // Thread safety: after Start, every const method and engine() from any thread.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "embeddings/status.h"
 #include "engine/cluster/cluster_config.h"
@@ -46,8 +49,12 @@ class ClusterRuntime {
   ~ClusterRuntime();  // Stop()
 
   // Applies the log from the engine's applied sequence on and serves writes through it.
-  // `engine` must outlive the runtime (or Stop). REQUIRES: not started.
-  Status Start(Engine* engine);
+  // `engine` must outlive the runtime (or Stop). train: this node's TRAIN settings (a TRAIN
+  // it accepts carries them to every node). train_interval_s > 0: the periodic TRAIN, one
+  // per interval for the whole cluster (docs/cluster.md); the engine's own must be off.
+  // REQUIRES: not started.
+  Status Start(Engine* engine, const learn::AlsOptions& train = {},
+               int64_t train_interval_s = 0);
   // Stops applying; writes waiting get TryAgain. Idempotent.
   void Stop();
 
@@ -63,6 +70,7 @@ class ClusterRuntime {
 
  private:
   ClusterRuntime(ClusterConfig config, size_t self, std::unique_ptr<Log> log);
+  void TrainLoop(Engine* inner, int64_t interval_s);
 
   const ClusterConfig config_;
   const size_t self_;
@@ -70,6 +78,10 @@ class ClusterRuntime {
   std::unique_ptr<EngineApplier> applier_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<ReplicatedEngine> engine_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread train_thread_;
 };
 
 }  // namespace bf::cluster

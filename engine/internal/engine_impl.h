@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <functional>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -76,7 +77,9 @@ class EngineImpl final : public Engine {
   // engine_learn.cc (state in learn_state.h)
   Status LoadModelAtStart();
   Status FinishModelAtStart();
-  Result<TrainSummary> TrainMain();
+  Status StartTrainRun(const TrainRun& run) override;
+  // on_read: called once the store is read (StartTrainRun returns then).
+  Result<TrainSummary> TrainMain(const TrainRun& run, const std::function<void()>& on_read);
   // Puts a model's post factors in the table with its fold-in Gramian (empty:
   // computed here); swap_index: also builds an index from them and swaps it
   // in under the write lock (false at the start, before the index is opened).

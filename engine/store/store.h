@@ -143,9 +143,9 @@ struct EventWrite {
   std::string viewer_culture;  // the culture whose counters move; empty: "" bucket
   EventType type = EventType::kView;
   int64_t ts = 0;
-  // Cluster mode on a node that does not own the user: only the post's counters move (the
-  // viewer culture gets its code); no user record, seen mark or event log entry. user.id
-  // names the user for validation only.
+  // Cluster mode on a node that does not own the user: the post's counters move (the
+  // viewer culture gets its code) and the event is logged (TRAIN reads every event), but
+  // there is no user record or seen mark. user.id names the user for validation only.
   bool counters_only = false;
 };
 

@@ -403,10 +403,12 @@ Result<uint64_t> StoreImpl::ApplyEvent(Txn& t, const EventWrite& e, bool* counte
     t.batch.Merge(cf(kStats), StatsKey(iid, e.viewer_culture), EncodeCounts(imp, pos, neg));
   }
   t.Put(kEngaged, mark, EncodeTs(e.ts));
-  if (e.counters_only) return iid;
+  if (!e.counters_only) {
+    if (auto kind = SeenKindOf(e.type)) ApplySeen(t, e.user.id, iid, *kind, e.ts);
+  }
 
-  if (auto kind = SeenKindOf(e.type)) ApplySeen(t, e.user.id, iid, *kind, e.ts);
-
+  // Every node logs every event, its users' or not: TRAIN reads the whole
+  // log, so that all nodes of a cluster learn the same post factors.
   EventEntry entry{e.post_id, iid, e.type, e.ts, e.viewer_culture};
   t.batch.Put(cf(kEvents), EventKey(e.user.id, t.counters.next_event++), EncodeEvent(entry));
   ++t.counters.events;

@@ -154,5 +154,36 @@ TEST_F(EngineWriteTest, ClosedEngineRefusesWrites) {
   EXPECT_EQ(r.status().message(), "engine is closed");
 }
 
+// Cluster mode on a node that does not own the user: the event moves the post's
+// counters and is logged (TRAIN reads every event on every node), but the user
+// gets no record; USER.DEL, applied on every node, removes the logged event.
+TEST_F(EngineWriteTest, CountersOnlyEventIsLoggedWithoutAUserRecord) {
+  std::vector<WriteOp> add = {Post("p1", 0)};
+  ASSERT_RESULT_OK(engine_->Write(add, WriteOptions{}));
+  EventOp like = Like("far", "p1");
+  like.counters_only = true;
+  like.viewer_culture = "BR";
+  std::vector<WriteOp> ops = {like};
+  auto r = engine_->Write(ops, WriteOptions{});
+  ASSERT_RESULT_OK(r);
+  EXPECT_OK((*r)[0].status);
+  EXPECT_EQ(Positives("p1"), 1);
+  EXPECT_EQ(engine_->Counters().events, 1u);
+  EXPECT_EQ(engine_->Counters().users, 0u);
+  auto u = engine_->GetUser("far");
+  ASSERT_RESULT_OK(u);
+  EXPECT_FALSE(u->has_value());
+
+  Reopen();
+  EXPECT_EQ(engine_->Counters().events, 1u);
+  std::vector<WriteOp> del = {DeleteUserOp{"far"}};
+  r = engine_->Write(del, WriteOptions{});
+  ASSERT_RESULT_OK(r);
+  EXPECT_OK((*r)[0].status);
+  EXPECT_FALSE((*r)[0].existed);  // no record here, only its events
+  EXPECT_EQ(engine_->Counters().events, 0u);
+  EXPECT_EQ(engine_->Counters().users, 0u);
+}
+
 }  // namespace
 }  // namespace bf

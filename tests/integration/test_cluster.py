@@ -229,6 +229,50 @@ class ClusterTest(unittest.TestCase):
             t.start()
         return threads
 
+    def model(self, i):
+        return {k: str(v) for k, v in self.node(i).info("model").items()}
+
+    def test_2b_train_through_the_log(self):
+        # Each node's users like posts through their own node: every node logs every event,
+        # so every node trains on the same events and serves the same post factors.
+        c0 = self.node(0)
+        posts = [f"tp{i}" for i in range(6)]
+        for i, p in enumerate(posts):
+            add_post(c0, p, "US", i)
+        for n in range(3):
+            users = users_on(self.node(n), self.ranges, n, f"t{n}_")
+            for k in range(3):
+                u = next(users)
+                for p in posts[k:k + 3]:
+                    self.node(n).execute_command("EVENT", u, p, "LIKE")
+        with self.assertRaisesRegex(redis.ResponseError, "^ERR MODEL.LOAD is not available in "
+                                    "cluster mode .*use TRAIN"):
+            self.node(2).execute_command("MODEL.LOAD", "/tmp/none.bfm")
+        summary = self.node(1).execute_command("TRAIN", "WAIT")
+        summary = {summary[i].decode(): summary[i + 1] for i in range(0, len(summary), 2)}
+        self.assertGreaterEqual(summary["events"], 27)
+        self.assertGreaterEqual(summary["posts"], 6)
+        self.assertEqual(self.model(1)["training"], "0")
+        last = int(self.cl.info(1)["cluster_stream_last_seq"])
+        self.cl.wait_applied(last)
+        deadline = time.monotonic() + 20
+        while any(self.model(i)["training"] != "0" or self.model(i)["loaded"] != "1"
+                  for i in range(3)):
+            self.assertLess(time.monotonic(), deadline, "a node did not swap in")
+            time.sleep(0.05)
+        want = self.model(1)
+        for i in range(3):
+            got = self.model(i)
+            for k in ("trained_at", "loss", "iterations", "posts_with_factors", "events_seq"):
+                self.assertEqual(got[k], want[k], f"n{i} {k}")
+        vectors = []
+        for i in range(3):
+            flat = self.node(i).execute_command("POST.GET", "tp2", "WITHVECTOR")
+            vectors.append({flat[j].decode(): flat[j + 1] for j in range(0, len(flat), 2)}["vector"])
+        self.assertNotEqual(vectors[0], b"")
+        self.assertEqual(vectors[1], vectors[0])
+        self.assertEqual(vectors[2], vectors[0])
+
     def test_3_sigkill_node_during_writes(self):
         c = self.node(0)
         posts = [f"kp{i}" for i in range(3)]
@@ -371,7 +415,7 @@ class ClusterTest(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, f"n{i} still applying")
                 time.sleep(0.1)
             info = self.cl.info(i)
-            self.assertIn("unknown version 9 (this build reads version 2)", info["cluster_error"])
+            self.assertIn("unknown version 9 (this build reads versions 2 to 3)", info["cluster_error"])
             self.assertIn("stopped applying the log", self.cl.nodes[i].read_log())
         # Nothing skipped: a write now gets the stop error; reads go on.
         with self.assertRaises(redis.ResponseError) as e:
