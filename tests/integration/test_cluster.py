@@ -245,7 +245,7 @@ class ClusterTest(unittest.TestCase):
                 u = next(users)
                 for p in posts[k:k + 3]:
                     self.node(n).execute_command("EVENT", u, p, "LIKE")
-        with self.assertRaisesRegex(redis.ResponseError, "^ERR MODEL.LOAD is not available in "
+        with self.assertRaisesRegex(redis.ResponseError, "^MODEL.LOAD is not available in "
                                     "cluster mode .*use TRAIN"):
             self.node(2).execute_command("MODEL.LOAD", "/tmp/none.bfm")
         summary = self.node(1).execute_command("TRAIN", "WAIT")

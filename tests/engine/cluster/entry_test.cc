@@ -104,7 +104,7 @@ TEST(EntryTest, TrainNeedsOneWeightPerEventKind) {
   Entry out;
   const Status s = DecodeEntry(EncodeEntry(t), &out);
   EXPECT_EQ(s.code(), Code::kCorruption);
-  EXPECT_EQ(s.message(), "log entry: 8 confidence weights (this build has 7 event kinds) at byte 53");
+  EXPECT_EQ(s.message(), "log entry: 8 confidence weights (this build has 7 event kinds) at byte 54");
 }
 
 // Every prefix of a valid entry is refused, never read past its end (ASan checks the reads).
