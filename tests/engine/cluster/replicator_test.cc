@@ -206,7 +206,7 @@ TEST_F(ReplicatorTest, StopsOnAnEntryItCannotDecode) {
     const ReplicatorStats s = r.Stats();
     EXPECT_FALSE(s.running);
     EXPECT_EQ(s.applied_seq, 5u);
-    EXPECT_EQ(s.error, "Corruption: entry 6: log entry: unknown version 9 (this build reads version 2)");
+    EXPECT_EQ(s.error, "Corruption: entry 6: log entry: unknown version 9 (this build reads versions 2 to 3)");
   }
   EXPECT_EQ(db.times().size(), 5u);
 }
