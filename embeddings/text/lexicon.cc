@@ -51,6 +51,7 @@ class Reader {
   void GetArray(std::vector<T>& v, uint64_t n) {
     if (n > (data_.size() - pos_) / sizeof(T) || !Need(n * sizeof(T))) return;
     v.resize(n);
+    if (n == 0) return;  // v.data() may be null: memcpy must not see it
     std::memcpy(v.data(), data_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
   }
