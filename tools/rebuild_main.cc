@@ -103,15 +103,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (bf::Status s = CheckWritable(out); !s.ok()) return Fail(s.message());
-  std::error_code ec;
-  if (!fs::is_directory(bf::DbPath(data_dir), ec)) return Fail("no database in " + data_dir);
-
-  bf::StoreOptions so;
-  so.path = bf::DbPath(data_dir);
-  so.dim = 0;  // whatever the database has
-  so.read_only = true;
-  so.create_if_missing = false;
-  auto store = bf::Store::Open(so);
+  auto store = bf::Store::OpenReadOnly(data_dir);
   if (!store.ok()) return Fail(store.status().ToString());
   const int dim = (*store)->dim();
   if (expect_dim != 0 && expect_dim != dim) {

@@ -41,14 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", als.threads, "Threads (0: one per core)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  std::error_code ec;
-  if (!fs::is_directory(bf::DbPath(data_dir), ec)) return Fail("no database in " + data_dir);
-  bf::StoreOptions so;
-  so.path = bf::DbPath(data_dir);
-  so.dim = 0;  // whatever the database has
-  so.read_only = true;
-  so.create_if_missing = false;
-  auto store = bf::Store::Open(so);
+  auto store = bf::Store::OpenReadOnly(data_dir);
   if (!store.ok()) return Fail(store.status().ToString());
 
   bf::ProgressBar bar("train", 10);

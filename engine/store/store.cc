@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/store/internal/store_impl.h"
+#include "engine/store/layout.h"
 
 namespace bf {
 namespace {
@@ -376,6 +377,19 @@ Result<std::string> CanonicalCulture(std::string_view culture) {
     }
   }
   return out;
+}
+
+Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& data_dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(DbPath(data_dir), ec)) {
+    return Status::NotFound("no database in " + data_dir);
+  }
+  StoreOptions so;
+  so.path = DbPath(data_dir);
+  so.dim = 0;  // whatever the database has
+  so.read_only = true;
+  so.create_if_missing = false;
+  return Open(so);
 }
 
 }  // namespace bf

@@ -210,6 +210,10 @@ class Store {
   // database and create_if_missing is false or read_only is set; Invalid when
   // a new database would be created with dim 0.
   static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  // The database of a live data dir, read-only beside a running server (the
+  // offline tools: bridgefeed-rebuild, bridgefeed-train), at its own dim.
+  // NotFound "no database in DIR" when there is none; otherwise Open's errors.
+  static Result<std::unique_ptr<Store>> OpenReadOnly(const std::string& data_dir);
   virtual ~Store() = default;
 
   virtual int dim() const = 0;
