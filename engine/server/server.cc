@@ -71,10 +71,6 @@ class Server::Impl {
   const ClusterContext* cluster_;
   ServerStats stats_;
   WatchRegistry watches_;  // before io_: outlives the connections
-  // The first I/O thread's loop: the acceptor, the stop timers, signals and
-  // its share of the clients.
-  asio::io_context io_;
-
   // One event loop per I/O thread, each run by its thread alone; a client
   // lives on one loop for its life. (One io_context shared by every thread
   // moved each ready socket's handler between threads: context switches
@@ -84,8 +80,14 @@ class Server::Impl {
     asio::io_context* io;
     std::atomic<int> clients{0};  // connections on it, to pick the least busy
   };
+  // Before the io_contexts: a connection their pending handlers still hold
+  // counts itself out of its loop when they are destroyed.
+  std::deque<Loop> loops_;  // fixed after construction
+  // The first I/O thread's loop: the acceptor, the stop timers, signals and
+  // its share of the clients.
+  asio::io_context io_;
+
   std::vector<std::unique_ptr<asio::io_context>> extra_;  // loops 1..n-1
-  std::deque<Loop> loops_;                                // fixed after construction
 
  private:
   void Accept();
