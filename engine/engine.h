@@ -35,6 +35,12 @@
 
 namespace bf {
 
+// TRAIN's and fold-in's settings as the engine ships them: the ALS library's
+// generic defaults with the values chosen on MovieLens validation (VIEW 0.5,
+// LIKE 2, the kinds MovieLens lacks in the same ratio to LIKE; regularisation
+// 20; prior pull 5, chosen on the demo world). docs/learning.md.
+learn::AlsOptions LearnDefaults();
+
 struct EngineOptions {
   std::string data_dir = "./data";
   int dim = 64;  // 0: the text model's (text_model must be set)
@@ -45,7 +51,7 @@ struct EngineOptions {
   IndexOptions index;              // index.dim is set from dim
   RankingOptions ranking;
   int64_t snapshot_interval_s = 300;  // periodic index snapshot; 0 = never
-  learn::AlsOptions learn;            // TRAIN's settings; dim is set from dim
+  learn::AlsOptions learn = LearnDefaults();  // TRAIN's settings; dim is set from dim
   int64_t train_interval_s = 0;       // periodic TRAIN when events arrived; 0 = never
   // What an EVENT does to the user's vector: "foldin" re-solves it exactly
   // from the user's events against the current post factors (ALS fold-in,

@@ -22,6 +22,16 @@ namespace bf {
 
 namespace fs = std::filesystem;
 
+learn::AlsOptions LearnDefaults() {
+  learn::AlsOptions o;
+  // VIEW LIKE SAVE SHARE COMMENT HIDE REPORT. MovieLens has only the first
+  // two; the others keep the library's ratio to LIKE (8 there, 2 here).
+  o.confidence.weight = {0.5f, 2.0f, 2.5f, 2.5f, 1.5f, 5.0f, 10.0f};
+  o.regularization = 20.0f;
+  o.prior_regularization = 5.0f;
+  return o;
+}
+
 namespace {
 
 // Names a model: what the applied marker records.

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "embeddings/learn/model_file.h"
+#include "engine/engine.h"
 #include "engine/learn_from_store.h"
 #include "engine/store/layout.h"
 #include "engine/store/store.h"
@@ -27,7 +28,7 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   std::string data_dir, out;
-  bf::learn::AlsOptions als;
+  bf::learn::AlsOptions als = bf::LearnDefaults();  // the server's, so MODEL.LOAD matches TRAIN
   CLI::App app{"bridgefeed-train: trains the model offline from a data dir (safe while a\n"
                "server runs on it) and writes a model file for MODEL.LOAD."};
   app.add_option("--data-dir", data_dir, "The server's data dir")->required();

@@ -93,6 +93,8 @@ Result<Vector> FoldIn::Solve(std::span<const UserEvent> events, const ItemFactor
     ++n;
   }
   if (n == 0 && prior.empty()) return Status::NotFound("no evidence: no event names an item with a factor");
+  // As in training, a row without cells keeps its prior exactly.
+  if (n == 0) return Vector(prior.begin(), prior.end());
 
   const float* p = prior.empty() ? nullptr : prior.data();
   const float lambda = p != nullptr ? options_.prior_regularization : options_.regularization;
@@ -121,6 +123,7 @@ struct IncrementalFoldIn::State {
     double pos = 0, neg = 0;
   };
   std::unordered_map<int64_t, Sums> cells;
+  Vector prior;  // empty: none
 
   // Moves the cell of y from `before` to `after`: the matrix gains (c' - c) y y^T (or
   // c' - base for a new cell) and the right side (c'p' - cp) y.
@@ -139,6 +142,10 @@ struct IncrementalFoldIn::State {
 
   Result<Vector> Current() {
     if (broken) return Status::Internal("incremental fold-in is broken: start it again");
+    if (cells.empty() && !prior.empty()) {  // no evidence: the prior, as Solve
+      x = Eigen::Map<const Eigen::VectorXf>(prior.data(), dim);
+      return prior;
+    }
     x = llt.solve(rhs);
     if (!x.allFinite() || llt.info() != Eigen::Success) {
       broken = true;
@@ -175,6 +182,7 @@ Result<IncrementalFoldIn> IncrementalFoldIn::Start(const FoldIn& base,
   a.diagonal().array() += lambda;
   s->rhs = Eigen::VectorXf::Zero(d);
   if (!prior.empty()) s->rhs = lambda * Eigen::Map<const Eigen::VectorXf>(prior.data(), d);
+  s->prior.assign(prior.begin(), prior.end());
   for (const UserEvent& e : history) {
     if (static_cast<int>(e.kind) >= kEventKinds) return Status::Invalid("unknown event kind");
     bool in_gramian = false;

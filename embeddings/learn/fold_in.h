@@ -64,7 +64,8 @@ class FoldIn {
   // The user's vector from their whole history (any order; repeated items
   // are summed as in training). prior: dim floats (the user's given vector),
   // or empty. now: the decay reference (0: the newest event), unused without
-  // decay. Events on items without a factor are skipped.
+  // decay. Events on items without a factor are skipped; when none is left,
+  // the result is the prior itself (training keeps such a row at its prior).
   // Errors: NotFound "no evidence" when no event names an item with a factor
   // and there is no prior; NotFound "no positive evidence" when the solution
   // is zero (only negative events and no prior); WrongDim when prior is not

@@ -18,7 +18,8 @@ struct RankingOptions {
   double bridge_a = 1.0;     // smoothing: (pos + a) / (imp + a + b)
   double bridge_b = 4.0;
   int64_t bridge_min_impressions = 5;  // a culture counts once it has this many
-  double mmr_lambda = 0.8;   // lambda * score - (1 - lambda) * max sim to picked
+  double mmr_lambda = 0.9;   // lambda * score - (1 - lambda) * max sim to picked
+                             // (0.9: chosen on MovieLens validation, docs/ranking.md)
   int max_per_author = 2;
   double default_openness = 0.3;
   int64_t seen_window_s = 7 * 86400;

@@ -146,6 +146,34 @@ TEST(FoldInTest, NoEvidenceIsNotFound) {
   EXPECT_EQ(wrong.status().message(), "expected 4, got 1");
 }
 
+// Training keeps a row without cells at its prior; fold-in does the same, exactly,
+// however far the trained items' Gramian would shrink it, and only then moves.
+TEST(FoldInTest, PriorWithoutEvidenceIsThePriorExactly) {
+  Trained t = TrainWorld(4);
+  t.options.prior_regularization = 5.0f;
+  auto fold = FoldIn::Create(t.model.item_gramian, t.options);
+  ASSERT_RESULT_OK(fold);
+  const ModelItems items(t.model.items);
+  const std::vector<float> prior = {0.3f, -0.7f, 0.11f, 0.5f};
+  const std::vector<UserEvent> unknown = {{999, EventKind::kLike, 1}};
+  auto none = fold->Solve({}, items, prior);
+  ASSERT_RESULT_OK(none);
+  EXPECT_EQ(*none, prior);
+  auto skipped = fold->Solve(unknown, items, prior);
+  ASSERT_RESULT_OK(skipped);
+  EXPECT_EQ(*skipped, prior);
+  auto inc = IncrementalFoldIn::Start(*fold, unknown, items, prior);
+  ASSERT_RESULT_OK(inc);
+  EXPECT_TRUE(inc->has_vector());
+  auto liked = inc->Add({5, EventKind::kLike, 2}, items);
+  ASSERT_RESULT_OK(liked);
+  EXPECT_NE(*liked, prior);
+  const std::vector<UserEvent> one = {{5, EventKind::kLike, 2}};
+  auto want = fold->Solve(one, items, prior);
+  ASSERT_RESULT_OK(want);
+  for (int k = 0; k < 4; ++k) EXPECT_NEAR((*liked)[k], (*want)[k], 1e-4);
+}
+
 TEST(FoldInTest, UnknownEventKindIsInvalid) {
   const Trained t = TrainWorld(4);
   auto fold = FoldIn::Create(t.model.item_gramian, t.options);

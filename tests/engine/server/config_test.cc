@@ -101,6 +101,27 @@ TEST(ServerConfig, FlagsAndFileFlagsWin) {
   EXPECT_EQ(d.engine.ranking.max_per_author, 3);
 }
 
+// The learning defaults are the ones chosen on MovieLens validation
+// (docs/learning.md); each event kind's confidence is a setting.
+TEST(ServerConfig, LearningDefaultsAndWeights) {
+  ServerConfig c;
+  ASSERT_EQ(Parse({}, &c), -1);
+  const EngineOptions e = c.engine_options();
+  EXPECT_EQ(e.learn.regularization, 20.0f);
+  EXPECT_EQ(e.learn.prior_regularization, 5.0f);
+  EXPECT_EQ(e.learn.confidence.weight[0], 0.5f);  // VIEW
+  EXPECT_EQ(e.learn.confidence.weight[1], 2.0f);  // LIKE
+  EXPECT_EQ(e.ranking.mmr_lambda, 0.9);
+  ServerConfig w;
+  ASSERT_EQ(Parse({"--train-weight-like", "8", "--train-weight-report", "0"}, &w), -1);
+  EXPECT_EQ(w.engine_options().learn.confidence.weight[1], 8.0f);
+  EXPECT_EQ(w.engine_options().learn.confidence.weight[6], 0.0f);
+  std::string err;
+  ServerConfig bad;
+  EXPECT_EQ(Parse({"--train-weight-view", "-1"}, &bad, &err), 2);
+  EXPECT_NE(err.find("train: "), std::string::npos) << err;
+}
+
 TEST(ServerConfig, BadValuesRejected) {
   std::string err;
   ServerConfig c;
