@@ -20,6 +20,7 @@
 #include "tools/gen/catalog.h"
 #include "tools/text_model/apertium.h"
 #include "tools/text_model/evaluate.h"
+#include "tools/text_model/han.h"
 #include "tools/text_model/hunspell_stems.h"
 #include "tools/text_model/sources.h"
 
@@ -49,7 +50,11 @@ struct Entry {
 struct Sources {
   bf::textmodel::EnglishVectors english;
   std::unordered_map<std::string, std::vector<Entry>> entries;  // by language
+  // JMdict's all-kanji headwords, as written and in simplified characters, for
+  // the Chinese words CC-CEDICT lacks (--jmdict-for-zh); never held out.
+  std::vector<Entry> zh_secondary;
 };
+
 
 double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -71,6 +76,9 @@ bf::Result<bf::text::Lexicon> Build(const Sources& src, const std::vector<Langua
       if (h != held.end() && h->second.count(e.head) > 0) continue;
       b.AddEntry(l.code, e.head, e.senses, e.function_word);
     }
+    if (l.code == "zh") {
+      for (const Entry& e : src.zh_secondary) b.AddSecondary("zh", e.head, e.senses);
+    }
     if (!forms || l.hunspell.empty()) continue;
     const auto start = std::chrono::steady_clock::now();
     auto is_lemma = [&](const std::string& w) { return b.HasHeadword(l.code, w); };
@@ -90,9 +98,10 @@ bf::Result<bf::text::Lexicon> Build(const Sources& src, const std::vector<Langua
   if (lex.ok()) {
     for (size_t i = 0; i < stats.size(); ++i) {
       std::fprintf(stderr,
-                   "  %s: %zu headwords, %zu with a vector, %zu without, %zu forms, %zu parts\n",
+                   "  %s: %zu headwords, %zu with a vector, %zu without, %zu forms, %zu parts, "
+                   "%zu from a second dictionary\n",
                    lex->languages[i].code.c_str(), stats[i].entries, stats[i].with_vector,
-                   stats[i].empty, stats[i].forms, stats[i].parts);
+                   stats[i].empty, stats[i].forms, stats[i].parts, stats[i].secondary);
     }
   }
   return lex;
@@ -127,6 +136,36 @@ bool HasHan(const std::string& s) {
   return false;
 }
 
+// Held-out retrieval by how each word was read: as one word of the lexicon (a
+// part of longer headwords, or a second dictionary's headword) or through
+// several shorter words and characters. Table rows for the report.
+std::string HeldOutBreakdown(const bf::text::TextModel& model, const std::string& code,
+                             const std::vector<bf::textmodel::WordPair>& pairs,
+                             const std::vector<int>& hits, const std::vector<Entry>& secondary) {
+  std::unordered_set<std::string> second;
+  if (code == "zh") {
+    for (const Entry& e : secondary) second.insert(e.head);
+  }
+  const char* kinds[] = {"a part of longer headwords", "a JMdict headword",
+                         "its characters and shorter words"};
+  size_t n[3] = {}, top1[3] = {}, top5[3] = {};
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto tokens = model.Tokens(pairs[i].word, code);
+    const int kind = tokens.size() != 1 ? 2 : second.count(pairs[i].word) > 0 ? 1 : 0;
+    ++n[kind];
+    top1[kind] += hits[i] == 1 ? 1 : 0;
+    top5[kind] += hits[i] > 0 ? 1 : 0;
+  }
+  std::string out;
+  for (int k = 0; k < 3; ++k) {
+    out += "| " + code + "-en | " + kinds[k] + " | " + std::to_string(n[k]) + " | " +
+           bf::textmodel::Percent(n[k], pairs.size()) + " | " +
+           bf::textmodel::Percent(top1[k], n[k]) + " | " + bf::textmodel::Percent(top5[k], n[k]) +
+           " |\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,6 +174,7 @@ int main(int argc, char** argv) {
   std::string out;
   size_t english_words = 200000, pairs_per_language = 1000, candidates = 50000;
   bool eval = false, no_forms = false, shared_common = false, no_apertium = false;
+  bool jmdict_for_zh = false;
   uint64_t seed = 15;
   std::vector<std::string> only;
   bf::text::BuildOptions options;
@@ -172,6 +212,8 @@ int main(int argc, char** argv) {
   app.add_option("--function-rank", options.function_rank,
                  "A particle, conjunction or auxiliary weighs as the English word of this rank")
       ->capture_default_str();
+  app.add_flag("--jmdict-for-zh", jmdict_for_zh,
+               "Chinese words CC-CEDICT lacks read through JMdict's kanji headwords");
   CLI11_PARSE(app, argc, argv);
   if (out.empty() && !eval) {
     std::fprintf(stderr, "bridgefeed-text-model: give --out FILE, --eval or both\n");
@@ -193,12 +235,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "en: %zu GloVe words, %d-d (%.1f s)\n", src.english.words.size(),
                  src.english.dim, Seconds(start));
   }
+  bf::textmodel::HanSimplifier simplifier;
   for (const Language& l : langs) {
     std::vector<Entry>& list = src.entries[l.code];
     bf::Result<size_t> n = size_t{0};
     if (l.code == "zh") {
       n = bf::textmodel::ReadCedict(cedict, [&](const std::string& t, const std::string& s,
                                                 const Senses& senses) {
+        simplifier.Learn(t, s);
         list.push_back({s, senses});
         if (t != s) list.push_back({t, senses});
       });
@@ -230,6 +274,31 @@ int main(int argc, char** argv) {
     }
   }
   options.per_language_common = !shared_common;
+  if (jmdict_for_zh && src.entries.count("zh") > 0) {
+    std::vector<Entry> jmdict;
+    const std::vector<Entry>* ja = nullptr;
+    if (auto it = src.entries.find("ja"); it != src.entries.end()) {
+      ja = &it->second;
+    } else {
+      auto n = bf::textmodel::ReadFreeDict(freedict_dir, "jpn-eng",
+                                           [&](const std::string& h, const Senses& senses, bool fw) {
+                                             jmdict.push_back({h, senses, fw});
+                                           });
+      if (!n.ok()) {
+        std::fprintf(stderr, "bridgefeed-text-model: %s\n", n.status().ToString().c_str());
+        return 1;
+      }
+      ja = &jmdict;
+    }
+    for (const Entry& e : *ja) {
+      if (!bf::textmodel::AllHan(e.head)) continue;
+      src.zh_secondary.push_back(e);
+      const std::string simp = simplifier.Simplify(e.head);
+      if (simp != e.head) src.zh_secondary.push_back({simp, e.senses, e.function_word});
+    }
+    std::fprintf(stderr, "zh: %zu JMdict kanji headwords, as written and simplified (%.1f s)\n",
+                 src.zh_secondary.size(), Seconds(start));
+  }
 
   std::vector<std::tuple<std::string, std::string, std::string>> forms;
   auto lex = Build(src, langs, hunspell_dir, !no_forms, {}, &forms, options);
@@ -379,13 +448,19 @@ int main(int argc, char** argv) {
               "| pair | pairs | encoded | top-1 | top-5 |\n|---|---|---|---|---|\n");
   {
     bf::textmodel::WordRetrieval hr(*held_model, english);
+    std::vector<int> hits;
+    std::string breakdown;
     for (const std::string code : {"zh", "ja"}) {
       if (src.entries.count(code) == 0) continue;
-      const auto r = hr.Run(held_pairs[code], code);
+      const auto r = hr.Run(held_pairs[code], code, &hits);
       std::printf("| %s-en | %zu | %zu | %s | %s |\n", code.c_str(), r.queries, r.encoded,
                   bf::textmodel::Percent(r.top1, r.queries).c_str(),
                   bf::textmodel::Percent(r.top5, r.queries).c_str());
+      breakdown += HeldOutBreakdown(*held_model, code, held_pairs[code], hits, src.zh_secondary);
     }
+    std::printf("\n### How the held-out words were read\n\n"
+                "| pair | read as | words | share | top-1 | top-5 |\n|---|---|---|---|---|---|\n%s",
+                breakdown.c_str());
   }
   std::fprintf(stderr, "evaluation done (%.1f s)\n", Seconds(start));
   return 0;

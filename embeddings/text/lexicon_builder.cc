@@ -231,6 +231,17 @@ void LexiconBuilder::AddEntry(const std::string& lang, std::string_view headword
   it->second.insert(it->second.end(), senses.begin(), senses.end());
 }
 
+void LexiconBuilder::AddSecondary(const std::string& lang, std::string_view headword,
+                                  const Senses& senses) {
+  std::string key = Lower(Trim(headword));
+  if (key.empty() || key.find(' ') != std::string::npos || senses.empty()) return;
+  if (foreign_.count(lang) == 0) lang_order_.push_back(lang);
+  Foreign& f = foreign_[lang];
+  auto [it, inserted] = f.secondary.try_emplace(key);
+  if (inserted) f.secondary_order.push_back(key);
+  it->second.insert(it->second.end(), senses.begin(), senses.end());
+}
+
 void LexiconBuilder::AddForm(const std::string& lang, std::string_view form,
                              std::string_view lemma) {
   if (foreign_.count(lang) == 0) lang_order_.push_back(lang);
@@ -263,6 +274,33 @@ bool LexiconBuilder::GlossVector(std::string_view gloss, std::vector<double>& ve
   norm = std::sqrt(norm);
   for (double& x : vec) x /= norm;
   weight = wsum / n;
+  return true;
+}
+
+bool LexiconBuilder::SensesVector(const Senses& senses, std::vector<double>& acc,
+                                  double& weight) const {
+  std::vector<double> vec(static_cast<size_t>(dim_));
+  std::fill(acc.begin(), acc.end(), 0.0);
+  double wsum = 0, wacc = 0;
+  for (size_t s = 0; s < senses.size(); ++s) {
+    std::vector<std::pair<std::vector<double>, double>> found;
+    for (const std::string& g : senses[s]) {
+      double gw = 0;
+      if (GlossVector(g, vec, gw)) found.emplace_back(vec, gw);
+    }
+    for (const auto& [gv, gw] : found) {
+      const double sw = 1.0 / static_cast<double>(s + 1) / static_cast<double>(found.size());
+      for (int k = 0; k < dim_; ++k) acc[k] += sw * gv[k];
+      wsum += sw;
+      wacc += sw * gw;
+    }
+  }
+  double norm = 0;
+  for (double x : acc) norm += x * x;
+  if (wsum == 0 || !(norm > 0)) return false;
+  norm = std::sqrt(norm);
+  for (double& x : acc) x /= norm;
+  weight = wacc / wsum;
   return true;
 }
 
@@ -306,7 +344,7 @@ Result<Lexicon> LexiconBuilder::Build(std::vector<BuildStats>* stats) {
     if (stats != nullptr) stats->push_back({en_words_.size(), en_words_.size(), 0});
     lex.languages.push_back(std::move(en));
   }
-  std::vector<double> vec(static_cast<size_t>(dim_)), acc(static_cast<size_t>(dim_));
+  std::vector<double> acc(static_cast<size_t>(dim_));
   const double function_weight = Sif(std::max<size_t>(options_.function_rank, 1) - 1);
   for (const std::string& code : lang_order_) {
     const Foreign& f = foreign_.at(code);
@@ -318,27 +356,20 @@ Result<Lexicon> LexiconBuilder::Build(std::vector<BuildStats>* stats) {
     const bool keep_empty = std::find(options_.segmented.begin(), options_.segmented.end(),
                                       code) != options_.segmented.end();
     uint32_t empty_row = UINT32_MAX;  // one all-zero row for the headwords without a vector
+    auto add = [&](const std::string& head, double mean_weight) {  // acc: a unit vector
+      const auto row = static_cast<uint32_t>(l.vectors.size() / dim_);
+      for (double x : acc) l.vectors.push_back(static_cast<float>(x));
+      const float w = static_cast<float>(std::clamp(mean_weight, 1e-4, 1.0));
+      word_index.emplace(head, static_cast<uint32_t>(l.words.size()));
+      l.words.push_back(head);
+      l.weight.push_back(w);
+      l.vector_of.push_back(row);
+      prob.push_back(a * (1.0 - w) / w);
+    };
     for (const std::string& head : f.order) {
       ++st.entries;
-      std::fill(acc.begin(), acc.end(), 0.0);
-      double wsum = 0, weight = 0;
-      const Senses& senses = f.senses.at(head);
-      for (size_t s = 0; s < senses.size(); ++s) {
-        std::vector<std::pair<std::vector<double>, double>> found;
-        for (const std::string& g : senses[s]) {
-          double gw = 0;
-          if (GlossVector(g, vec, gw)) found.emplace_back(vec, gw);
-        }
-        for (const auto& [gv, gw] : found) {
-          const double sw = 1.0 / static_cast<double>(s + 1) / static_cast<double>(found.size());
-          for (int k = 0; k < dim_; ++k) acc[k] += sw * gv[k];
-          wsum += sw;
-          weight += sw * gw;
-        }
-      }
-      double norm = 0;
-      for (double x : acc) norm += x * x;
-      if (wsum == 0 || !(norm > 0)) {
+      double mean_weight = 0;
+      if (!SensesVector(f.senses.at(head), acc, mean_weight)) {
         if (!keep_empty) continue;
         if (empty_row == UINT32_MAX) {
           empty_row = static_cast<uint32_t>(l.vectors.size() / dim_);
@@ -352,22 +383,25 @@ Result<Lexicon> LexiconBuilder::Build(std::vector<BuildStats>* stats) {
         ++st.empty;
         continue;
       }
-      norm = std::sqrt(norm);
-      const auto row = static_cast<uint32_t>(l.vectors.size() / dim_);
-      for (double x : acc) l.vectors.push_back(static_cast<float>(x / norm));
-      double mean_weight = weight / wsum;
       if (f.function_words.count(head) > 0) mean_weight = std::min(mean_weight, function_weight);
-      const float w = static_cast<float>(std::clamp(mean_weight, 1e-4, 1.0));
-      word_index.emplace(head, static_cast<uint32_t>(l.words.size()));
-      l.words.push_back(head);
-      l.weight.push_back(w);
-      l.vector_of.push_back(row);
-      prob.push_back(a * (1.0 - w) / w);
+      add(head, mean_weight);
       ++st.with_vector;
+    }
+    // A second dictionary's headwords come before the parts: a word a
+    // dictionary knows is read as that word, not guessed from longer ones.
+    const size_t primary = l.words.size();
+    for (const std::string& head : f.secondary_order) {
+      double mean_weight = 0;
+      if (word_index.count(head) > 0 || !SensesVector(f.secondary.at(head), acc, mean_weight)) {
+        continue;
+      }
+      add(head, mean_weight);
+      prob.back() = 0.0;  // the first dictionary alone makes the common component
+      ++st.secondary;
     }
     if (std::find(options_.parts_languages.begin(), options_.parts_languages.end(), code) !=
         options_.parts_languages.end()) {
-      st.parts = AddParts(l, word_index, prob);
+      st.parts = AddParts(l, word_index, prob, primary);
     }
     for (const auto& [form, lemma] : f.forms) {
       auto lem = word_index.find(lemma);

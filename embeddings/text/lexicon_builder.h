@@ -84,6 +84,7 @@ struct BuildStats {
   size_t empty = 0;         // headwords kept without a vector (BuildOptions::segmented)
   size_t forms = 0;         // inflected forms added
   size_t parts = 0;         // parts of longer headwords added (BuildOptions::parts_*)
+  size_t secondary = 0;     // headwords from a second dictionary (AddSecondary)
 };
 
 class LexiconBuilder {
@@ -103,6 +104,11 @@ class LexiconBuilder {
   // is not a headword itself and the lemma ends up with a vector).
   void AddForm(const std::string& lang, std::string_view form, std::string_view lemma);
 
+  // A headword of a second dictionary for `lang` (JMdict's kanji words for
+  // Chinese): it gets a vector only when the language's own dictionary
+  // (AddEntry) has no such headword, and it is no container of parts.
+  void AddSecondary(const std::string& lang, std::string_view headword, const Senses& senses);
+
   bool HasHeadword(const std::string& lang, std::string_view headword) const;
 
   // English vector and weight of a word (nullptr when unknown), for evaluation.
@@ -116,14 +122,20 @@ class LexiconBuilder {
     std::unordered_map<std::string, Senses> senses;
     std::unordered_set<std::string> function_words;
     std::vector<std::pair<std::string, std::string>> forms;
+    std::vector<std::string> secondary_order;
+    std::unordered_map<std::string, Senses> secondary;
   };
   // Gloss phrase -> (unit vector, weight); false when no word is known.
   bool GlossVector(std::string_view gloss, std::vector<double>& vec, double& weight) const;
+  // Senses -> unit vector and weight (before the function-word cap); false
+  // when no gloss has a known word.
+  bool SensesVector(const Senses& senses, std::vector<double>& acc, double& weight) const;
   float Sif(size_t rank) const;
   // lexicon_parts.cc: adds the parts of longer headwords (BuildOptions::parts_*)
   // to l, after its headwords; returns how many.
+  // Only the first `containers` words of l contain parts.
   size_t AddParts(LexiconLanguage& l, std::unordered_map<std::string, uint32_t>& word_index,
-                  std::vector<double>& prob) const;
+                  std::vector<double>& prob, size_t containers) const;
   void Common(LexiconLanguage& l, const std::vector<double>& prob) const;
 
   int dim_;

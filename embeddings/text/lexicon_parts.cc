@@ -33,16 +33,17 @@ void Normalize(std::vector<double>& v) {
 
 size_t LexiconBuilder::AddParts(LexiconLanguage& l,
                                 std::unordered_map<std::string, uint32_t>& word_index,
-                                std::vector<double>& prob) const {
+                                std::vector<double>& prob, size_t containers) const {
   const size_t min_containing = options_.parts_min_containing;
   const size_t max_chars = options_.parts_max_chars;
   if (min_containing == 0 || max_chars < 2) return 0;
   const size_t d = static_cast<size_t>(dim_);
   const size_t headwords = l.words.size();
+  containers = std::min(containers, headwords);
   // Visits each distinct part of each headword with a vector: fn(part, headword index, coverage).
   auto for_parts = [&](auto&& fn) {
     std::vector<std::string_view> seen;
-    for (size_t w = 0; w < headwords; ++w) {
+    for (size_t w = 0; w < containers; ++w) {
       if (!(l.weight[w] > 0.0f)) continue;
       const std::string& head = l.words[w];
       const std::vector<size_t> at = CharStarts(head);

@@ -528,5 +528,42 @@ TEST(BuilderTest, PartsOfLongerHeadwordsReadTheGlossTheyShare) {
   EXPECT_EQ(build(o).second, 0u);
 }
 
+TEST(BuilderTest, SecondDictionaryFillsOnlyWhatTheFirstLacks) {
+  English en;
+  BuildOptions o;
+  o.common_component = false;
+  o.parts_languages = {"zh"};
+  o.parts_min_containing = 1;
+  o.parts_max_chars = 2;
+  LexiconBuilder b(kDim, en.words, en.vectors, o);
+  b.AddEntry("zh", "猫", {{"cat"}});
+  b.AddEntry("zh", "狗", {{"dog"}});
+  b.AddSecondary("zh", "猫", {{"sun"}});           // the first dictionary's word stays
+  b.AddSecondary("zh", "猫狗", {{"jack"}});        // a word only the second knows ...
+  b.AddSecondary("zh", "猫狗", {{"hide"}});        // ... its senses merged, first first
+  b.AddSecondary("zh", "太阳光线", {{"sun"}});     // no container of parts: no 太阳
+  b.AddSecondary("zh", "狗狗", {{"kotatsu"}});     // no known gloss: left out, not kept empty
+  std::vector<BuildStats> stats;
+  auto lex = b.Build(&stats);
+  ASSERT_TRUE(lex.ok());
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats[1].entries, 2u);
+  EXPECT_EQ(stats[1].secondary, 2u);
+  EXPECT_EQ(stats[1].parts, 0u);
+  EXPECT_EQ(stats[1].empty, 0u);
+  auto m = TextModel::FromLexicon(std::move(lex).value());
+  ASSERT_TRUE(m.ok());
+  auto cat = (*m)->Encode("猫", "zh");
+  ASSERT_TRUE(cat.ok());
+  EXPECT_GT((*cat)[0], 0.99f);  // cat, not sun
+  EXPECT_THAT(Words((*m)->Tokens("猫狗", "zh")), ElementsAre("猫狗"));
+  auto pair = (*m)->Encode("猫狗", "zh");
+  ASSERT_TRUE(pair.ok());
+  EXPECT_GT((*pair)[4], (*pair)[5] + 0.2f);  // jack (sense 1) over hide (sense 2)
+  EXPECT_GT((*pair)[5], 0.2f);
+  EXPECT_NEAR((*pair)[0], 0.0f, 1e-6);       // nothing of its characters
+  EXPECT_THAT(Words((*m)->Tokens("狗狗太阳", "zh")), ElementsAre("狗", "狗", "太?", "阳?"));
+}
+
 }  // namespace
 }  // namespace bf::text

@@ -49,16 +49,19 @@ bool WordRetrieval::IsCandidate(const std::string& w) const {
   return std::find(words_.begin(), words_.end(), w) != words_.end();
 }
 
-Retrieval WordRetrieval::Run(const std::vector<WordPair>& pairs, const std::string& lang) const {
+Retrieval WordRetrieval::Run(const std::vector<WordPair>& pairs, const std::string& lang,
+                             std::vector<int>* hits) const {
   Retrieval r;
+  if (hits != nullptr) hits->assign(pairs.size(), 0);
   const int d = model_.dim();
   std::vector<std::pair<float, size_t>> scored(words_.size());
-  for (const WordPair& p : pairs) {
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const WordPair& p = pairs[i];
     ++r.queries;
     auto q = model_.Encode(p.word, lang);
     if (!q.ok()) continue;
     ++r.encoded;
-    for (size_t i = 0; i < words_.size(); ++i) scored[i] = {Dot(q->data(), &vectors_[i * d], d), i};
+    for (size_t j = 0; j < words_.size(); ++j) scored[j] = {Dot(q->data(), &vectors_[j * d], d), j};
     std::partial_sort(scored.begin(), scored.begin() + 5, scored.end(),
                       [](const auto& a, const auto& b) { return a.first > b.first; });
     for (int k = 0; k < 5; ++k) {
@@ -66,6 +69,7 @@ Retrieval WordRetrieval::Run(const std::vector<WordPair>& pairs, const std::stri
       if (std::find(p.gold.begin(), p.gold.end(), w) != p.gold.end()) {
         if (k == 0) ++r.top1;
         ++r.top5;
+        if (hits != nullptr) (*hits)[i] = k == 0 ? 1 : 5;
         break;
       }
     }

@@ -27,7 +27,9 @@ struct Retrieval {
 class WordRetrieval {
  public:
   WordRetrieval(const text::TextModel& model, const std::vector<std::string>& english);
-  Retrieval Run(const std::vector<WordPair>& pairs, const std::string& lang) const;
+  // hits, when given, gets per pair 1 for a top-1 hit, 5 for a top-5 hit, 0 else.
+  Retrieval Run(const std::vector<WordPair>& pairs, const std::string& lang,
+                std::vector<int>* hits = nullptr) const;
   bool IsCandidate(const std::string& w) const;
 
  private:
