@@ -4,6 +4,7 @@
 // training is the engine's own (engine/learn_from_store.h).
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -39,7 +40,16 @@ int main(int argc, char** argv) {
   app.add_option("--prior-regularization", als.prior_regularization,
                  "Weight toward the prior of rows with one")->capture_default_str();
   app.add_option("--seed", als.seed, "Seed of the initial factors")->capture_default_str();
+  app.add_option("--half-life-s", als.confidence.half_life_s,
+                 "Seconds in which an event's weight halves (0: no decay)")->capture_default_str();
   app.add_option("--threads", als.threads, "Threads (0: one per core)")->capture_default_str();
+  const char* kinds[] = {"view", "like", "save", "share", "comment", "hide", "report"};
+  for (size_t k = 0; k < std::size(kinds); ++k) {
+    app.add_option(std::string("--weight-") + kinds[k], als.confidence.weight[k],
+                   std::string("Confidence a ") + kinds[k] + " adds (the server's --train-weight-" +
+                       kinds[k] + ")")
+        ->capture_default_str();
+  }
   CLI11_PARSE(app, argc, argv);
 
   auto store = bf::Store::OpenReadOnly(data_dir);

@@ -116,10 +116,16 @@ TEST(ServerConfig, LearningDefaultsAndWeights) {
   ASSERT_EQ(Parse({"--train-weight-like", "8", "--train-weight-report", "0"}, &w), -1);
   EXPECT_EQ(w.engine_options().learn.confidence.weight[1], 8.0f);
   EXPECT_EQ(w.engine_options().learn.confidence.weight[6], 0.0f);
+  EXPECT_EQ(w.engine_options().learn.confidence.half_life_s, 0.0);
+  ServerConfig h;
+  ASSERT_EQ(Parse({"--train-half-life-s", "86400"}, &h), -1);
+  EXPECT_EQ(h.engine_options().learn.confidence.half_life_s, 86400.0);
   std::string err;
   ServerConfig bad;
   EXPECT_EQ(Parse({"--train-weight-view", "-1"}, &bad, &err), 2);
   EXPECT_NE(err.find("train: "), std::string::npos) << err;
+  ServerConfig bad_decay;
+  EXPECT_EQ(Parse({"--train-half-life-s", "-5"}, &bad_decay, &err), 2);
 }
 
 TEST(ServerConfig, BadValuesRejected) {
