@@ -122,6 +122,17 @@ bf::Result<std::vector<Metrics>> MeasureThroughEngine(const Dataset& d, const Sp
   BF_RETURN_IF_ERROR(measure(UserVectors::kFoldIn, defaults, "feed (live fold-in)"));
   BF_RETURN_IF_ERROR(
       measure(UserVectors::kTrainedInEngine, defaults, "feed (trained in engine, ip)"));
+  // The bridging weight, on validation only and only where posts have cultures: what it
+  // costs or gains in recall (docs/ranking.md). Freshness cannot be measured here: every
+  // post enters the engine at one time.
+  if (validation && !d.item_culture.empty()) {
+    for (double w : {0.0, 1.0}) {
+      bf::RankingOptions r = defaults;
+      r.w_bridge = w;
+      BF_RETURN_IF_ERROR(measure(UserVectors::kTrainedInEngine, r,
+                                 "feed (trained in engine, ip), w_bridge " + Num(w).substr(0, 3)));
+    }
+  }
   return out;
 }
 
