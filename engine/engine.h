@@ -131,6 +131,18 @@ struct ModelInfo {
   bool training = false;
 };
 
+// Heap bytes per structure (INFO memory, docs/operations.md), each read from
+// the structure itself.
+struct MemoryBreakdown {
+  uint64_t post_vectors = 0;  // the post table's vector column
+  uint64_t post_entries = 0;  // its entries, ids, counters, maps and sets
+  IndexMemory index;          // the serving ANN index
+  uint64_t foldin_cache = 0;  // cached users' incremental fold-in states
+  uint64_t gramian = 0;       // the item Gramian, its trained set and the FoldIn
+  uint64_t text_model = 0;    // the loaded lexicon; 0 without one
+  StoreMemory store;          // RocksDB; zeros once closed
+};
+
 struct EngineCounters {
   uint64_t users = 0;
   uint64_t posts = 0;
@@ -236,6 +248,8 @@ class Engine {
   // for a non-empty dir or a file; IOError for a failed write.
   virtual Status Backup(const std::string& dir) = 0;
   virtual EngineCounters Counters() const = 0;
+  // O(posts): walks the post table under its read lock.
+  virtual MemoryBreakdown Memory() const { return {}; }
   // SCAN: up to `limit` post or user ids after `after`, in key order (see
   // Store::ScanIds). Invalid once closed; IOError on a read failure.
   virtual Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,

@@ -158,6 +158,19 @@ struct PoolHits {
   int64_t scored = 0;
 };
 
+// Heap bytes an index holds (INFO memory), read from its structures.
+struct IndexMemory {
+  uint64_t vectors = 0;     // the searched vectors: floats (Flat, IVF,Flat, HNSW
+                            // storage) or codes (SQ, PQ), tombstoned slots included
+  uint64_t ids = 0;         // IVF: the inverted lists' ids (8 bytes per slot)
+  uint64_t direct_map = 0;  // IVF: slot -> list position (reconstruct)
+  uint64_t refine = 0;      // the exact re-rank store of "...,RFlat"
+  uint64_t graph = 0;       // IVF centroids, or HNSW's links and levels
+  uint64_t slots = 0;       // ours: slot -> id and culture, id -> slot, tombstones,
+                            // IVF per-culture lists, HNSW's delta rows
+  uint64_t total() const { return vectors + ids + direct_map + refine + graph + slots; }
+};
+
 // Progress callback for long builds: (done, total).
 using Progress = std::function<void(int64_t, int64_t)>;
 
@@ -220,6 +233,8 @@ class AnnIndex {
   virtual Status Save(const std::string& path, const SnapshotStamp& stamp) const = 0;
 
   virtual IndexStats Stats() const = 0;
+  // O(lists + hash buckets): takes the index shared, as a search does.
+  virtual IndexMemory Memory() const { return {}; }
   virtual bool NeedsRebuild() const = 0;
   // Live (id, culture) pairs and vectors, e.g. to rebuild.
   virtual void ForEachLive(

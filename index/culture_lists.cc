@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "embeddings/heap_bytes.h"
 #include "index/delta.h"  // InnerProduct
 
 namespace bf::internal {
@@ -87,6 +88,14 @@ bool CultureLists::Order(const std::vector<float>& scores, const std::vector<uin
     return best[a] != best[b] ? best[a] > best[b] : a < b;
   });
   return true;
+}
+
+uint64_t CultureLists::HeapBytes() const {
+  uint64_t b = heap::Of(sums_) + heap::Of(norms_) + heap::Of(counts_) + heap::Of(offsets_) +
+               heap::Of(codes_) + heap::Of(slot_list_);
+  for (const auto& o : offsets_) b += heap::Of(o);
+  for (const auto& c : codes_) b += heap::Of(c);
+  return b;
 }
 
 }  // namespace bf::internal

@@ -52,6 +52,7 @@ class CultureLists {
   }
   int64_t cultures() const { return cultures_; }
   bool untracked() const { return untracked_; }
+  uint64_t HeapBytes() const;  // INFO memory; O(cultures x lists)
 
  private:
   float* Sum(uint16_t c, int64_t list) { return &sums_[(c * nlist_ + list) * dim_]; }

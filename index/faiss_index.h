@@ -159,6 +159,7 @@ class FaissIndex final : public AnnIndex {
   Result<PoolHits> SearchPools(std::span<const float> query, const PoolRequest& req) const override;
   Status Save(const std::string& path, const SnapshotStamp& stamp) const override;
   IndexStats Stats() const override;
+  IndexMemory Memory() const override;  // faiss_memory.cc
   bool NeedsRebuild() const override;
   void ForEachLive(const std::function<void(uint64_t, uint16_t, std::span<const float>)>& fn)
       const override;

@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "embeddings/heap_bytes.h"
 #include "embeddings/learn/internal/row_solver.h"
 
 namespace bf::learn {
@@ -223,6 +224,15 @@ Result<Vector> IncrementalFoldIn::Add(const UserEvent& e, const ItemFactorSource
     s_->Update(y, in_gramian, !inserted, before, it->second);
   }
   return s_->Current();
+}
+
+size_t FoldIn::HeapBytes() const { return heap::Of(gramian_); }
+
+size_t IncrementalFoldIn::HeapBytes() const {
+  if (s_ == nullptr) return 0;
+  const auto floats = [](Eigen::Index n) { return heap::Chunk(static_cast<uint64_t>(n) * 4); };
+  return heap::Chunk(sizeof(State)) + floats(s_->llt.matrixLLT().size()) + floats(s_->rhs.size()) +
+         floats(s_->x.size()) + heap::HashNodes(s_->cells, false);
 }
 
 }  // namespace bf::learn

@@ -60,6 +60,7 @@ class FoldIn {
   static Result<FoldIn> Create(std::vector<float> gramian, const AlsOptions& options);
 
   int dim() const { return options_.dim; }
+  size_t HeapBytes() const;  // INFO memory: the Gramian it holds
 
   // The user's vector from their whole history (any order; repeated items
   // are summed as in training). prior: dim floats (the user's given vector),
@@ -112,6 +113,8 @@ class IncrementalFoldIn {
   Result<Vector> Add(const UserEvent& event, const ItemFactorSource& items);
 
   bool has_vector() const;
+  // INFO memory: the Cholesky factor, right side, vector and event cells.
+  size_t HeapBytes() const;
 
  private:
   struct State;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "embeddings/heap_bytes.h"
 #include "embeddings/text/script.h"
 
 namespace bf::text {
@@ -102,6 +103,16 @@ class TextModelImpl final : public TextModel {
     return t == nullptr ? 0 : t->words.size();
   }
   const Info& info() const override { return info_; }
+  size_t HeapBytes() const override {
+    uint64_t b = heap::Of(lex_.languages) + heap::Of(tables_);
+    for (const LexiconLanguage& l : lex_.languages) {
+      b += heap::Of(l.common) + heap::Of(l.vectors) + heap::Of(l.words) + heap::Of(l.weight) +
+           heap::Of(l.vector_of);
+      for (const std::string& w : l.words) b += heap::Of(w);
+    }
+    for (const Table& t : tables_) b += heap::HashNodes(t.words, true) + heap::Of(t.common);
+    return b;
+  }
 
  private:
   const Table* Find(std::string_view code) const {

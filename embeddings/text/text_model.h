@@ -76,6 +76,8 @@ class TextModel {
     std::vector<LanguageInfo> languages;
   };
   virtual const Info& info() const = 0;
+  // Heap bytes the loaded model holds (INFO memory): vectors, words, lookup maps.
+  virtual size_t HeapBytes() const { return 0; }
 };
 
 // A post's text vector: its title and body joined by a newline (either may be

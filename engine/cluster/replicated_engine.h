@@ -69,6 +69,7 @@ class ReplicatedEngine final : public Engine {
   // The store checkpoint holds the applied sequence, so a node restored from it resumes there.
   Status Backup(const std::string& dir) override { return inner_->Backup(dir); }
   EngineCounters Counters() const override { return inner_->Counters(); }
+  MemoryBreakdown Memory() const override { return inner_->Memory(); }
   Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
                                            size_t limit) const override {
     return inner_->ScanIds(kind, after, limit);  // what this node stores

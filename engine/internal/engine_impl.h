@@ -58,6 +58,7 @@ class EngineImpl final : public Engine {
   Status Save() override;
   Status Backup(const std::string& dir) override;
   EngineCounters Counters() const override;
+  MemoryBreakdown Memory() const override;  // engine_memory.cc
   Result<std::vector<std::string>> ScanIds(IdKind kind, std::string_view after,
                                            size_t limit) const override {
     BF_RETURN_IF_ERROR(CheckOpen());

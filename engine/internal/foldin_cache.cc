@@ -1,5 +1,7 @@
 #include "engine/internal/foldin_cache.h"
 
+#include "embeddings/heap_bytes.h"
+
 namespace bf {
 
 std::shared_ptr<UserFoldIn> FoldInCache::Get(std::string_view user) {
@@ -55,6 +57,18 @@ FoldInGroup::~FoldInGroup() {
       cache->Erase(user);
     }
   }
+}
+
+uint64_t FoldInCache::HeapBytes() const {
+  std::lock_guard lock(mu_);
+  // A list node: two pointers and the name; a state: the shared_ptr's
+  // control block holds the UserFoldIn (make_shared) or points to it.
+  uint64_t b = heap::HashNodes(slots_, true) + order_.size() * heap::Chunk(16 + sizeof(std::string));
+  for (const auto& [name, slot] : slots_) {
+    b += 2 * heap::Of(name);  // the map's key and the list's copy
+    if (slot.state != nullptr) b += heap::Chunk(16 + sizeof(UserFoldIn)) + slot.state->state.HeapBytes();
+  }
+  return b;
 }
 
 }  // namespace bf

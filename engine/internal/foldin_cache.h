@@ -42,6 +42,8 @@ class FoldInCache {
   void Erase(std::string_view user);
   void Clear();
   size_t size() const;
+  // INFO memory: the states, their names and the recency list.
+  uint64_t HeapBytes() const;
 
  private:
   using Order = std::list<std::string>;  // most recent first

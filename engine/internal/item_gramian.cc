@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "embeddings/heap_bytes.h"
+
 namespace bf {
 
 ItemGramian::ItemGramian(int dim) : dim_(dim), sum_(static_cast<size_t>(dim) * dim, 0.0) {}
@@ -38,6 +40,10 @@ void ItemGramian::Forget(uint64_t iid, std::span<const float> y) {
 std::vector<float> ItemGramian::Matrix() const {
   if (trained_.empty()) return std::vector<float>(sum_.size(), 0.0f);  // no rounding residue
   return std::vector<float>(sum_.begin(), sum_.end());
+}
+
+uint64_t ItemGramian::HeapBytes() const {
+  return heap::Of(sum_) + heap::HashNodes(trained_, false);
 }
 
 }  // namespace bf

@@ -40,6 +40,7 @@ class ItemGramian {
   uint64_t version() const { return version_; }
   // The Gramian as FoldIn takes it: dim*dim floats, row-major.
   std::vector<float> Matrix() const;
+  uint64_t HeapBytes() const;  // INFO memory
 
  private:
   void Accumulate(std::span<const float> y, double sign);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "embeddings/heap_bytes.h"
 #include "embeddings/vector.h"
 
 namespace bf {
@@ -33,6 +34,10 @@ void PostTable::Upsert(const PostRecord& record) {
     size_t n = iid + 1;
     if (n > posts_.capacity()) n = std::max<size_t>(n, posts_.size() + posts_.size() / 2);
     posts_.resize(n);
+    // The vector column keeps the entries' capacity, not a doubling of its
+    // own: at 200k posts that doubling held a third more vector bytes.
+    const size_t floats = posts_.capacity() * static_cast<size_t>(dim_);
+    if (vectors_.capacity() < floats) vectors_.reserve(floats);
     vectors_.resize(n * static_cast<size_t>(dim_));
   }
   PostEntry& e = posts_[iid];
@@ -89,6 +94,7 @@ void PostTable::BeginBulk(size_t expected) {
   // Internal ids run from 1 with few gaps on a database that was loaded in
   // bulk: room for them, so the columns are not copied as they grow.
   posts_.reserve(expected + 1);
+  vectors_.reserve(posts_.capacity() * static_cast<size_t>(dim_));
   vectors_.reserve((expected + 1) * static_cast<size_t>(dim_));
   pending_.reserve(expected);
 }
@@ -190,6 +196,23 @@ void PostTable::ForEachLive(
   for (uint64_t iid = 0; iid < posts_.size(); ++iid) {
     if (posts_[iid].live) fn(iid, posts_[iid], VectorOf(iid));
   }
+}
+
+PostTableMemory PostTable::Memory() const {
+  PostTableMemory m;
+  m.vectors = heap::Of(vectors_);
+  uint64_t entries = heap::Of(posts_) + heap::Of(pending_);
+  for (const PostEntry& e : posts_) entries += heap::Of(e.id) + heap::Of(e.stats);
+  entries += heap::HashNodes(by_id_, true) + heap::HashNodes(author_codes_, true);
+  for (const auto& [id, iid] : by_id_) entries += heap::Of(id);
+  for (const auto& [name, code] : author_codes_) entries += heap::Of(name);
+  entries += heap::Of(authors_);
+  for (const std::string& a : authors_) entries += heap::Of(a);
+  entries += heap::TreeNodes(fresh_) + heap::TreeNodes(bridging_);
+  entries += heap::HashNodes(fresh_by_culture_, false);
+  for (const auto& [code, set] : fresh_by_culture_) entries += heap::TreeNodes(set);
+  m.entries = entries;
+  return m;
 }
 
 }  // namespace bf

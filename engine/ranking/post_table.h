@@ -64,6 +64,16 @@ struct PostEntry {
 // two, else 0. Viewers without a culture do not form a group.
 double BridgingScore(std::span<const CultureStat> stats, const BridgingParams& params);
 
+// Heap bytes of the table (INFO memory), from its containers' sizes.
+struct PostTableMemory {
+  // The vector column: slots reserved x dim x 4 (zeros for posts without a
+  // vector and deleted slots included).
+  uint64_t vectors = 0;
+  // Everything else: entries, their ids and counters, the id and author
+  // maps, the newest-first and bridging sets.
+  uint64_t entries = 0;
+};
+
 class PostTable {
  public:
   PostTable(int dim, BridgingParams params);
@@ -116,6 +126,8 @@ class PostTable {
   const FreshSet& fresh_of(uint16_t culture) const;
   int64_t live_of(uint16_t culture) const;
   const BridgeSet& top_bridging() const { return bridging_; }
+
+  PostTableMemory Memory() const;  // O(slots)
 
   // Visits every live post: (iid, entry, vector); entry.has_vector says
   // whether the vector is real (else zeros).

@@ -198,6 +198,21 @@ struct StoreWriteOptions {
   std::optional<uint64_t> applied_log_seq;
 };
 
+// RocksDB's memory (INFO memory), from its own properties; 0 where a figure
+// cannot be read.
+struct StoreMemory {
+  uint64_t memtables = 0;      // every family: rocksdb.cur-size-all-mem-tables
+  uint64_t table_readers = 0;  // index and filter blocks outside the block cache
+                               // (rocksdb.estimate-table-readers-mem)
+  uint64_t block_cache = 0;    // the shared block cache's usage (GetUsage)
+  uint64_t block_cache_pinned = 0;  // of which pinned (L0 index and filters)
+  // The users' seen and engaged marks (FEED's served set): the memtables of
+  // their two families. Part of memtables; on disk the rest of them is read
+  // through the block cache.
+  uint64_t seen_memtables = 0;
+  uint64_t total() const { return memtables + table_readers + block_cache; }
+};
+
 // What SCAN walks: the posts column family or the users one.
 enum class IdKind { kPost, kUser };
 
@@ -357,6 +372,8 @@ class Store {
   virtual Status CatchUp() = 0;
   // Bytes the database takes on disk.
   virtual uint64_t DiskBytes() const = 0;
+  // Bytes RocksDB holds in memory. Thread-safe.
+  virtual StoreMemory Memory() const { return {}; }
 };
 
 // Canonical form of a culture ("us" -> "US"). Invalid when it is not 1..16

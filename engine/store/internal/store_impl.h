@@ -125,6 +125,7 @@ class StoreImpl final : public Store {
   Status Checkpoint(const std::string& dir) override;
   Status CatchUp() override;
   uint64_t DiskBytes() const override;
+  StoreMemory Memory() const override;  // store_memory.cc
 
  private:
   class Txn;
