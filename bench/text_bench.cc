@@ -21,7 +21,7 @@ std::string LexiconPath() {
   const std::string root = cache != nullptr && *cache != '\0'
                                ? std::string(cache)
                                : std::string(home != nullptr ? home : ".") + "/.cache";
-  return root + "/bridgefeed/text/lexicon-v4.bin";
+  return root + "/bridgefeed/text/lexicon-v5.bin";
 }
 
 struct Titles {

@@ -51,7 +51,7 @@ struct Sources {
   bf::textmodel::EnglishVectors english;
   std::unordered_map<std::string, std::vector<Entry>> entries;  // by language
   // JMdict's all-kanji headwords, as written and in simplified characters, for
-  // the Chinese words CC-CEDICT lacks (--jmdict-for-zh); never held out.
+  // the Chinese words CC-CEDICT lacks (unless --no-jmdict-for-zh); never held out.
   std::vector<Entry> zh_secondary;
 };
 
@@ -158,6 +158,7 @@ std::string HeldOutBreakdown(const bf::text::TextModel& model, const std::string
   }
   std::string out;
   for (int k = 0; k < 3; ++k) {
+    if (n[k] == 0) continue;
     out += "| " + code + "-en | " + kinds[k] + " | " + std::to_string(n[k]) + " | " +
            bf::textmodel::Percent(n[k], pairs.size()) + " | " +
            bf::textmodel::Percent(top1[k], n[k]) + " | " + bf::textmodel::Percent(top5[k], n[k]) +
@@ -174,7 +175,7 @@ int main(int argc, char** argv) {
   std::string out;
   size_t english_words = 200000, pairs_per_language = 1000, candidates = 50000;
   bool eval = false, no_forms = false, shared_common = false, no_apertium = false;
-  bool jmdict_for_zh = false;
+  bool no_jmdict_for_zh = false;
   uint64_t seed = 15;
   std::vector<std::string> only;
   bf::text::BuildOptions options;
@@ -212,8 +213,9 @@ int main(int argc, char** argv) {
   app.add_option("--function-rank", options.function_rank,
                  "A particle, conjunction or auxiliary weighs as the English word of this rank")
       ->capture_default_str();
-  app.add_flag("--jmdict-for-zh", jmdict_for_zh,
-               "Chinese words CC-CEDICT lacks read through JMdict's kanji headwords");
+  app.add_flag("--no-jmdict-for-zh", no_jmdict_for_zh,
+               "Chinese from CC-CEDICT alone (by default, Chinese words it lacks are read "
+               "through JMdict's kanji headwords, as written and simplified)");
   CLI11_PARSE(app, argc, argv);
   if (out.empty() && !eval) {
     std::fprintf(stderr, "bridgefeed-text-model: give --out FILE, --eval or both\n");
@@ -274,7 +276,7 @@ int main(int argc, char** argv) {
     }
   }
   options.per_language_common = !shared_common;
-  if (jmdict_for_zh && src.entries.count("zh") > 0) {
+  if (!no_jmdict_for_zh && src.entries.count("zh") > 0) {
     std::vector<Entry> jmdict;
     const std::vector<Entry>* ja = nullptr;
     if (auto it = src.entries.find("ja"); it != src.entries.end()) {

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cmath>
-#include <unordered_map>
+#include <cstdint>
+#include <functional>
+#include <string_view>
 
 #include "embeddings/heap_bytes.h"
 #include "embeddings/text/script.h"
@@ -19,9 +21,57 @@ struct Entry {
   float weight;
 };
 
+// A language's words: an open-addressing hash table over views into the
+// lexicon (one 8-byte slot per word, half full at most). Built at every load:
+// std::unordered_map's node per word made the load 1.6x as long (2M words).
+class WordTable {
+ public:
+  void Reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    slots_.assign(cap, 0);
+    keys_.reserve(n);
+    entries_.reserve(n);
+  }
+  // Keeps the first entry of a word given twice.
+  void Insert(std::string_view word, Entry e) {
+    const uint64_t h = Hash(word);
+    for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == 0) {
+        keys_.push_back(word);
+        entries_.push_back(e);
+        slots_[i] = (h & kHashBits) | keys_.size();
+        return;
+      }
+      if (Matches(slots_[i], h, word)) return;
+    }
+  }
+  const Entry* Find(std::string_view word) const {
+    if (slots_.empty()) return nullptr;
+    const uint64_t h = Hash(word);
+    for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == 0) return nullptr;
+      if (Matches(slots_[i], h, word)) return &entries_[(slots_[i] & ~kHashBits) - 1];
+    }
+  }
+  size_t size() const { return keys_.size(); }
+
+ private:
+  // A slot: the hash's upper 32 bits, then 1 + the word's index (0: empty).
+  static constexpr uint64_t kHashBits = 0xFFFFFFFF00000000ull;
+  static uint64_t Hash(std::string_view w) { return std::hash<std::string_view>{}(w); }
+  bool Matches(uint64_t slot, uint64_t h, std::string_view w) const {
+    return (slot & kHashBits) == (h & kHashBits) && keys_[(slot & ~kHashBits) - 1] == w;
+  }
+
+  std::vector<uint64_t> slots_;
+  std::vector<std::string_view> keys_;
+  std::vector<Entry> entries_;
+};
+
 struct Table {
   std::string code;
-  std::unordered_map<std::string_view, Entry> words;
+  WordTable words;
   std::vector<float> common;
   bool has_common = false;
 };
@@ -32,10 +82,10 @@ class TextModelImpl final : public TextModel {
     for (const LexiconLanguage& l : lex_.languages) {
       Table t;
       t.code = l.code;
-      t.words.reserve(l.words.size());
+      t.words.Reserve(l.words.size());
       for (size_t i = 0; i < l.words.size(); ++i) {
-        t.words.emplace(l.words[i], Entry{&l.vectors[size_t{l.vector_of[i]} * lex_.dim],
-                                          l.weight[i]});
+        t.words.Insert(l.words[i], Entry{&l.vectors[size_t{l.vector_of[i]} * lex_.dim],
+                                         l.weight[i]});
       }
       t.common = l.common;
       for (float c : t.common) t.has_common |= c != 0.0f;
@@ -123,8 +173,7 @@ class TextModelImpl final : public TextModel {
   }
   static const Entry* Lookup(const Table* t, std::string_view w) {
     if (t == nullptr) return nullptr;
-    auto it = t->words.find(w);
-    return it == t->words.end() ? nullptr : &it->second;
+    return t->words.Find(w);
   }
 
   // The table of the text's language: the tag's when the model has it, else
