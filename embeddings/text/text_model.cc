@@ -55,6 +55,7 @@ class WordTable {
     }
   }
   size_t size() const { return keys_.size(); }
+  uint64_t HeapBytes() const { return heap::Of(slots_) + heap::Of(keys_) + heap::Of(entries_); }
 
  private:
   // A slot: the hash's upper 32 bits, then 1 + the word's index (0: empty).
@@ -160,7 +161,7 @@ class TextModelImpl final : public TextModel {
            heap::Of(l.vector_of);
       for (const std::string& w : l.words) b += heap::Of(w);
     }
-    for (const Table& t : tables_) b += heap::HashNodes(t.words, true) + heap::Of(t.common);
+    for (const Table& t : tables_) b += t.words.HeapBytes() + heap::Of(t.common);
     return b;
   }
 
