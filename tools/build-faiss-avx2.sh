@@ -120,10 +120,17 @@ run_build() {
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF \
     -DFAISS_ENABLE_GPU=OFF -DFAISS_ENABLE_PYTHON=OFF -DFAISS_ENABLE_C_API=OFF \
     -DBUILD_TESTING=OFF -DFAISS_OPT_LEVEL=avx2 -DBLA_VENDOR=OpenBLAS || return 1
-  cmake --build "$work/build" --target faiss faiss_avx2 -- -j"$(nproc)" || return 1
+  # Only faiss_avx2: bridgefeed links it or Debian's own libfaiss, never the generic `faiss`
+  # this source also builds (half the compile time). Faiss's install rule wants both, so the
+  # library and the headers (what its install rule puts there) are copied by hand.
+  cmake --build "$work/build" --target faiss_avx2 -- -j"$(nproc)" || return 1
   rm -rf "$prefix"
-  cmake --install "$work/build" || return 1
-  [ -f "$prefix/lib/libfaiss_avx2.a" ] || { echo "libfaiss_avx2.a was not installed"; return 1; }
+  mkdir -p "$prefix/lib" "$prefix/include"
+  cp "$work/build/faiss/libfaiss_avx2.a" "$prefix/lib/" || return 1
+  (cd "$src" && find faiss -name '*.h' -not -path 'faiss/gpu/*' -not -path 'faiss/python/*' -not -path 'faiss/cppcontrib/*' \
+     -exec cp --parents {} "$prefix/include/" \;) || return 1
+  [ -f "$prefix/lib/libfaiss_avx2.a" ] && [ -f "$prefix/include/faiss/IndexIVFFlat.h" ] ||
+    { echo "libfaiss_avx2.a or the headers were not installed"; return 1; }
 
   # The stamp is written last: its presence means the prefix is complete.
   {
