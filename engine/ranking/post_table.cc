@@ -34,8 +34,9 @@ void PostTable::Upsert(const PostRecord& record) {
     size_t n = iid + 1;
     if (n > posts_.capacity()) n = std::max<size_t>(n, posts_.size() + posts_.size() / 2);
     posts_.resize(n);
-    // The vector column keeps the entries' capacity, not a doubling of its
-    // own: at 200k posts that doubling held a third more vector bytes.
+    // The vector column keeps the entries' capacity (1.5x steps), not a
+    // doubling of its own: a table grown by POST.ADD could reserve up to
+    // twice the floats its posts need.
     const size_t floats = posts_.capacity() * static_cast<size_t>(dim_);
     if (vectors_.capacity() < floats) vectors_.reserve(floats);
     vectors_.resize(n * static_cast<size_t>(dim_));
@@ -44,7 +45,7 @@ void PostTable::Upsert(const PostRecord& record) {
   if (e.live && bulk_) FlushPending();  // its entry may still be queued
   if (e.live) {
     fresh_.erase({e.ts, iid});
-    fresh_by_culture_[e.culture].erase({e.ts, iid});
+    CountLive(e.culture, -1);
     if (e.id != record.id) by_id_.erase(e.id);
   } else {
     ++live_;
@@ -54,6 +55,7 @@ void PostTable::Upsert(const PostRecord& record) {
   if (inserted) authors_.push_back(record.author);
   e.author = it->second;
   e.culture = record.culture_code;
+  CountLive(e.culture, 1);
   e.ts = record.ts;
   e.seq = record.seq;
   e.live = true;
@@ -64,7 +66,11 @@ void PostTable::Upsert(const PostRecord& record) {
     return;
   }
   fresh_.insert({e.ts, iid});
-  fresh_by_culture_[e.culture].insert({e.ts, iid});
+}
+
+void PostTable::CountLive(uint16_t culture, int64_t delta) {
+  if (culture >= live_by_culture_.size()) live_by_culture_.resize(culture + size_t{1}, 0);
+  live_by_culture_[culture] += delta;
 }
 
 bool PostTable::SetVector(uint64_t iid, std::span<const float> v) {
@@ -94,7 +100,6 @@ void PostTable::BeginBulk(size_t expected) {
   // Internal ids run from 1 with few gaps on a database that was loaded in
   // bulk: room for them, so the columns are not copied as they grow.
   posts_.reserve(expected + 1);
-  vectors_.reserve(posts_.capacity() * static_cast<size_t>(dim_));
   vectors_.reserve((expected + 1) * static_cast<size_t>(dim_));
   pending_.reserve(expected);
 }
@@ -109,11 +114,7 @@ void PostTable::FlushPending() {
   // In the sets' own order, so each insert lands at the end (amortised O(1)
   // when the sets start empty, as at a start).
   std::sort(pending_.begin(), pending_.end(), FreshSet::key_compare());
-  for (const auto& entry : pending_) {
-    fresh_.insert(fresh_.end(), entry);
-    FreshSet& of = fresh_by_culture_[posts_[entry.second].culture];
-    of.insert(of.end(), entry);
-  }
+  for (const auto& entry : pending_) fresh_.insert(fresh_.end(), entry);
   pending_.clear();
 }
 
@@ -122,7 +123,7 @@ bool PostTable::Remove(uint64_t iid) {
   if (bulk_) FlushPending();
   PostEntry& e = posts_[iid];
   fresh_.erase({e.ts, iid});
-  fresh_by_culture_[e.culture].erase({e.ts, iid});
+  CountLive(e.culture, -1);
   if (e.bridging > 0) bridging_.erase({e.bridging, iid});
   by_id_.erase(e.id);
   e.live = false;
@@ -176,16 +177,6 @@ std::optional<uint64_t> PostTable::Find(std::string_view id) const {
   return it->second;
 }
 
-const PostTable::FreshSet& PostTable::fresh_of(uint16_t culture) const {
-  static const FreshSet kEmpty;
-  auto it = fresh_by_culture_.find(culture);
-  return it == fresh_by_culture_.end() ? kEmpty : it->second;
-}
-
-int64_t PostTable::live_of(uint16_t culture) const {
-  return static_cast<int64_t>(fresh_of(culture).size());
-}
-
 uint32_t PostTable::FindAuthor(std::string_view author) const {
   auto it = author_codes_.find(std::string(author));
   return it == author_codes_.end() ? kNoAuthor : it->second;
@@ -208,9 +199,7 @@ PostTableMemory PostTable::Memory() const {
   for (const auto& [name, code] : author_codes_) entries += heap::Of(name);
   entries += heap::Of(authors_);
   for (const std::string& a : authors_) entries += heap::Of(a);
-  entries += heap::TreeNodes(fresh_) + heap::TreeNodes(bridging_);
-  entries += heap::HashNodes(fresh_by_culture_, false);
-  for (const auto& [code, set] : fresh_by_culture_) entries += heap::TreeNodes(set);
+  entries += heap::TreeNodes(fresh_) + heap::TreeNodes(bridging_) + heap::Of(live_by_culture_);
   m.entries = entries;
   return m;
 }

@@ -20,7 +20,8 @@ struct Cand {
 class FeedBuilder {
  public:
   FeedBuilder(const PostTable& table, const FeedQuery& in, const RankingOptions& opt)
-      : table_(table), in_(in), opt_(opt), fresh_it_(table.fresh().begin()) {}
+      : table_(table), in_(in), opt_(opt), fresh_it_(table.fresh().begin()),
+        home_it_(table.fresh().begin()) {}
 
   std::vector<Ranked> Run(const Candidates& c) {
     for (const Match& m : c.interest) Add(m.iid, kSourceInterest, m.score, true);
@@ -92,11 +93,12 @@ class FeedBuilder {
       return cands_.size() - before;
     }
     const uint16_t mine = in_.user_culture;
-    if (home > 0) {
-      const auto& set = table_.fresh_of(mine);
-      if (!home_it_) home_it_ = set.begin();
-      for (size_t got = 0; *home_it_ != set.end() && got < home; ++*home_it_) {
-        if (Add((*home_it_)->second, kSourceFresh, 0, false)) ++got, ++added;
+    // Skip the scan when the culture has no live post.
+    if (home > 0 && table_.live_of(mine) > 0) {
+      const auto end = table_.fresh().end();
+      for (size_t got = 0; home_it_ != end && got < home; ++home_it_) {
+        if (table_.Get(home_it_->second).culture != mine) continue;
+        if (Add(home_it_->second, kSourceFresh, 0, false)) ++got, ++added;
       }
     }
     // Skip the scan when every live post is a home post.
@@ -210,7 +212,7 @@ class FeedBuilder {
   const FeedQuery& in_;
   const RankingOptions& opt_;
   PostTable::FreshSet::const_iterator fresh_it_;
-  std::optional<PostTable::FreshSet::const_iterator> home_it_;
+  PostTable::FreshSet::const_iterator home_it_;  // the home posts' own walk of fresh()
   std::vector<Cand> cands_;
   std::vector<uint64_t> picked_;  // this page so far, in order
   std::unordered_map<uint64_t, size_t> index_;

@@ -187,6 +187,30 @@ TEST_F(RankerTest, ShortCrossPoolIsFilledFromHome) {
   EXPECT_EQ(CrossCount(page), 3);
 }
 
+TEST_F(RankerTest, HomePoolWidensFromTheNewestHomePostsPastNewerCrossOnes) {
+  // Every ANN candidate is cross-cultural, and the newest posts too: the home
+  // posts come from walking the newest-first list past the cross ones.
+  for (int i = 0; i < 400; ++i) AddPost("b" + std::to_string(i), kB, Around(0, 0.2f), 900 + i % 50);
+  std::vector<uint64_t> home;
+  for (int i = 0; i < 8; ++i) home.push_back(AddPost("a" + std::to_string(i), kA, Around(4, 0.2f), 10 + i));
+  const Vector user = Around(0, 0.0f);
+  FeedQuery in = Input(user, kA, 10, 0.5);
+  auto page = Rank(in, /*with_cross=*/false);
+  ASSERT_EQ(page.size(), 10u);
+  EXPECT_EQ(CrossCount(page), 5);
+  std::vector<uint64_t> picked;
+  for (const Ranked& r : page) {
+    if (r.cross) continue;
+    EXPECT_EQ(r.sources, kSourceFresh) << r.iid;
+    picked.push_back(r.iid);
+  }
+  // Five distinct home posts, found behind 400 newer cross ones.
+  std::sort(picked.begin(), picked.end());
+  EXPECT_EQ(std::unique(picked.begin(), picked.end()), picked.end());
+  ASSERT_EQ(picked.size(), 5u);
+  for (uint64_t iid : picked) EXPECT_NE(std::find(home.begin(), home.end(), iid), home.end()) << iid;
+}
+
 TEST_F(RankerTest, PoolsWidenFromFreshWhenAnnCandidatesRunOut) {
   // The ANN sources found nothing cross-cultural; the fresh list has some.
   for (int i = 0; i < 400; ++i) AddPost("a" + std::to_string(i), kA, Around(0, 0.2f), 2000 - i);
