@@ -101,6 +101,7 @@ Status EngineImpl::Init() {
   BF_RETURN_IF_ERROR(LoadModelAtStart());  // engine_learn.cc
   BF_RETURN_IF_ERROR(OpenIndex());
   BF_RETURN_IF_ERROR(FinishModelAtStart());
+  BF_RETURN_IF_ERROR(ResumeTrainAtStart());
   if (options_.train_interval_s > 0) learn_->interval_thread = std::thread([this] { TrainLoop(); });
   if (options_.snapshot_interval_s > 0) {
     snapshot_thread_ = std::thread([this] { SnapshotLoop(); });

@@ -115,6 +115,12 @@ struct TrainRun {
   learn::AlsOptions als;     // dim is the engine's; threads stay the node's own
   int64_t trained_at = 0;    // the model's trained_at; 0: now
   bool user_priors = true;   // false: users train without their given vector as prior
+  // Resumable (the cluster's TRAIN entries): StartTrainRun stores the run with
+  // the log position it read at, until the model is applied; an engine opened
+  // with one stored trains it again at that position (a node killed mid-TRAIN).
+  bool resumable = false;
+  uint64_t last_event = 0;  // train on events numbered up to this; 0: all
+  uint64_t last_post_seq = 0;  // and on posts written up to this store sequence; 0: all
 };
 
 // The model in use (INFO model).

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/internal/engine_impl.h"
+#include "engine/internal/train_marker.h"
 #include "engine/learn_from_store.h"
 #include "engine/store/layout.h"
 #include "index/index_builder.h"
@@ -169,6 +170,8 @@ Result<TrainSummary> EngineImpl::TrainMain(const TrainRun& run,
   how.user_priors = run.user_priors;
   how.trained_at = run.trained_at;
   how.on_read = on_read;
+  how.last_event = run.last_event;
+  how.last_post_seq = run.last_post_seq;
   auto trained = TrainFromStore(*store_, als, [every](const learn::IterationReport& r) {
     if (r.iteration % every == 0 || r.iteration == 1) {
       spdlog::info("model: iteration {} loss {:.6g} ({:.2f} s)", r.iteration, r.loss, r.seconds);
@@ -189,6 +192,7 @@ Result<TrainSummary> EngineImpl::TrainMain(const TrainRun& run,
   BF_RETURN_IF_ERROR(ApplyUsers(trained->model, *fold_in));
   BF_RETURN_IF_ERROR(SaveNow());
   BF_RETURN_IF_ERROR(store_->PutMeta(kModelAppliedMetaKey, ModelId(trained->model.header)));
+  if (run.resumable) BF_RETURN_IF_ERROR(store_->PutMeta(kTrainPendingMetaKey, ""));
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   {
     std::lock_guard lock(learn_->mu);
@@ -216,10 +220,22 @@ Status EngineImpl::StartTrainRun(const TrainRun& run) {
     learn_->training = false;
     return Status::Invalid("no events to train on");
   }
+  TrainRun bounded = run;
+  if (run.resumable) {
+    // Kept until the model is applied: a node killed before then trains this
+    // again at start, on the same events and posts (ResumeTrainAtStart).
+    bounded.last_event = store_->LastEventNumber();
+    bounded.last_post_seq = store_->LastSequence();
+    if (Status st = store_->PutMeta(kTrainPendingMetaKey, internal::EncodeTrainRun(bounded));
+        !st.ok()) {
+      learn_->training = false;
+      return st;
+    }
+  }
   if (learn_->train_thread.joinable()) learn_->train_thread.join();
   auto read = std::make_shared<std::promise<Status>>();
   std::future<Status> read_done = read->get_future();
-  learn_->train_thread = std::thread([this, run, read] {
+  learn_->train_thread = std::thread([this, run = std::move(bounded), read] {
     bool told = false;
     auto r = TrainMain(run, [&] {
       told = true;
@@ -232,6 +248,36 @@ Status EngineImpl::StartTrainRun(const TrainRun& run) {
     learn_->training = false;
   });
   return read_done.get();
+}
+
+Status EngineImpl::ResumeTrainAtStart() {
+  auto pending = store_->GetMeta(kTrainPendingMetaKey);
+  if (!pending.ok()) return pending.status();
+  if (!pending->has_value() || (*pending)->empty()) return Status::OK();
+  auto run = internal::DecodeTrainRun(**pending);
+  if (!run.ok()) {
+    spdlog::error("model: unreadable pending TRAIN dropped ({})", run.status().ToString());
+    return store_->PutMeta(kTrainPendingMetaKey, "");
+  }
+  {
+    std::lock_guard lock(learn_->mu);
+    if (learn_->info.loaded && learn_->info.trained_at == run->trained_at &&
+        learn_->info.events_seq == run->last_event) {
+      return store_->PutMeta(kTrainPendingMetaKey, "");  // applied before the stop
+    }
+  }
+  spdlog::info("model: the TRAIN of the log's trained_at {} did not finish before the stop; "
+               "training it again on events up to {}", run->trained_at, run->last_event);
+  learn_->training = true;
+  learn_->train_thread = std::thread([this, r = std::move(run).value()] {
+    auto done = TrainMain(r, nullptr);
+    if (!done.ok()) {  // tried once: a failure here would fail at every start
+      spdlog::error("model: resumed TRAIN failed: {}", done.status().ToString());
+      (void)store_->PutMeta(kTrainPendingMetaKey, "");
+    }
+    learn_->training = false;
+  });
+  return Status::OK();
 }
 
 // MODEL.LOAD -----------------------------------------------------------------

@@ -65,6 +65,7 @@ Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions optio
   std::unordered_map<uint64_t, int32_t> item_row;
   learn::Priors item_priors;
   BF_RETURN_IF_ERROR(store.ScanPosts([&](const PostRecord& p) {
+    if (how.last_post_seq != 0 && p.seq > how.last_post_seq) return true;  // newer than the run
     item_row.emplace(p.iid, static_cast<int32_t>(mf.item_keys.size()));
     mf.item_keys.push_back(ItemKey(p.seq, p.id));
     item_priors.present.push_back(p.prior.empty() ? 0 : 1);
@@ -84,6 +85,7 @@ Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions optio
   std::string current_user;
   std::unordered_map<uint64_t, size_t> first;  // (iid, engagement) -> index
   auto covered = store.ForEachEvent([&](std::string_view user, const LoggedEvent& e) {
+    if (how.last_event != 0 && e.number > how.last_event) return true;
     auto item = item_row.find(e.post_iid);
     if (item == item_row.end()) return true;  // deleted since
     if (user != current_user) {  // the log comes grouped by user
@@ -132,7 +134,8 @@ Result<StoreTraining> TrainFromStore(const Store& store, learn::AlsOptions optio
 
   mf.header.dim = static_cast<uint32_t>(dim);
   mf.header.database_id = DatabaseFingerprint(store.db_id());
-  mf.header.events_seq = *covered;
+  mf.header.events_seq =
+      how.last_event != 0 ? std::min<uint64_t>(how.last_event, *covered) : *covered;
   mf.header.trained_at = how.trained_at != 0 ? how.trained_at : Now();
   mf.header.iterations = static_cast<uint32_t>(model->iterations);
   mf.header.loss = model->loss;

@@ -49,6 +49,11 @@ struct StoreTrainingOptions {
   int64_t trained_at = 0;  // the model's trained_at; 0: now
   // Called once every read is done, before the training (the caller may let writes go on).
   std::function<void()> on_read;
+  // Read as of an earlier point (a resumed TRAIN): only events numbered up to
+  // last_event and posts written at a store sequence up to last_post_seq; 0: all.
+  // The model's events_seq is then last_event.
+  uint64_t last_event = 0;
+  uint64_t last_post_seq = 0;
 };
 
 // Reads posts, users and events of `store` and trains. options.dim is set

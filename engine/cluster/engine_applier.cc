@@ -46,6 +46,7 @@ TrainRun RunOf(const TrainEntry& e) {
   run.als = als;
   run.trained_at = e.trained_at;
   run.user_priors = false;
+  run.resumable = true;  // a node killed before the model is applied trains it again at start
   return run;
 }
 
@@ -126,8 +127,8 @@ Result<ApplyOutcome> EngineApplier::ApplyTrain(uint64_t seq, const TrainEntry& e
     // Returns once the store is read: the entries after this one wait only for the read.
     out.reply = engine_->StartTrainRun(run);
   }
-  // The sequence moves with an empty batch. A kill during the train loses it here; the
-  // node trains again at the next TRAIN (docs/cluster.md).
+  // The sequence moves with an empty batch. The engine keeps the run (and the log position
+  // it read at) until its model is applied, so a kill during the train does not lose it.
   WriteOptions options;
   options.all_or_nothing = false;
   options.applied_log_seq = seq;

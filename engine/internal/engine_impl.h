@@ -78,6 +78,9 @@ class EngineImpl final : public Engine {
   // engine_learn.cc (state in learn_state.h)
   Status LoadModelAtStart();
   Status FinishModelAtStart();
+  // Trains again, in the background, a resumable TRAIN the store still holds
+  // (a stop before its model was applied).
+  Status ResumeTrainAtStart();
   Status StartTrainRun(const TrainRun& run) override;
   // on_read: called once the store is read (StartTrainRun returns then).
   Result<TrainSummary> TrainMain(const TrainRun& run, const std::function<void()>& on_read);

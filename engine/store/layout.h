@@ -19,5 +19,8 @@ inline constexpr const char* kIndexSpecMetaKey = "bf.engine.index_spec";
 // factors the index snapshot holds; a model.bfm with another id is applied
 // again at start (docs/operations.md: a kill mid-TRAIN).
 inline constexpr const char* kModelAppliedMetaKey = "bf.engine.model_applied";
+// Store meta key holding a resumable TRAIN (TrainRun::resumable) from the moment
+// it has read the store until its model is applied; empty or absent: none.
+inline constexpr const char* kTrainPendingMetaKey = "bf.engine.train_pending";
 
 }  // namespace bf

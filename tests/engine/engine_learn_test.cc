@@ -13,7 +13,10 @@
 
 #include "embeddings/learn/model_file.h"
 #include "engine/engine.h"
+#include "engine/internal/train_marker.h"
 #include "engine/learn_from_store.h"
+#include "engine/store/layout.h"
+#include "engine/store/store.h"
 #include "tests/test_util.h"
 
 namespace bf {
@@ -349,6 +352,157 @@ TEST_F(EngineLearnTest, StartAppliesAModelThatWasNotFullyApplied) {
   auto page = engine_->Feed(r);
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->size(), 5u);
+}
+
+
+// The store of a closed engine in dir, to read or plant what a stopped node left.
+std::unique_ptr<Store> OpenStoreOf(const fs::path& dir) {
+  StoreOptions so;
+  so.path = (dir / "db").string();
+  so.dim = 0;
+  auto store = Store::Open(so);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+void WaitForTrain(Engine& engine) {
+  for (int i = 0; i < 3000 && engine.GetModelInfo().training; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(engine.GetModelInfo().training) << "TRAIN still running after 30 s";
+}
+
+// A cluster TRAIN entry's run (resumable) on a node stopped before its model
+// was applied is trained again at start on the events and posts it had read:
+// the posts get the factors a node that finished the run has, and later
+// events and posts are caught up, not trained on.
+TEST_F(EngineLearnTest, ResumableTrainStoppedMidwayIsTrainedAgainAtStart) {
+  Groups();
+  ASSERT_OK(engine_->Close());
+  engine_.reset();
+  TrainRun run;
+  run.als = Options().learn;
+  run.trained_at = 1'750'000'000;
+  run.user_priors = false;
+  run.resumable = true;
+  uint64_t last_event = 0, last_post_seq = 0;
+  {
+    auto store = OpenStoreOf(dir_);
+    ASSERT_NE(store, nullptr);
+    last_event = store->LastEventNumber();
+    last_post_seq = store->LastSequence();
+  }
+  // The reference node: a copy that will finish the run.
+  const fs::path ref_dir = dir_.string() + "_ref";
+  fs::remove_all(ref_dir);
+  fs::copy(dir_, ref_dir, fs::copy_options::recursive);
+
+  // This node read the store at the entry, then applied later entries, then stopped.
+  Open();
+  Post("late", "US", Axis(0), 1'700'000'100);
+  ASSERT_OK(engine_->RecordEvent("late-fan", "a1", EventType::kLike, std::nullopt));
+  ASSERT_OK(engine_->RecordEvent("a-fan0", "late", EventType::kLike, std::nullopt));
+  ASSERT_OK(engine_->Close());
+  engine_.reset();
+  {
+    auto store = OpenStoreOf(dir_);
+    ASSERT_NE(store, nullptr);
+    TrainRun read_at = run;
+    read_at.last_event = last_event;
+    read_at.last_post_seq = last_post_seq;
+    ASSERT_OK(store->PutMeta(kTrainPendingMetaKey, internal::EncodeTrainRun(read_at)));
+  }
+  Open();
+  WaitForTrain(*engine_);
+  const ModelInfo info = engine_->GetModelInfo();
+  EXPECT_TRUE(info.loaded);
+  EXPECT_EQ(info.trained_at, run.trained_at);
+  EXPECT_EQ(info.events_seq, last_event);
+  EXPECT_EQ(info.posts_with_factors, 32);  // not "late": written after the read
+  EXPECT_FALSE(VectorOfUser("late-fan").empty());  // caught up by fold-in
+  auto late = engine_->GetPost("late");
+  ASSERT_TRUE(late.ok() && late->has_value());
+  EXPECT_EQ((*late)->record.vector, (*late)->record.prior);
+
+  EngineOptions ro = Options();
+  ro.data_dir = ref_dir.string();
+  auto ref = Engine::Open(ro);
+  ASSERT_RESULT_OK(ref);
+  ASSERT_OK((*ref)->StartTrainRun(run));
+  WaitForTrain(**ref);
+  EXPECT_EQ((*ref)->GetModelInfo().events_seq, last_event);
+  for (const char* g : {"a", "b"}) {
+    for (int i = 0; i < 16; ++i) {
+      const std::string id = g + std::to_string(i);
+      auto want = (*ref)->GetPost(id);
+      ASSERT_TRUE(want.ok() && want->has_value());
+      EXPECT_EQ(VectorOfPost(id), (*want)->record.vector) << id;
+    }
+  }
+  ASSERT_OK((*ref)->Close());
+  fs::remove_all(ref_dir);
+
+  // Done: the run is no longer kept, and a restart does not train again.
+  ASSERT_OK(engine_->Close());
+  engine_.reset();
+  {
+    auto store = OpenStoreOf(dir_);
+    ASSERT_NE(store, nullptr);
+    auto pending = store->GetMeta(kTrainPendingMetaKey);
+    ASSERT_RESULT_OK(pending);
+    EXPECT_TRUE(!pending->has_value() || (*pending)->empty());
+  }
+  Open();
+  EXPECT_FALSE(engine_->GetModelInfo().training);
+  EXPECT_EQ(engine_->GetModelInfo().events_seq, last_event);
+}
+
+// The stored run keeps every setting bit for bit; a damaged one is refused.
+TEST(TrainMarkerTest, RoundTripsAndRefusesDamage) {
+  TrainRun run;
+  run.als.seed = 77;
+  run.als.iterations = 9;
+  run.als.regularization = 0.1f;
+  run.als.prior_regularization = 3.3f;
+  run.als.init_stddev = 0.013f;
+  run.als.confidence.weight = {0.5f, 2.1f, 0.0f, 3.0f, 1.7f, 5.0f, 1e-7f};
+  run.als.confidence.half_life_s = 86400.5;
+  run.als.confidence.now = 1'700'000'123;
+  run.als.solver = learn::Solver::kCholesky;
+  run.als.cg_steps = 4;
+  run.trained_at = 1'750'000'001;
+  run.user_priors = false;
+  run.last_event = 12345;
+  run.last_post_seq = 678;
+  const std::string text = internal::EncodeTrainRun(run);
+  auto back = internal::DecodeTrainRun(text);
+  ASSERT_RESULT_OK(back);
+  EXPECT_TRUE(back->resumable);
+  EXPECT_EQ(back->als.seed, 77u);
+  EXPECT_EQ(back->als.iterations, 9);
+  EXPECT_EQ(back->als.regularization, 0.1f);
+  EXPECT_EQ(back->als.prior_regularization, 3.3f);
+  EXPECT_EQ(back->als.init_stddev, 0.013f);
+  EXPECT_EQ(back->als.confidence.weight, run.als.confidence.weight);
+  EXPECT_EQ(back->als.confidence.half_life_s, 86400.5);
+  EXPECT_EQ(back->als.confidence.now, 1'700'000'123);
+  EXPECT_EQ(back->als.solver, learn::Solver::kCholesky);
+  EXPECT_EQ(back->als.cg_steps, 4);
+  EXPECT_EQ(back->trained_at, 1'750'000'001);
+  EXPECT_FALSE(back->user_priors);
+  EXPECT_EQ(back->last_event, 12345u);
+  EXPECT_EQ(back->last_post_seq, 678u);
+
+  EXPECT_EQ(internal::DecodeTrainRun("v9 seed=1").status().message(),
+            "train marker: unknown version");
+  std::string no_seed = text;
+  no_seed.replace(no_seed.find(" seed="), 6, " sead=");
+  EXPECT_EQ(internal::DecodeTrainRun(no_seed).status().message(), "train marker: no seed");
+  std::string bad = text;
+  bad.replace(bad.find("iterations=9"), 12, "iterations=x");
+  auto damaged = internal::DecodeTrainRun(bad);
+  EXPECT_EQ(damaged.status().code(), Code::kCorruption);
+  EXPECT_EQ(damaged.status().message(), "train marker: bad iterations");
 }
 
 }  // namespace
