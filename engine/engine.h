@@ -254,7 +254,7 @@ class Engine {
   // for a non-empty dir or a file; IOError for a failed write.
   virtual Status Backup(const std::string& dir) = 0;
   virtual EngineCounters Counters() const = 0;
-  // O(posts): walks the post table under its read lock.
+  // Takes the post table's read lock briefly: O(authors), not O(posts).
   virtual MemoryBreakdown Memory() const { return {}; }
   // SCAN: up to `limit` post or user ids after `after`, in key order (see
   // Store::ScanIds). Invalid once closed; IOError on a read failure.

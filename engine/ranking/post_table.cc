@@ -46,11 +46,13 @@ void PostTable::Upsert(const PostRecord& record) {
   if (e.live) {
     fresh_.erase({e.ts, iid});
     CountLive(e.culture, -1);
-    if (e.id != record.id) by_id_.erase(e.id);
+    if (e.id != record.id) UnmapId(e.id);
   } else {
     ++live_;
   }
+  heap_ -= heap::Of(e.id);
   e.id = record.id;
+  heap_ += heap::Of(e.id);
   auto [it, inserted] = author_codes_.try_emplace(record.author, authors_.size());
   if (inserted) authors_.push_back(record.author);
   e.author = it->second;
@@ -60,7 +62,7 @@ void PostTable::Upsert(const PostRecord& record) {
   e.seq = record.seq;
   e.live = true;
   SetVector(iid, record.vector);
-  by_id_[record.id] = iid;
+  MapId(record.id, iid);
   if (bulk_) {
     pending_.emplace_back(e.ts, iid);
     return;
@@ -125,7 +127,7 @@ bool PostTable::Remove(uint64_t iid) {
   fresh_.erase({e.ts, iid});
   CountLive(e.culture, -1);
   if (e.bridging > 0) bridging_.erase({e.bridging, iid});
-  by_id_.erase(e.id);
+  UnmapId(e.id);
   e.live = false;
   e.has_vector = false;
   e.norm = 0;
@@ -139,7 +141,26 @@ CultureStat& PostTable::StatOf(PostEntry& e, uint16_t viewer_culture) {
   auto it = std::find_if(e.stats.begin(), e.stats.end(),
                          [&](const CultureStat& s) { return s.culture == viewer_culture; });
   if (it != e.stats.end()) return *it;
-  return e.stats.emplace_back(CultureStat{viewer_culture, 0, 0, 0});
+  heap_ -= heap::Of(e.stats);
+  CultureStat& added = e.stats.emplace_back(CultureStat{viewer_culture, 0, 0, 0});
+  heap_ += heap::Of(e.stats);
+  return added;
+}
+
+void PostTable::MapId(const std::string& id, uint64_t iid) {
+  auto [it, inserted] = by_id_.try_emplace(id, iid);
+  if (inserted) {
+    heap_ += heap::Of(it->first);
+  } else {
+    it->second = iid;
+  }
+}
+
+void PostTable::UnmapId(const std::string& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  heap_ -= heap::Of(it->first);
+  by_id_.erase(it);
 }
 
 void PostTable::AddStats(uint64_t iid, uint16_t viewer_culture, int64_t impressions,
@@ -193,9 +214,7 @@ PostTableMemory PostTable::Memory() const {
   PostTableMemory m;
   m.vectors = heap::Of(vectors_);
   uint64_t entries = heap::Of(posts_) + heap::Of(pending_);
-  for (const PostEntry& e : posts_) entries += heap::Of(e.id) + heap::Of(e.stats);
-  entries += heap::HashNodes(by_id_, true) + heap::HashNodes(author_codes_, true);
-  for (const auto& [id, iid] : by_id_) entries += heap::Of(id);
+  entries += heap_ + heap::HashNodes(by_id_, true) + heap::HashNodes(author_codes_, true);
   for (const auto& [name, code] : author_codes_) entries += heap::Of(name);
   entries += heap::Of(authors_);
   for (const std::string& a : authors_) entries += heap::Of(a);

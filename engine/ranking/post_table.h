@@ -132,7 +132,7 @@ class PostTable {
   }
   const BridgeSet& top_bridging() const { return bridging_; }
 
-  PostTableMemory Memory() const;  // O(slots)
+  PostTableMemory Memory() const;  // O(authors + cultures): the rest is counted as it changes
 
   // Visits every live post: (iid, entry, vector); entry.has_vector says
   // whether the vector is real (else zeros).
@@ -141,7 +141,11 @@ class PostTable {
 
  private:
   void SetBridging(uint64_t iid, float score);
-  static CultureStat& StatOf(PostEntry& e, uint16_t viewer_culture);
+  // The entry's counters for a viewer culture, added when missing.
+  CultureStat& StatOf(PostEntry& e, uint16_t viewer_culture);
+  // by_id_ changes, keeping heap_ in step.
+  void MapId(const std::string& id, uint64_t iid);
+  void UnmapId(const std::string& id);
   void CountLive(uint16_t culture, int64_t delta);
 
   const int dim_;
@@ -155,6 +159,9 @@ class PostTable {
   std::vector<int64_t> live_by_culture_;  // by culture code
   BridgeSet bridging_;  // only posts with a score above 0
   int64_t live_ = 0;
+  // Heap bytes of the id strings (entries' and by_id_'s keys) and counter
+  // arrays, kept as they change so Memory() need not walk every post.
+  uint64_t heap_ = 0;
   bool bulk_ = false;
   std::vector<std::pair<int64_t, uint64_t>> pending_;  // (ts, iid) queued by a bulk load
   void FlushPending();

@@ -25,7 +25,7 @@ using InfoFields = std::vector<std::pair<std::string, std::string>>;
 // mem_index and its parts mem_index_*, mem_foldin_cache, mem_gramian,
 // mem_text_model, mem_rocksdb and its parts mem_rocksdb_*,
 // mem_seen_memtables (part of mem_rocksdb_memtables), mem_structures_human.
-// O(posts): the post table is walked under its read lock.
+// Cheap enough to poll: no structure is walked per post.
 InfoFields MemoryFields(const Engine& engine);
 
 // Redis's human form: "812B", "1.50K", "3.00M", "2.25G".

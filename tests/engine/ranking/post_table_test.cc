@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "embeddings/heap_bytes.h"
+
 namespace bf {
 namespace {
 
@@ -157,6 +159,29 @@ TEST(PostTableTest, BulkLoadMatchesOneByOne) {
   EXPECT_EQ(Iids(bulk.fresh()), Iids(one.fresh()));
   for (uint16_t c : {kA, kB, kC}) EXPECT_EQ(bulk.live_of(c), one.live_of(c)) << c;
   EXPECT_EQ(bulk.fresh().begin()->first, 99);  // the replaced posts are the newest
+}
+
+TEST(PostTableTest, MemoryCountsIdStringsAndCountersAsTheyChange) {
+  PostTable t(4, BridgingParams{});
+  t.Upsert(Record(1, "a", kA, 100));
+  const uint64_t short_ids = t.Memory().entries;
+  // A 40-byte id lives on the heap twice: the entry's and the id map's key.
+  PostRecord long_id = Record(2, "a", kA, 100);
+  long_id.id = std::string(40, 'x');
+  t.Upsert(long_id);
+  const uint64_t with_long = t.Memory().entries;
+  EXPECT_GE(with_long - short_ids, 2 * heap::Chunk(41));
+  // Removing it drops the key (and its map node); the entry keeps its id.
+  ASSERT_TRUE(t.Remove(2));
+  const uint64_t node = heap::Chunk(8 + sizeof(std::pair<const std::string, uint64_t>) + 8);
+  const uint64_t fresh_node = heap::Chunk(32 + sizeof(std::pair<int64_t, uint64_t>));
+  EXPECT_EQ(with_long - t.Memory().entries, heap::Chunk(41) + node + fresh_node);
+  // A first counter array on a post: one heap block of one CultureStat.
+  const uint64_t before = t.Memory().entries;
+  t.AddStats(1, kB, 1, 0, 0);
+  EXPECT_EQ(t.Memory().entries - before, heap::Chunk(sizeof(CultureStat)));
+  t.AddStats(1, kB, 1, 0, 0);  // the same culture: no new bytes
+  EXPECT_EQ(t.Memory().entries - before, heap::Chunk(sizeof(CultureStat)));
 }
 
 TEST(BridgingScoreTest, MinimumOverAtLeastTwoCulturesWithEnoughImpressions) {
