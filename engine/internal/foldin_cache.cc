@@ -14,6 +14,7 @@ std::shared_ptr<UserFoldIn> FoldInCache::Get(std::string_view user) {
 
 void FoldInCache::Put(std::string_view user, std::shared_ptr<UserFoldIn> state) {
   if (capacity_ == 0) return;
+  const uint64_t bytes = state != nullptr ? state->state.HeapBytes() : 0;
   std::lock_guard lock(mu_);
   auto [it, inserted] = slots_.try_emplace(std::string(user));
   if (inserted) {
@@ -23,6 +24,7 @@ void FoldInCache::Put(std::string_view user, std::shared_ptr<UserFoldIn> state) 
     order_.splice(order_.begin(), order_, it->second.pos);
   }
   it->second.state = std::move(state);
+  it->second.bytes = bytes;
   while (slots_.size() > capacity_) {
     slots_.erase(order_.back());
     order_.pop_back();
@@ -66,7 +68,7 @@ uint64_t FoldInCache::HeapBytes() const {
   uint64_t b = heap::HashNodes(slots_, true) + order_.size() * heap::Chunk(16 + sizeof(std::string));
   for (const auto& [name, slot] : slots_) {
     b += 2 * heap::Of(name);  // the map's key and the list's copy
-    if (slot.state != nullptr) b += heap::Chunk(16 + sizeof(UserFoldIn)) + slot.state->state.HeapBytes();
+    if (slot.state != nullptr) b += heap::Chunk(16 + sizeof(UserFoldIn)) + slot.bytes;
   }
   return b;
 }

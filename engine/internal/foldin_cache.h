@@ -37,12 +37,14 @@ class FoldInCache {
   // The user's state, or null; marks it recently used.
   std::shared_ptr<UserFoldIn> Get(std::string_view user);
   // Stores (or replaces) the user's state, dropping the least recently used
-  // past capacity.
+  // past capacity. Notes the state's heap bytes now: REQUIRES the caller holds
+  // the user's lock, the only one under which the state changes.
   void Put(std::string_view user, std::shared_ptr<UserFoldIn> state);
   void Erase(std::string_view user);
   void Clear();
   size_t size() const;
-  // INFO memory: the states, their names and the recency list.
+  // INFO memory: the states (as of their last Put), their names and the
+  // recency list. Reads no state, so it needs no user's lock.
   uint64_t HeapBytes() const;
 
  private:
@@ -50,6 +52,7 @@ class FoldInCache {
   struct Slot {
     std::shared_ptr<UserFoldIn> state;
     Order::iterator pos;
+    uint64_t bytes = 0;  // the state's heap bytes at its last Put
   };
   const size_t capacity_;
   mutable std::mutex mu_;
